@@ -1,0 +1,13 @@
+import type * as k8s from "@pulumi/kubernetes";
+import type { Settings } from "../../settings";
+
+/**
+ * Arguments of the stack's Kubernetes providers. Every provider the program makes is built from
+ * these, so all resources land in the same cluster whatever the ambient kubeconfig says later.
+ */
+export function kubernetesProviderArgs(cluster: Settings["cluster"]): k8s.ProviderArgs {
+  return {
+    ...(cluster.context ? { context: cluster.context } : {}),
+    ...(cluster.kubeconfig ? { kubeconfig: cluster.kubeconfig } : {}),
+  };
+}

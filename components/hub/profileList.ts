@@ -1,0 +1,64 @@
+// Profiles from stack config → the chart's singleuser.profileList (KubeSpawner profiles).
+import type { Profile } from "../../settings";
+import { parseBytes, parseCpu } from "../../settings/quantities";
+import { formatImageReference, parseImageReference } from "../../settings/imageReference";
+
+export const GPU_RESOURCE = "nvidia.com/gpu";
+
+/** The KubeSpawner traits a profile sets; names are KubeSpawner's own. */
+export interface KubeSpawnerOverride {
+  image: string;
+  cpu_limit: number;
+  cpu_guarantee?: number;
+  mem_limit: number;
+  mem_guarantee?: number;
+  extra_resource_limits?: Record<string, string>;
+  uid?: number;
+  allow_privilege_escalation?: boolean;
+  environment?: Record<string, string>;
+}
+
+export interface ChartProfile {
+  slug: string;
+  display_name: string;
+  description: string;
+  default?: true;
+  kubespawner_override: KubeSpawnerOverride;
+}
+
+/** Enabled profiles, in config order. Disabled ones are left out so nobody can pick them. */
+export function buildProfileList(profiles: readonly Profile[]): ChartProfile[] {
+  return profiles.filter((p) => p.enabled).map(buildProfile);
+}
+
+export function buildProfile(profile: Profile): ChartProfile {
+  return {
+    slug: profile.slug,
+    display_name: profile.displayName,
+    description: profile.description,
+    ...(profile.default ? { default: true as const } : {}),
+    kubespawner_override: {
+      image: formatImageReference(parseImageReference(profile.image)!),
+      ...resources(profile),
+      ...(profile.gpus > 0 ? { extra_resource_limits: { [GPU_RESOURCE]: String(profile.gpus) } } : {}),
+      ...(profile.sudo ? sudo() : {}),
+    },
+  };
+}
+
+function resources(profile: Profile) {
+  const { cpu, memory } = profile;
+  return {
+    cpu_limit: parseCpu(cpu.limit)!,
+    ...(cpu.guarantee ? { cpu_guarantee: parseCpu(cpu.guarantee)! } : {}),
+    mem_limit: parseBytes(memory.limit)!,
+    ...(memory.guarantee ? { mem_guarantee: parseBytes(memory.guarantee)! } : {}),
+  };
+}
+
+// The Jupyter Docker Stacks grant sudo when the container starts as root with GRANT_SUDO=yes,
+// then drop to the notebook user. sudo is setuid, so it also needs privilege escalation, which
+// every other profile keeps off (singleuser.allowPrivilegeEscalation: false).
+function sudo(): Pick<KubeSpawnerOverride, "uid" | "allow_privilege_escalation" | "environment"> {
+  return { uid: 0, allow_privilege_escalation: true, environment: { GRANT_SUDO: "yes" } };
+}

@@ -1,0 +1,9 @@
+// Entry point for the Pulumi CLI (`pulumi up -s <stack>`).
+import { deployJupyterHub } from "./program";
+import { loadSettings } from "./settings";
+
+const deployment = deployJupyterHub(loadSettings());
+
+export const hubUrl = deployment.hubUrl;
+export const namespace = deployment.namespace;
+export const releaseName = deployment.releaseName;

@@ -1,0 +1,113 @@
+import { z } from "zod";
+import { CROSS_CHECKS } from "./crossChecks";
+import { settingsSchema, settingsShape, type Settings } from "./schema";
+import { configKey, SettingsError, type SettingsProblem } from "./SettingsError";
+
+type SectionName = keyof typeof settingsShape;
+const SECTION_NAMES = Object.keys(settingsShape) as SectionName[];
+
+/**
+ * Validates the `jupyterhub:` config (keys without the namespace prefix) and applies every
+ * default. Each section is parsed on its own and the cross-checks run on the sections that
+ * parsed, so one bad key does not hide the others. Throws SettingsError listing them all.
+ */
+export function parseSettings(raw: Readonly<Record<string, unknown>>): Settings {
+  const problems: SettingsProblem[] = [];
+  for (const key of Object.keys(raw)) {
+    if (!(SECTION_NAMES as string[]).includes(key)) {
+      problems.push({ key: configKey([key]), message: unknownKeyMessage(key) });
+    }
+  }
+
+  const sections: Record<string, unknown> = {};
+  for (const name of SECTION_NAMES) {
+    const result = settingsShape[name].safeParse(raw[name], { reportInput: true });
+    if (result.success) sections[name] = result.data;
+    else problems.push(...result.error.issues.flatMap((issue) => describeIssue([name], issue)));
+  }
+
+  for (const check of CROSS_CHECKS) {
+    for (const problem of check(sections as Partial<Settings>)) {
+      problems.push({ key: configKey(problem.path), message: problem.message });
+    }
+  }
+
+  if (problems.length > 0) throw new SettingsError(problems);
+  return deepFreeze(sections as Settings);
+}
+
+function describeIssue(prefix: (string | number)[], issue: z.core.$ZodIssue): SettingsProblem[] {
+  const path = [...prefix, ...(issue.path as (string | number)[])];
+  switch (issue.code) {
+    case "unrecognized_keys":
+      return issue.keys.map((key) => ({ key: configKey([...path, key]), message: unknownKeyMessage(key) }));
+    case "invalid_type":
+      if (issue.input === undefined) return [{ key: configKey(path), message: `is required (${issue.expected})` }];
+      return [{ key: configKey(path), message: `must be ${article(issue.expected)}, not ${describeValue(issue.input)}` }];
+    default:
+      return [{ key: configKey(path), message: issue.message }];
+  }
+}
+
+function article(expected: string): string {
+  return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+}
+
+function describeValue(value: unknown): string {
+  if (Array.isArray(value)) return "a list";
+  if (value === null) return "null";
+  if (typeof value === "object") return "a map";
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+// Every key name anywhere in the schema, to suggest the intended one for a misspelling.
+let knownKeys: string[] | undefined;
+function allKeyNames(): string[] {
+  if (!knownKeys) {
+    const names = new Set<string>();
+    const visit = (node: unknown): void => {
+      if (!node || typeof node !== "object") return;
+      const properties = (node as { properties?: Record<string, unknown> }).properties;
+      if (properties) Object.keys(properties).forEach((k) => names.add(k));
+      Object.values(node).forEach(visit);
+    };
+    visit(z.toJSONSchema(settingsSchema, { io: "input" }));
+    knownKeys = [...names];
+  }
+  return knownKeys;
+}
+
+function unknownKeyMessage(key: string): string {
+  const suggestion = closestKey(key, allKeyNames());
+  return suggestion ? `unknown key; did you mean '${suggestion}'?` : "unknown key";
+}
+
+function closestKey(key: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(key.length / 4)) + 1;
+  for (const candidate of candidates) {
+    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object") {
+    Object.values(value).forEach(deepFreeze);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,289 @@
+// The one schema for the `jupyterhub:` config namespace. It validates, holds every default and
+// documents every key: the README's configuration reference is generated from it
+// (`npm run docs`), so a description here is the user-facing documentation.
+import { z } from "zod";
+import { parseBytes, parseCpu, parseDuration } from "./quantities";
+import { parseImageReference, unpinnedReason } from "./imageReference";
+
+/** Chart versions whose defaults and schema the rendered values are checked against. */
+export const SUPPORTED_CHART_VERSIONS = ["4.2.0", "4.4.0"] as const;
+export const DEFAULT_CHART_VERSION = "4.4.0";
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+const dnsLabel = (what: string) =>
+  z
+    .string()
+    .max(63, { error: `${what} must be at most 63 characters` })
+    .regex(DNS_LABEL, {
+      error: `${what} must be a DNS label: lower-case letters, digits and '-', starting and ending with a letter or digit`,
+    });
+
+const hostname = z
+  .string()
+  .max(253, { error: "a hostname must be at most 253 characters" })
+  .refine((host) => host.split(".").every((label) => label.length <= 63 && DNS_LABEL.test(label)), {
+    error: "must be a lower-case DNS hostname such as hub.home.arpa (no scheme, port or path)",
+  });
+
+// JupyterHub lower-cases usernames at login, so an upper-case name here could never match one.
+const username = z
+  .string()
+  .max(128, { error: "a username must be at most 128 characters" })
+  .regex(/^[a-z0-9][a-z0-9._@+-]*$/, {
+    error:
+      "must be a lower-case username: letters, digits and . _ @ + -, starting with a letter or digit (JupyterHub lower-cases names at login)",
+  });
+
+const groupName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, {
+  error: "must be a group name: letters, digits and . _ -, starting with a letter or digit",
+});
+
+const cpuQuantity = z.string().refine((q) => parseCpu(q) !== undefined && parseCpu(q)! > 0, {
+  error: "must be a positive Kubernetes CPU quantity such as 500m, 1 or 2.5",
+});
+
+const byteQuantity = z.string().refine((q) => (parseBytes(q) ?? 0) > 0, {
+  error: "must be a positive Kubernetes byte quantity such as 512Mi, 4Gi or 10G",
+});
+
+// Parsed to whole seconds, which is what the chart and the idle culler take.
+const duration = z
+  .union([z.number(), z.string()])
+  .refine((v) => parseDuration(v) !== undefined, {
+    error: "must be a duration: whole seconds (3600) or a string such as 90s, 15m, 8h, 1d, 1h30m",
+  })
+  .transform((v) => parseDuration(v)!);
+
+const imageReference = z.string().superRefine((text, ctx) => {
+  const reference = parseImageReference(text);
+  if (!reference) {
+    ctx.addIssue({ code: "custom", message: `'${text}' is not an image reference (registry/repository:tag)` });
+    return;
+  }
+  const reason = unpinnedReason(reference);
+  if (reason) ctx.addIssue({ code: "custom", message: `'${text}' ${reason}` });
+});
+
+const resourceRange = (what: "CPU" | "memory", quantity: z.ZodType<string>, parse: (q: string) => number | undefined) =>
+  z
+    .strictObject({
+      guarantee: quantity
+        .optional()
+        .describe(`${what} reserved for the server on its node (Kubernetes request). Omit to reserve none.`),
+      limit: quantity.describe(`Most ${what} the server may use (Kubernetes limit).`),
+    })
+    .superRefine((range, ctx) => {
+      if (range.guarantee === undefined) return;
+      const guarantee = parse(range.guarantee);
+      const limit = parse(range.limit);
+      if (guarantee !== undefined && limit !== undefined && guarantee > limit) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["guarantee"],
+          message: `${range.guarantee} is more than the limit ${range.limit}`,
+        });
+      }
+    });
+
+export const clusterSchema = z
+  .strictObject({
+    context: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("kubeconfig context to deploy to. Default: the kubeconfig's current context."),
+    kubeconfig: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Path to the kubeconfig file. Default: $KUBECONFIG, else ~/.kube/config."),
+  })
+  .describe(
+    "Which Kubernetes cluster to deploy to. Set it here rather than as kubernetes:context, so that every resource of the stack targets the same cluster.",
+  );
+
+export const hubSchema = z
+  .strictObject({
+    host: hostname.describe(
+      "Public hostname of the hub, e.g. hub.home.arpa. Users browse to it; HTTPS certificates and login redirects use it.",
+    ),
+    namespace: dnsLabel("a namespace").default("jupyterhub").describe("Kubernetes namespace of the hub and the users' servers."),
+    releaseName: dnsLabel("a release name")
+      .max(40, { error: "a release name must be at most 40 characters (the chart appends suffixes)" })
+      .default("jupyterhub")
+      .describe("Helm release name."),
+    chartVersion: z
+      .enum(SUPPORTED_CHART_VERSIONS, {
+        error: `must be a Zero to JupyterHub chart version this program is verified against: ${SUPPORTED_CHART_VERSIONS.join(", ")}`,
+      })
+      .default(DEFAULT_CHART_VERSION)
+      .describe("Zero to JupyterHub chart version."),
+    service: z
+      .strictObject({
+        type: z
+          .enum(["LoadBalancer", "NodePort", "ClusterIP"])
+          .default("LoadBalancer")
+          .describe("Service type of the hub's public proxy. ClusterIP suits a local cluster reached with kubectl port-forward."),
+        loadBalancerIP: z
+          .ipv4()
+          .optional()
+          .describe("Fixed address for the LoadBalancer (e.g. one from a MetalLB pool)."),
+      })
+      .prefault({})
+      .describe("How the hub is exposed."),
+  })
+  .describe("The hub itself.");
+
+export const authSchema = z
+  .discriminatedUnion("type", [
+    z
+      .strictObject({
+        type: z.literal("local"),
+        authenticator: z
+          .enum(["firstuse", "dummy"])
+          .default("firstuse")
+          .describe(
+            "firstuse: each configured user sets a password at first login (kept in the hub's database). dummy: any password is accepted, for a throwaway local cluster only.",
+          ),
+      })
+      .describe("Login handled by the hub alone, with no external service. Only configured users may log in."),
+  ])
+  .prefault({ type: "local" })
+  .describe("How users log in.");
+
+export const userSchema = z.strictObject({
+  name: username.describe("Username at login (lower case)."),
+  admin: z.boolean().default(false).describe("Hub administrator."),
+  groups: z.array(groupName).default([]).describe("Groups the user belongs to; profiles can be limited to groups."),
+});
+
+export const usersSchema = z
+  .array(userSchema)
+  .min(1, { error: "list at least one user: only configured users may log in" })
+  .describe("Who may log in.");
+
+export const groupsSchema = z
+  .array(groupName)
+  .default([])
+  .describe("Groups declared up front, in addition to those users name (a profile may name a group nobody is in yet).");
+
+export const profileSchema = z.strictObject({
+  slug: dnsLabel("a profile slug").describe("Stable identifier of the profile (used in URLs and by the spawner)."),
+  displayName: z.string().min(1).describe("Name shown on the spawn page."),
+  description: z.string().default("").describe("Text shown under the name."),
+  image: imageReference.describe("Pinned image reference: registry/repository:tag, optionally @sha256:<digest>."),
+  cpu: resourceRange("CPU", cpuQuantity, parseCpu).describe("CPU for the server."),
+  memory: resourceRange("memory", byteQuantity, parseBytes).describe("Memory for the server."),
+  gpus: z.int().min(0).max(16).default(0).describe("Number of NVIDIA GPUs (nvidia.com/gpu) for the server."),
+  default: z.boolean().default(false).describe("Preselected profile; exactly one enabled profile must be the default."),
+  sudo: z
+    .boolean()
+    .default(false)
+    .describe("Users get sudo in their server (starts as root with GRANT_SUDO and allows privilege escalation)."),
+  allowedGroups: z
+    .array(groupName)
+    .default([])
+    .describe("Groups whose members may use this profile; empty means every user."),
+  enabled: z.boolean().default(true).describe("Offer the profile. A disabled profile stays in config but is not offered."),
+});
+
+export const profilesSchema = z
+  .array(profileSchema)
+  .min(1, { error: "list at least one profile" })
+  .describe("What users can start: image and resources. Shown on the spawn page in this order.");
+
+export const cullingSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe("Stop idle servers."),
+    idleTimeout: duration.prefault("1h").describe("A server idle this long is stopped."),
+    checkInterval: duration.prefault("10m").describe("How often to look for idle servers."),
+    maxAge: duration
+      .prefault(0)
+      .describe("Stop any server this old, idle or not; 0 turns it off. Later, a Vault token's max TTL must outlive it."),
+    users: z.boolean().default(false).describe("Also delete users who have been idle (never wanted with a configured user list)."),
+  })
+  .prefault({})
+  .describe("Stopping idle servers.");
+
+const deleteHomesOnDestroy = z
+  .boolean()
+  .default(false)
+  .describe(
+    "Let `pulumi destroy` delete users' homes. Off: destroy keeps the namespace and the home claims in it, and a later `pulumi up` adopts them.",
+  );
+
+export const storageSchema = z
+  .discriminatedUnion("type", [
+    z
+      .strictObject({
+        type: z.literal("dynamic"),
+        capacity: byteQuantity.default("10Gi").describe("Size of each user's home volume."),
+        storageClass: z
+          .string()
+          .min(1)
+          .optional()
+          .describe("StorageClass of the home volumes. Default: the cluster's default StorageClass."),
+        deleteHomesOnDestroy,
+      })
+      .describe("One PersistentVolumeClaim per user, provisioned by the cluster."),
+  ])
+  .prefault({ type: "dynamic" })
+  .describe("Where users' home directories live.");
+
+export const namedServersSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false).describe("Let users run several named servers besides their default one."),
+    limitPerUser: z.int().min(0).default(0).describe("Most named servers per user; 0 means no limit."),
+  })
+  .prefault({})
+  .describe("Named servers.");
+
+export const httpsSchema = z
+  .discriminatedUnion("type", [
+    z.strictObject({ type: z.literal("none") }).describe("Plain HTTP (local clusters, or TLS terminated in front of the hub)."),
+    z
+      .strictObject({
+        type: z.literal("letsencrypt"),
+        contactEmail: z.email().describe("Email Let's Encrypt writes to about the certificate."),
+      })
+      .describe("Certificate from Let's Encrypt for hub.host; the host must be publicly resolvable."),
+    z
+      .strictObject({
+        type: z.literal("secret"),
+        secretName: dnsLabel("a secret name").describe("kubernetes.io/tls Secret in the hub's namespace."),
+      })
+      .describe("Certificate from an existing TLS Secret (e.g. made by cert-manager)."),
+  ])
+  .prefault({ type: "none" })
+  .describe("HTTPS on the hub's proxy.");
+
+export const prePullerSchema = z
+  .strictObject({
+    hook: z.boolean().default(true).describe("Pull profile images on every node before an upgrade finishes."),
+    continuous: z.boolean().default(true).describe("Pull profile images on nodes that join later."),
+  })
+  .prefault({})
+  .describe("Pulling images onto nodes ahead of users' first start.");
+
+/** Every key of the `jupyterhub:` namespace. The order here is the order of the docs. */
+export const settingsShape = {
+  hub: hubSchema,
+  cluster: clusterSchema.prefault({}),
+  auth: authSchema,
+  users: usersSchema,
+  groups: groupsSchema,
+  profiles: profilesSchema,
+  culling: cullingSchema,
+  storage: storageSchema,
+  namedServers: namedServersSchema,
+  https: httpsSchema,
+  prePuller: prePullerSchema,
+} as const;
+
+export const settingsSchema = z.strictObject(settingsShape);
+
+export type Settings = Readonly<z.output<typeof settingsSchema>>;
+export type SettingsInput = z.input<typeof settingsSchema>;
+export type Profile = z.output<typeof profileSchema>;
+export type User = z.output<typeof userSchema>;

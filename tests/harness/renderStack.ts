@@ -1,0 +1,36 @@
+// Runs the real program for one stack config under mocks and returns what it declares.
+// Shared by the tests, `npm run render` and the benchmark.
+import * as pulumi from "@pulumi/pulumi";
+import { deployJupyterHub } from "../../program";
+import { loadSettings, type Settings } from "../../settings";
+import { installMocks } from "./mockRuntime";
+import type { RecordedResource } from "./recordedResource";
+import { flattenConfig, type StackConfig } from "./stackConfig";
+
+export const RELEASE_TYPE = "kubernetes:helm.sh/v3:Release";
+
+export interface RenderedStack {
+  readonly settings: Settings;
+  /** Every resource, sorted by type then name. */
+  readonly resources: RecordedResource[];
+  /** The values handed to the Z2JH chart, secrets replaced by "[secret]". */
+  readonly values: Record<string, unknown>;
+  readonly outputs: Record<string, unknown>;
+}
+
+/**
+ * Renders a stack from its config map (`{"jupyterhub:hub": {...}, ...}`). Bad config throws
+ * SettingsError before any resource is declared.
+ */
+export async function renderStack(config: StackConfig, stack = "test"): Promise<RenderedStack> {
+  const runtime = installMocks({ stack, config: flattenConfig(config) });
+  const settings = loadSettings();
+  const deployment = deployJupyterHub(settings);
+  const outputs = await new Promise<Record<string, unknown>>((resolve) =>
+    pulumi.all({ ...deployment }).apply((resolved) => resolve(resolved)),
+  );
+  const resources = await runtime.settle();
+  const release = resources.find((r) => r.type === RELEASE_TYPE);
+  if (!release) throw new Error("the program declared no Helm release");
+  return { settings, resources, values: release.inputs.values as Record<string, unknown>, outputs };
+}
