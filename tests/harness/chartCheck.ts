@@ -1,0 +1,30 @@
+// Runs ../shared/tools/check-z2jh-values, the team's check of Helm values against the Z2JH
+// chart's own defaults and schema. It lives beside the project, not in it: CI always has it,
+// a fresh clone elsewhere may not, so outside CI its absence skips the check instead of failing.
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { PROJECT_ROOT } from "./stackConfig";
+
+export const CHART_CHECK = process.env.Z2JH_CHECK ?? path.join(PROJECT_ROOT, "..", "shared", "tools", "check-z2jh-values");
+
+export function chartCheckAvailable(): boolean {
+  if (fs.existsSync(CHART_CHECK)) return true;
+  if (process.env.CI) throw new Error(`the chart check ${CHART_CHECK} is missing; CI must have it`);
+  return false;
+}
+
+/** Exit status and output of the check for one values file. */
+export function checkChartValues(valuesFile: string, chartVersion: string): { ok: boolean; output: string } {
+  try {
+    const output = execFileSync(process.execPath, [CHART_CHECK, valuesFile, chartVersion], {
+      cwd: PROJECT_ROOT, // the check resolves its ajv and yaml from the project's node_modules
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    return { ok: true, output };
+  } catch (error) {
+    const failure = error as { stdout?: string; stderr?: string };
+    return { ok: false, output: `${failure.stdout ?? ""}${failure.stderr ?? ""}` };
+  }
+}

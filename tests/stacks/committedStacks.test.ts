@@ -1,0 +1,76 @@
+// The committed stacks: they render, deterministically, and the chart accepts their values.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { renderedFiles } from "../../scripts/render";
+import { chartCheckAvailable, checkChartValues } from "../harness/chartCheck";
+import { renderStack, type RenderedStack } from "../harness/renderStack";
+import { committedStacks, readStackConfig } from "../harness/stackConfig";
+
+const rendered = new Map<string, RenderedStack>();
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "stacks-"));
+
+beforeAll(async () => {
+  for (const stack of committedStacks()) rendered.set(stack, await renderStack(readStackConfig(stack), stack));
+});
+afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+it("has the dev and homelab stacks", () => {
+  expect(committedStacks()).toEqual(expect.arrayContaining(["dev", "homelab"]));
+});
+
+describe.each(committedStacks())("stack %s", (stack) => {
+  it("renders byte-identical output twice", async () => {
+    const again = await renderStack(readStackConfig(stack), stack);
+    expect(renderedFiles(again)).toEqual(renderedFiles(rendered.get(stack)!));
+  });
+
+  it("pins every profile image", () => {
+    for (const profile of rendered.get(stack)!.settings.profiles) {
+      expect(profile.image).toMatch(/:[A-Za-z0-9_][A-Za-z0-9_.-]*(@sha256:[a-f0-9]{64})?$/);
+      expect(profile.image).not.toMatch(/:latest(@|$)/);
+    }
+  });
+
+  const check = chartCheckAvailable() ? it : it.skip;
+  check("has values the Z2JH chart accepts (check-z2jh-values)", () => {
+    const { settings } = rendered.get(stack)!;
+    const file = path.join(scratch, `${stack}-values.yaml`);
+    fs.writeFileSync(file, renderedFiles(rendered.get(stack)!)["values.yaml"]);
+    const result = checkChartValues(file, settings.hub.chartVersion);
+    expect(result.output).toContain(`valid against Z2JH ${settings.hub.chartVersion}`);
+    expect(result.ok).toBe(true);
+  });
+});
+
+describe("dev", () => {
+  it("needs no external service: local login, dynamic storage, two Docker Stacks profiles", () => {
+    const { settings, resources } = rendered.get("dev")!;
+    expect(settings.auth.type).toBe("local");
+    expect(settings.storage.type).toBe("dynamic");
+    expect(settings.profiles.filter((p) => p.enabled)).toHaveLength(2);
+    for (const profile of settings.profiles) expect(profile.image).toMatch(/^quay\.io\/jupyter\//);
+    expect(new Set(resources.map((r) => r.type.split(":")[0]))).toEqual(new Set(["jupyterhub", "kubernetes", "pulumi"]));
+  });
+});
+
+describe("homelab", () => {
+  it("is a full deployment: several users with an admin, four or more profiles with a GPU one", () => {
+    const { settings, values } = rendered.get("homelab")!;
+    expect(settings.hub.host).toMatch(/\.home\.arpa$/);
+    expect(settings.users.length).toBeGreaterThanOrEqual(3);
+    expect(settings.users.some((u) => u.admin)).toBe(true);
+    expect(settings.profiles.length).toBeGreaterThanOrEqual(4);
+    const profileList = (values.singleuser as { profileList: { kubespawner_override: Record<string, unknown> }[] }).profileList;
+    expect(profileList.some((p) => (p.kubespawner_override.extra_resource_limits as Record<string, string>)?.["nvidia.com/gpu"] === "1")).toBe(true);
+  });
+});
+
+it("checks real values: the chart check rejects a value the chart's schema does not know", () => {
+  if (!chartCheckAvailable()) return;
+  const file = path.join(scratch, "bad-values.yaml");
+  fs.writeFileSync(file, "singleuser:\n  profileLst: []\n");
+  const result = checkChartValues(file, "4.4.0");
+  expect(result.ok).toBe(false);
+  expect(result.output).toContain("profileLst");
+});
