@@ -19,8 +19,10 @@ const dnsLabel = (what: string) =>
       error: `${what} must be a DNS label: lower-case letters, digits and '-', starting and ending with a letter or digit`,
     });
 
+// `x-type` names a value's kind in the generated configuration reference.
 const hostname = z
   .string()
+  .meta({ "x-type": "hostname" })
   .max(253, { error: "a hostname must be at most 253 characters" })
   .refine((host) => host.split(".").every((label) => label.length <= 63 && DNS_LABEL.test(label)), {
     error: "must be a lower-case DNS hostname such as hub.home.arpa (no scheme, port or path)",
@@ -29,6 +31,7 @@ const hostname = z
 // JupyterHub lower-cases usernames at login, so an upper-case name here could never match one.
 const username = z
   .string()
+  .meta({ "x-type": "username" })
   .max(128, { error: "a username must be at most 128 characters" })
   .regex(/^[a-z0-9][a-z0-9._@+-]*$/, {
     error:
@@ -39,11 +42,11 @@ const groupName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, {
   error: "must be a group name: letters, digits and . _ -, starting with a letter or digit",
 });
 
-const cpuQuantity = z.string().refine((q) => parseCpu(q) !== undefined && parseCpu(q)! > 0, {
+const cpuQuantity = z.string().meta({ "x-type": "CPU quantity" }).refine((q) => parseCpu(q) !== undefined && parseCpu(q)! > 0, {
   error: "must be a positive Kubernetes CPU quantity such as 500m, 1 or 2.5",
 });
 
-const byteQuantity = z.string().refine((q) => (parseBytes(q) ?? 0) > 0, {
+const byteQuantity = z.string().meta({ "x-type": "byte quantity" }).refine((q) => (parseBytes(q) ?? 0) > 0, {
   error: "must be a positive Kubernetes byte quantity such as 512Mi, 4Gi or 10G",
 });
 
@@ -53,9 +56,10 @@ const duration = z
   .refine((v) => parseDuration(v) !== undefined, {
     error: "must be a duration: whole seconds (3600) or a string such as 90s, 15m, 8h, 1d, 1h30m",
   })
-  .transform((v) => parseDuration(v)!);
+  .transform((v) => parseDuration(v)!)
+  .meta({ "x-type": "duration" });
 
-const imageReference = z.string().superRefine((text, ctx) => {
+const imageReference = z.string().meta({ "x-type": "image reference" }).superRefine((text, ctx) => {
   const reference = parseImageReference(text);
   if (!reference) {
     ctx.addIssue({ code: "custom", message: `'${text}' is not an image reference (registry/repository:tag)` });
@@ -70,7 +74,7 @@ const resourceRange = (what: "CPU" | "memory", quantity: z.ZodType<string>, pars
     .strictObject({
       guarantee: quantity
         .optional()
-        .describe(`${what} reserved for the server on its node (Kubernetes request). Omit to reserve none.`),
+        .describe(`${what === "CPU" ? "CPU" : "Memory"} reserved for the server on its node (Kubernetes request). Omit to reserve none.`),
       limit: quantity.describe(`Most ${what} the server may use (Kubernetes limit).`),
     })
     .superRefine((range, ctx) => {
@@ -200,7 +204,7 @@ export const cullingSchema = z
     checkInterval: duration.prefault("10m").describe("How often to look for idle servers."),
     maxAge: duration
       .prefault(0)
-      .describe("Stop any server this old, idle or not; 0 turns it off. Later, a Vault token's max TTL must outlive it."),
+      .describe("Stop any server this old, idle or not; 0 turns it off."),
     users: z.boolean().default(false).describe("Also delete users who have been idle (never wanted with a configured user list)."),
   })
   .prefault({})

@@ -7,11 +7,11 @@ import YAML from "yaml";
 import { parseArguments } from "../../scripts/render";
 import { PROJECT_ROOT } from "../harness/stackConfig";
 
-const TSX = path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx");
+const REGISTER = path.join(PROJECT_ROOT, "scripts", "registerTypeScript.cjs");
 const RENDER = path.join(PROJECT_ROOT, "scripts", "render.ts");
 
 function runRender(args: string[], cwd = PROJECT_ROOT) {
-  const result = spawnSync(TSX, [RENDER, ...args], { cwd, encoding: "utf8" });
+  const result = spawnSync(process.execPath, ["-r", REGISTER, RENDER, ...args], { cwd, encoding: "utf8" });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

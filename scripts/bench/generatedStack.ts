@@ -1,0 +1,30 @@
+// A large stack for the benchmark: many users spread over groups, many profiles.
+import YAML from "yaml";
+
+export function generatedStackFile(userCount: number, profileCount: number): string {
+  const groups = ["lab", "gpu", "teaching", "staff"];
+  const users = Array.from({ length: userCount }, (_, i) => ({
+    name: `user${String(i).padStart(4, "0")}`,
+    ...(i % 100 === 0 ? { admin: true } : {}),
+    groups: [groups[i % groups.length]],
+  }));
+  const profiles = Array.from({ length: profileCount }, (_, i) => ({
+    slug: `profile-${i}`,
+    displayName: `Profile ${i}`,
+    description: `Generated profile ${i}`,
+    image: `quay.io/jupyter/scipy-notebook:2025-10-${String((i % 28) + 1).padStart(2, "0")}`,
+    ...(i === 0 ? { default: true } : {}),
+    ...(i % 5 === 4 ? { gpus: 1, allowedGroups: ["gpu"] } : {}),
+    ...(i % 7 === 6 ? { sudo: true } : {}),
+    cpu: { guarantee: "500m", limit: String(1 + (i % 8)) },
+    memory: { guarantee: "1Gi", limit: `${2 + (i % 14)}Gi` },
+  }));
+  return YAML.stringify({
+    config: {
+      "jupyterhub:hub": { host: "hub.bench.test" },
+      "jupyterhub:users": users,
+      "jupyterhub:profiles": profiles,
+      "jupyterhub:namedServers": { enabled: true, limitPerUser: 2 },
+    },
+  });
+}
