@@ -2,7 +2,8 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: "node",
-  roots: ["<rootDir>/tests", "<rootDir>/policies"],
+  roots: ["<rootDir>"],
+  testPathIgnorePatterns: ["/node_modules/", "/rendered/"],
   testMatch: ["**/*.test.ts"],
   transform: {
     "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" } }],
