@@ -2,7 +2,7 @@
 import { deployJupyterHub } from "./program";
 import { loadSettings } from "./settings";
 
-const deployment = deployJupyterHub(loadSettings());
+const deployment = deployJupyterHub(loadSettings(), process.env);
 
 export const hubUrl = deployment.hubUrl;
 export const namespace = deployment.namespace;

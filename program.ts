@@ -1,11 +1,17 @@
 // The whole deployment, composed from the settings. index.ts runs it under the Pulumi CLI;
 // `npm run render` and the tests run it in-process under mocks.
 import * as k8s from "@pulumi/kubernetes";
+import * as keycloak from "@pulumi/keycloak";
 import * as pulumi from "@pulumi/pulumi";
-import type { Settings } from "./settings";
+import { SettingsError, type Settings } from "./settings";
+import type { KeycloakSettings } from "./settings/keycloakSchema";
 import { kubernetesProviderArgs } from "./components/cluster/kubernetesProviderArgs";
-import { HubNamespace } from "./components/namespace/HubNamespace";
+import { OAUTH_CLIENT_SECRET } from "./components/hub/authValues";
 import { Hub } from "./components/hub/Hub";
+import { hubUrl } from "./components/hub/hubUrl";
+import { Identity } from "./components/identity/Identity";
+import { HubNamespace } from "./components/namespace/HubNamespace";
+import { deployTimeSecret, missingEnvironment, type Environment } from "./components/secrets/deployTimeSecret";
 
 export interface Deployment {
   readonly hubUrl: pulumi.Output<string>;
@@ -13,13 +19,51 @@ export interface Deployment {
   readonly releaseName: pulumi.Output<string>;
 }
 
-export function deployJupyterHub(settings: Settings): Deployment {
+export function deployJupyterHub(settings: Settings, environment: Environment): Deployment {
+  // A missing credential fails here, before anything is declared, like bad config does.
+  const missing = missingEnvironment(settings, environment);
+  if (missing.length > 0) throw new SettingsError(missing);
+
   const kubernetes = new k8s.Provider("kubernetes", kubernetesProviderArgs(settings.cluster));
   const namespace = new HubNamespace("jupyterhub", {
     namespace: settings.hub.namespace,
     cluster: settings.cluster,
     deleteHomesOnDestroy: settings.storage.deleteHomesOnDestroy,
   });
-  const hub = new Hub("jupyterhub", { settings, namespace: namespace.name }, { providers: { kubernetes } });
+  const identity = settings.keycloak ? deployIdentity(settings, settings.keycloak, environment) : undefined;
+  const hub = new Hub(
+    "jupyterhub",
+    {
+      settings,
+      namespace: namespace.name,
+      secretEnvironment: identity ? { [OAUTH_CLIENT_SECRET]: identity.clientSecret } : {},
+    },
+    { providers: { kubernetes } },
+  );
   return { hubUrl: hub.url, namespace: namespace.name, releaseName: hub.releaseName };
+}
+
+function deployIdentity(settings: Settings, keycloakSettings: KeycloakSettings, environment: Environment): Identity {
+  // Admin credentials come from the provider's own KEYCLOAK_* environment variables. No login at
+  // start-up, so a preview works while Keycloak or the realm does not exist yet.
+  const provider = new keycloak.Provider("keycloak", {
+    url: keycloakSettings.url,
+    realm: keycloakSettings.adminRealm,
+    initialLogin: false,
+  });
+  const { google, github } = keycloakSettings.identityProviders;
+  return new Identity(
+    "jupyterhub",
+    {
+      keycloak: keycloakSettings,
+      users: settings.users,
+      groups: settings.groups,
+      hubUrl: hubUrl(settings),
+      identityProviderSecrets: {
+        ...(google ? { google: deployTimeSecret(google.clientSecret, environment) } : {}),
+        ...(github ? { github: deployTimeSecret(github.clientSecret, environment) } : {}),
+      },
+    },
+    { providers: { keycloak: provider } },
+  );
 }

@@ -8,6 +8,8 @@ export interface CrossCheckProblem {
 }
 
 type Sections = Partial<Settings>;
+/** The config as written, before defaults: for checks about what the user set. */
+type RawConfig = Readonly<Record<string, unknown>>;
 
 function duplicates<T>(items: readonly T[], keyOf: (item: T) => string): Map<number, number> {
   // index of a repeat → index of its first occurrence
@@ -72,9 +74,10 @@ export function checkDefaultProfile({ profiles }: Sections): CrossCheckProblem[]
   return problems;
 }
 
-export function checkProfileGroupsExist({ profiles, users, groups }: Sections): CrossCheckProblem[] {
+export function checkProfileGroupsExist({ profiles, users, groups, keycloak }: Sections): CrossCheckProblem[] {
   if (!profiles || !users || !groups) return [];
   const known = new Set([...groups, ...users.flatMap((u) => u.groups)]);
+  if (keycloak) [keycloak.userGroup, keycloak.adminGroup].forEach((group) => known.add(group));
   const problems: CrossCheckProblem[] = [];
   profiles.forEach((profile, index) =>
     profile.allowedGroups.forEach((group, groupIndex) => {
@@ -100,11 +103,64 @@ export function checkLetsEncryptHost({ https, hub }: Sections): CrossCheckProble
   ];
 }
 
-export const CROSS_CHECKS: readonly ((sections: Sections) => CrossCheckProblem[])[] = [
+// Everyone must be able to start something, and a user offered no profile at all would get the
+// chart's fallback server without the profiles' limits.
+export function checkDefaultProfileOpen({ profiles }: Sections): CrossCheckProblem[] {
+  if (!profiles) return [];
+  return profiles.flatMap((profile, index) =>
+    profile.default && profile.allowedGroups.length > 0
+      ? [{ path: ["profiles", index, "allowedGroups"], message: "the default profile is offered to every user; it cannot be limited to groups" }]
+      : [],
+  );
+}
+
+export function checkOneLoginMethod(_: Sections, raw: RawConfig): CrossCheckProblem[] {
+  if (raw.auth === undefined || raw.keycloak === undefined) return [];
+  return [{ path: ["auth"], message: "remove it: with a jupyterhub:keycloak block, users log in through Keycloak" }];
+}
+
+export function checkKeycloakUsers({ keycloak, users }: Sections): CrossCheckProblem[] {
+  if (!keycloak || !users) return [];
+  const problems: CrossCheckProblem[] = users.flatMap((user, index) =>
+    user.email
+      ? []
+      : [{ path: ["users", index, "email"], message: `is required with Keycloak login: it links ${user.name}'s first login to their Keycloak user` }],
+  );
+  const withEmail = users.map((user, index) => ({ user, index })).filter(({ user }) => user.email);
+  for (const [position, first] of duplicates(withEmail, ({ user }) => user.email!.toLowerCase())) {
+    problems.push({
+      path: ["users", withEmail[position].index, "email"],
+      message: `'${withEmail[position].user.email}' is already the email of users[${withEmail[first].index}]; Keycloak needs one user per email`,
+    });
+  }
+  return problems;
+}
+
+export function checkKeycloakRealm({ keycloak }: Sections): CrossCheckProblem[] {
+  if (!keycloak?.sessions || keycloak.createRealm) return [];
+  return [{ path: ["keycloak", "sessions"], message: "only applies to a realm this stack creates (createRealm: true)" }];
+}
+
+export function checkKeycloakHttps({ keycloak, https }: Sections): CrossCheckProblem[] {
+  if (!keycloak || !https || https.type !== "none") return [];
+  return [
+    {
+      path: ["https"],
+      message: "Keycloak login needs HTTPS on the hub: its redirect URI is https://<host>/hub/oauth_callback; set type letsencrypt or secret",
+    },
+  ];
+}
+
+export const CROSS_CHECKS: readonly ((sections: Sections, raw: RawConfig) => CrossCheckProblem[])[] = [
   checkUniqueUsers,
   checkUniqueGroups,
   checkUniqueSlugs,
   checkDefaultProfile,
+  checkDefaultProfileOpen,
   checkProfileGroupsExist,
   checkLetsEncryptHost,
+  checkOneLoginMethod,
+  checkKeycloakUsers,
+  checkKeycloakRealm,
+  checkKeycloakHttps,
 ];

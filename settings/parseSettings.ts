@@ -27,7 +27,7 @@ export function parseSettings(raw: Readonly<Record<string, unknown>>): Settings 
   }
 
   for (const check of CROSS_CHECKS) {
-    for (const problem of check(sections as Partial<Settings>)) {
+    for (const problem of check(sections as Partial<Settings>, raw)) {
       problems.push({ key: configKey(problem.path), message: problem.message });
     }
   }

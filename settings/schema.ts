@@ -2,72 +2,13 @@
 // documents every key: the README's configuration reference is generated from it
 // (`npm run docs`), so a description here is the user-facing documentation.
 import { z } from "zod";
-import { parseBytes, parseCpu, parseDuration } from "./quantities";
-import { parseImageReference, unpinnedReason } from "./imageReference";
+import { keycloakSchema } from "./keycloakSchema";
+import { byteQuantity, cpuQuantity, dnsLabel, duration, groupName, hostname, imageReference, username } from "./primitives";
+import { parseBytes, parseCpu } from "./quantities";
 
 /** Chart versions whose defaults and schema the rendered values are checked against. */
 export const SUPPORTED_CHART_VERSIONS = ["4.2.0", "4.4.0"] as const;
 export const DEFAULT_CHART_VERSION = "4.4.0";
-
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
-const dnsLabel = (what: string) =>
-  z
-    .string()
-    .max(63, { error: `${what} must be at most 63 characters` })
-    .regex(DNS_LABEL, {
-      error: `${what} must be a DNS label: lower-case letters, digits and '-', starting and ending with a letter or digit`,
-    });
-
-// `x-type` names a value's kind in the generated configuration reference.
-const hostname = z
-  .string()
-  .meta({ "x-type": "hostname" })
-  .max(253, { error: "a hostname must be at most 253 characters" })
-  .refine((host) => host.split(".").every((label) => label.length <= 63 && DNS_LABEL.test(label)), {
-    error: "must be a lower-case DNS hostname such as hub.home.arpa (no scheme, port or path)",
-  });
-
-// JupyterHub lower-cases usernames at login, so an upper-case name here could never match one.
-const username = z
-  .string()
-  .meta({ "x-type": "username" })
-  .max(128, { error: "a username must be at most 128 characters" })
-  .regex(/^[a-z0-9][a-z0-9._@+-]*$/, {
-    error:
-      "must be a lower-case username: letters, digits and . _ @ + -, starting with a letter or digit (JupyterHub lower-cases names at login)",
-  });
-
-const groupName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, {
-  error: "must be a group name: letters, digits and . _ -, starting with a letter or digit",
-});
-
-const cpuQuantity = z.string().meta({ "x-type": "CPU quantity" }).refine((q) => parseCpu(q) !== undefined && parseCpu(q)! > 0, {
-  error: "must be a positive Kubernetes CPU quantity such as 500m, 1 or 2.5",
-});
-
-const byteQuantity = z.string().meta({ "x-type": "byte quantity" }).refine((q) => (parseBytes(q) ?? 0) > 0, {
-  error: "must be a positive Kubernetes byte quantity such as 512Mi, 4Gi or 10G",
-});
-
-// Parsed to whole seconds, which is what the chart and the idle culler take.
-const duration = z
-  .union([z.number(), z.string()])
-  .refine((v) => parseDuration(v) !== undefined, {
-    error: "must be a duration: whole seconds (3600) or a string such as 90s, 15m, 8h, 1d, 1h30m",
-  })
-  .transform((v) => parseDuration(v)!)
-  .meta({ "x-type": "duration" });
-
-const imageReference = z.string().meta({ "x-type": "image reference" }).superRefine((text, ctx) => {
-  const reference = parseImageReference(text);
-  if (!reference) {
-    ctx.addIssue({ code: "custom", message: `'${text}' is not an image reference (registry/repository:tag)` });
-    return;
-  }
-  const reason = unpinnedReason(reference);
-  if (reason) ctx.addIssue({ code: "custom", message: `'${text}' ${reason}` });
-});
 
 const resourceRange = (what: "CPU" | "memory", quantity: z.ZodType<string>, parse: (q: string) => number | undefined) =>
   z
@@ -154,10 +95,14 @@ export const authSchema = z
       .describe("Login handled by the hub alone, with no external service. Only configured users may log in."),
   ])
   .prefault({ type: "local" })
-  .describe("How users log in.");
+  .describe("Local login, used when there is no jupyterhub:keycloak block.");
 
 export const userSchema = z.strictObject({
   name: username.describe("Username at login (lower case)."),
+  email: z
+    .email()
+    .optional()
+    .describe("Email address; with Keycloak it is required and links the user's first Google or GitHub login to this user."),
   admin: z.boolean().default(false).describe("Hub administrator."),
   groups: z.array(groupName).default([]).describe("Groups the user belongs to; profiles can be limited to groups."),
 });
@@ -275,6 +220,7 @@ export const settingsShape = {
   hub: hubSchema,
   cluster: clusterSchema.prefault({}),
   auth: authSchema,
+  keycloak: keycloakSchema,
   users: usersSchema,
   groups: groupsSchema,
   profiles: profilesSchema,

@@ -2,13 +2,17 @@
 // Pulumi, and what `npm run render` writes to values.yaml.
 import type { Settings } from "../../settings";
 import { chartImage, parseImageReference } from "../../settings/imageReference";
+import { authConfig, hubSecretEnvironment } from "./authValues";
 import { buildProfileList } from "./profileList";
+import { profileFilterValues } from "./profileFilterValues";
 
 export type ChartValues = Record<string, unknown>;
 
 export function buildHubValues(settings: Settings): ChartValues {
+  const profileFilter = profileFilterValues(settings.profiles);
   return {
-    hub: hubSection(settings),
+    hub: hubSection(settings, profileFilter),
+    ...(profileFilter ? { custom: profileFilter.custom } : {}),
     proxy: proxySection(settings),
     singleuser: singleuserSection(settings),
     cull: cullSection(settings),
@@ -19,39 +23,25 @@ export function buildHubValues(settings: Settings): ChartValues {
   };
 }
 
-const AUTHENTICATOR_CLASSES = {
-  firstuse: "firstuseauthenticator.FirstUseAuthenticator",
-  dummy: "dummy",
-} as const;
-
-function hubSection({ auth, users, groups, namedServers }: Settings): ChartValues {
-  const config: Record<string, Record<string, unknown>> = {
-    JupyterHub: {
-      authenticator_class: AUTHENTICATOR_CLASSES[auth.authenticator],
-      load_groups: groupMembers(users, groups),
-    },
-    Authenticator: {
-      admin_users: users.filter((u) => u.admin).map((u) => u.name),
-      allowed_users: users.map((u) => u.name),
-    },
-  };
-  if (auth.authenticator === "firstuse") {
-    // Only the configured users may claim a name; nobody else can sign up.
-    config.FirstUseAuthenticator = { create_users: false };
-  }
+function hubSection(settings: Settings, profileFilter: ReturnType<typeof profileFilterValues>): ChartValues {
+  const { namedServers, hub } = settings;
+  const secretEnvironment = hubSecretEnvironment(settings);
   return {
-    config,
+    config: authConfig(settings),
+    ...(secretEnvironment.length > 0 ? { extraEnv: secretEnvironmentRefs(hubEnvironmentSecretName(hub.releaseName), secretEnvironment) } : {}),
+    ...(profileFilter ? { extraConfig: profileFilter.extraConfig } : {}),
     allowNamedServers: namedServers.enabled,
     ...(namedServers.enabled ? { namedServerLimitPerUser: namedServers.limitPerUser } : {}),
   };
 }
 
-/** Every group (declared or held by a user) with its members, for JupyterHub's load_groups. */
-export function groupMembers(users: Settings["users"], declared: Settings["groups"]): Record<string, { users: string[] }> {
-  const names = [...new Set([...declared, ...users.flatMap((u) => u.groups)])].sort();
-  return Object.fromEntries(
-    names.map((group) => [group, { users: users.filter((u) => u.groups.includes(group)).map((u) => u.name) }]),
-  );
+/** The hub's Secret with the environment variables named by hubSecretEnvironment. */
+export function hubEnvironmentSecretName(releaseName: string): string {
+  return `${releaseName}-hub-env`;
+}
+
+function secretEnvironmentRefs(secretName: string, names: string[]): Record<string, unknown> {
+  return Object.fromEntries(names.map((name) => [name, { valueFrom: { secretKeyRef: { name: secretName, key: name } } }]));
 }
 
 function proxySection({ hub, https }: Settings): ChartValues {

@@ -89,7 +89,7 @@ describe("stack options", () => {
   it("declares nothing for bad config", async () => {
     // The same steps as index.ts: settings first, so bad config throws before any resource.
     const runtime = installMocks({ stack: "bad", config: flattenConfig(asStackConfig({ ...minimalConfig(), hub: {} })) });
-    expect(() => deployJupyterHub(loadSettings())).toThrow(SettingsError);
+    expect(() => deployJupyterHub(loadSettings(), {})).toThrow(SettingsError);
     expect(await runtime.settle()).toEqual([]);
   });
 });

@@ -6,8 +6,8 @@ import { redact, SECRET_PLACEHOLDER, urnToReference } from "./recordedResource";
 
 it("rejects an invoke it has no fixture for instead of answering {}", async () => {
   installMocks({ stack: "harness" });
-  await expect(pulumi.runtime.invoke("onepassword:index/getItem:getItem", { vault: "x", title: "y" })).rejects.toThrow(
-    "no fixture for invoke 'onepassword:index/getItem:getItem'",
+  await expect(pulumi.runtime.invoke("vault:index/getAuthBackend:getAuthBackend", { path: "kubernetes" })).rejects.toThrow(
+    "no fixture for invoke 'vault:index/getAuthBackend:getAuthBackend'",
   );
 });
 

@@ -1,10 +1,38 @@
-// Answers to provider invokes (functions such as onepassword:index:getItem) under mocks.
+// Answers to provider invokes (functions such as onepassword:index/getItem:getItem) under mocks.
 // Realistic data only; an invoke with no fixture here fails the run instead of returning {}.
 import type { MockCallArgs } from "@pulumi/pulumi/runtime";
 
 export type InvokeFixture = (args: MockCallArgs) => Record<string, unknown>;
 
-export const INVOKE_FIXTURES: Readonly<Record<string, InvokeFixture>> = {};
+/**
+ * A 1Password item as the provider returns it: built-in fields, plus one section with a
+ * labelled field. Values are made up and derived from the title, so tests can tell items apart.
+ */
+export function onePasswordItem(args: MockCallArgs): Record<string, unknown> {
+  const { vault, title } = args.inputs as { vault: string; title: string };
+  const slug = title.toLowerCase().replace(/[^a-z0-9]+/g, "-");
+  return {
+    id: `vaults/${vault}/items/${slug}`,
+    uuid: `uuid-${slug}`,
+    vault,
+    title,
+    category: "api_credential",
+    username: `fixture-${slug}-username`,
+    credential: `fixture-${slug}-credential`,
+    password: "",
+    sections: [
+      {
+        id: "section-1",
+        label: "details",
+        fields: [{ id: "field-1", label: "client secret", purpose: "", type: "CONCEALED", value: `fixture-${slug}-client-secret` }],
+      },
+    ],
+  };
+}
+
+export const INVOKE_FIXTURES: Readonly<Record<string, InvokeFixture>> = {
+  "onepassword:index/getItem:getItem": onePasswordItem,
+};
 
 export class UnknownInvokeError extends Error {
   /** The runtime reports a failed invoke by its gRPC `details`, not its message. */

@@ -3,11 +3,18 @@
 import * as pulumi from "@pulumi/pulumi";
 import { deployJupyterHub } from "../../program";
 import { loadSettings, type Settings } from "../../settings";
+import type { Environment } from "../../components/secrets/deployTimeSecret";
 import { installMocks } from "./mockRuntime";
 import type { RecordedResource } from "./recordedResource";
 import { flattenConfig, type StackConfig } from "./stackConfig";
 
 export const RELEASE_TYPE = "kubernetes:helm.sh/v3:Release";
+
+/**
+ * Render runs without credentials: every environment variable a stack names reads as a
+ * placeholder (and, being a secret, is written out as "[secret]" anyway).
+ */
+export const RENDER_ENVIRONMENT: Environment = new Proxy({}, { get: (_, name) => `render-placeholder-${String(name)}` });
 
 export interface RenderedStack {
   readonly settings: Settings;
@@ -22,10 +29,14 @@ export interface RenderedStack {
  * Renders a stack from its config map (`{"jupyterhub:hub": {...}, ...}`). Bad config throws
  * SettingsError before any resource is declared.
  */
-export async function renderStack(config: StackConfig, stack = "test"): Promise<RenderedStack> {
+export async function renderStack(
+  config: StackConfig,
+  stack = "test",
+  environment: Environment = RENDER_ENVIRONMENT,
+): Promise<RenderedStack> {
   const runtime = installMocks({ stack, config: flattenConfig(config) });
   const settings = loadSettings();
-  const deployment = deployJupyterHub(settings);
+  const deployment = deployJupyterHub(settings, environment);
   const outputs = await new Promise<Record<string, unknown>>((resolve) =>
     pulumi.all({ ...deployment }).apply((resolved) => resolve(resolved)),
   );

@@ -1,4 +1,5 @@
-import { buildHubValues, groupMembers } from "../../components/hub/hubValues";
+import { groupMembers } from "../../components/hub/authValues";
+import { buildHubValues } from "../../components/hub/hubValues";
 import { buildProfileList } from "../../components/hub/profileList";
 import { parseSettings } from "../../settings";
 import { minimalConfig, profile, type RawConfig } from "../fixtures/configs";

@@ -54,9 +54,10 @@ describe("accepted config", () => {
   });
 
   it("accepts a group a profile names when it is declared, or held by a user", () => {
-    expect(problemsOf({ ...withProfiles(profile({ default: true, allowedGroups: ["gpu"] })), groups: ["gpu"] })).toEqual([]);
+    const gated = [profile({ default: true }), profile({ slug: "gpu", allowedGroups: ["gpu"] })];
+    expect(problemsOf({ ...withProfiles(...gated), groups: ["gpu"] })).toEqual([]);
     const users = [{ name: "ada", groups: ["gpu"] }];
-    expect(problemsOf({ ...withProfiles(profile({ default: true, allowedGroups: ["gpu"] })), users })).toEqual([]);
+    expect(problemsOf({ ...withProfiles(...gated), users })).toEqual([]);
   });
 
   it("does not count a disabled profile against the single default", () => {
@@ -86,7 +87,8 @@ describe("rejected config", () => {
     ["two default profiles", withProfiles(profile({ default: true }), profile({ slug: "b", default: true })), ["jupyterhub:profiles: exactly one enabled profile may be the default, found 2: scipy, b"]],
     ["a disabled default", withProfiles(profile({ default: true, enabled: false }), profile({ slug: "b", default: true })), ["jupyterhub:profiles[0].default: a disabled profile cannot be the default"]],
     ["only disabled profiles", withProfiles(profile({ enabled: false })), ["jupyterhub:profiles: no profile is enabled; enable at least one"]],
-    ["a profile group nobody has", withProfiles(profile({ default: true, allowedGroups: ["gpu"] })), ["jupyterhub:profiles[0].allowedGroups[0]: group 'gpu' is neither declared in jupyterhub:groups nor held by any user"]],
+    ["a profile group nobody has", withProfiles(profile({ default: true }), profile({ slug: "gpu", allowedGroups: ["gpu"] })), ["jupyterhub:profiles[1].allowedGroups[0]: group 'gpu' is neither declared in jupyterhub:groups nor held by any user"]],
+    ["a default profile limited to groups", { ...withProfiles(profile({ default: true, allowedGroups: ["lab"] })), groups: ["lab"] }, ["jupyterhub:profiles[0].allowedGroups: the default profile is offered to every user; it cannot be limited to groups"]],
     ["a group declared twice", { ...minimalConfig(), groups: ["lab", "lab"] }, ["jupyterhub:groups[1]: 'lab' is declared twice"]],
     ["a negative GPU count", withProfiles(profile({ default: true, gpus: -1 })), ["jupyterhub:profiles[0].gpus: Too small: expected number to be >=0"]],
     ["a bad duration", { ...minimalConfig(), culling: { idleTimeout: "an hour" } }, ["jupyterhub:culling.idleTimeout: must be a duration: whole seconds (3600) or a string such as 90s, 15m, 8h, 1d, 1h30m"]],

@@ -25,6 +25,11 @@ describe.each(committedStacks())("stack %s", (stack) => {
     expect(renderedFiles(again)).toEqual(renderedFiles(rendered.get(stack)!));
   });
 
+  it("writes no secret value: secrets only as [secret]", () => {
+    const files = Object.values(renderedFiles(rendered.get(stack)!)).join("\n");
+    expect(files).not.toMatch(/fixture-|render-placeholder/);
+  });
+
   it("pins every profile image", () => {
     for (const profile of rendered.get(stack)!.settings.profiles) {
       expect(profile.image).toMatch(/:[A-Za-z0-9_][A-Za-z0-9_.-]*(@sha256:[a-f0-9]{64})?$/);
@@ -50,11 +55,25 @@ describe("dev", () => {
     expect(settings.storage.type).toBe("dynamic");
     expect(settings.profiles.filter((p) => p.enabled)).toHaveLength(2);
     for (const profile of settings.profiles) expect(profile.image).toMatch(/^quay\.io\/jupyter\//);
+    expect(settings.keycloak).toBeUndefined();
     expect(new Set(resources.map((r) => r.type.split(":")[0]))).toEqual(new Set(["jupyterhub", "kubernetes", "pulumi"]));
+    expect(resources.map((r) => r.type)).not.toContain("pulumi:providers:keycloak");
   });
 });
 
 describe("homelab", () => {
+  it("logs in through Keycloak, which brokers Google with its secret from 1Password", () => {
+    const { settings, resources, values } = rendered.get("homelab")!;
+    expect(settings.keycloak?.identityProviders.google?.clientSecret).toHaveProperty("onePassword");
+    expect(resources.map((r) => r.type)).toEqual(
+      expect.arrayContaining(["keycloak:openid/client:Client", "keycloak:oidc/googleIdentityProvider:GoogleIdentityProvider"]),
+    );
+    expect((values.hub as { config: { JupyterHub: unknown } }).config.JupyterHub).toEqual({ authenticator_class: "generic-oauth" });
+    for (const user of settings.users) {
+      expect(resources.find((r) => r.name === `jupyterhub-user-${user.name}`)?.inputs).toMatchObject({ email: user.email });
+    }
+  });
+
   it("is a full deployment: several users with an admin, four or more profiles with a GPU one", () => {
     const { settings, values } = rendered.get("homelab")!;
     expect(settings.hub.host).toMatch(/\.home\.arpa$/);

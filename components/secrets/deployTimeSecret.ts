@@ -1,0 +1,56 @@
+// Secrets read at deploy time from where the stack config says (an environment variable or a
+// 1Password item), always as Pulumi secrets so they are encrypted in state and hidden in output.
+import * as onepassword from "@1password/pulumi-onepassword";
+import * as pulumi from "@pulumi/pulumi";
+import type { Settings } from "../../settings";
+import type { SecretSource } from "../../settings/secretSourceSchema";
+import { configKey, type SettingsProblem } from "../../settings/SettingsError";
+
+/** The environment of `pulumi up`; injected so tests and render never read the real one. */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** Every secret source the settings name, with its config path. */
+export function secretSources(settings: Settings): { path: (string | number)[]; source: SecretSource }[] {
+  const sources: { path: (string | number)[]; source: SecretSource }[] = [];
+  const providers = settings.keycloak?.identityProviders ?? {};
+  for (const [name, provider] of Object.entries(providers)) {
+    if (provider) sources.push({ path: ["keycloak", "identityProviders", name, "clientSecret"], source: provider.clientSecret });
+  }
+  return sources;
+}
+
+/** Problems for environment variables the settings name but the environment lacks. */
+export function missingEnvironment(settings: Settings, environment: Environment): SettingsProblem[] {
+  return secretSources(settings).flatMap(({ path, source }) =>
+    "env" in source && !environment[source.env]
+      ? [{ key: configKey(path), message: `environment variable ${source.env} is not set` }]
+      : [],
+  );
+}
+
+export function deployTimeSecret(source: SecretSource, environment: Environment): pulumi.Output<string> {
+  if ("env" in source) return pulumi.secret(environment[source.env] ?? "");
+  const { vault, item, field } = source.onePassword;
+  const found = onepassword.getItemOutput({ vault, title: item });
+  return pulumi.secret(found.apply((result) => itemField(result, field, item)));
+}
+
+type OnePasswordItem = Pick<onepassword.GetItemResult, "credential" | "password" | "username" | "sections">;
+
+/** A field of a 1Password item: a built-in one by name, else a section field by label. */
+export function itemField(item: OnePasswordItem, field: string, title: string): string {
+  const builtIn: Record<string, string | undefined> = {
+    credential: item.credential,
+    password: item.password,
+    username: item.username,
+  };
+  const value = builtIn[field] || item.sections?.flatMap((s) => s.fields ?? []).find((f) => f.label === field)?.value;
+  if (!value) {
+    const labels = item.sections?.flatMap((s) => s.fields ?? []).map((f) => f.label) ?? [];
+    throw new Error(
+      `1Password item '${title}' has no value in field '${field}'` +
+        (labels.length ? ` (its section fields: ${labels.join(", ")})` : ""),
+    );
+  }
+  return value;
+}

@@ -1,0 +1,225 @@
+// Keycloak login under mocks: what a Keycloak stack declares, and the hub wiring that uses it.
+import { authConfig, hubSecretEnvironment, OAUTH_CLIENT_SECRET } from "../../components/hub/authValues";
+import { logoutUrl, realmEndpoints } from "../../components/identity/keycloakEndpoints";
+import { hubClientArgs, keycloakGroupNames, userGroupNames } from "../../components/identity/keycloakInputs";
+import { parseSettings } from "../../settings";
+import { SettingsError } from "../../settings/SettingsError";
+import { RELEASE_TYPE, renderStack, type RenderedStack } from "../harness/renderStack";
+import { SECRET_PLACEHOLDER, type RecordedResource } from "../harness/recordedResource";
+import { asStackConfig, keycloakConfig, minimalConfig, profile, type RawConfig } from "../fixtures/configs";
+
+const of = (resources: RecordedResource[], type: string) => resources.filter((r) => r.type === type);
+const settings = parseSettings(keycloakConfig());
+const keycloakSettings = settings.keycloak!;
+
+describe("pure inputs", () => {
+  it("makes a confidential standard-flow client with PKCE and an exact redirect URI", () => {
+    expect(hubClientArgs(keycloakSettings, "https://hub.example.test/")).toEqual({
+      clientId: "jupyterhub",
+      name: "JupyterHub",
+      enabled: true,
+      accessType: "CONFIDENTIAL",
+      standardFlowEnabled: true,
+      implicitFlowEnabled: false,
+      directAccessGrantsEnabled: false,
+      serviceAccountsEnabled: false,
+      pkceCodeChallengeMethod: "S256",
+      rootUrl: "https://hub.example.test/",
+      baseUrl: "https://hub.example.test/",
+      validRedirectUris: ["https://hub.example.test/hub/oauth_callback"],
+      validPostLogoutRedirectUris: ["https://hub.example.test/"],
+      webOrigins: ["https://hub.example.test"],
+    });
+  });
+
+  it("puts every user in the login group, admins in the admin group, and each in their own groups", () => {
+    expect(keycloakGroupNames(settings, keycloakSettings)).toEqual(["jupyterhub", "jupyterhub-admins", "lab"]);
+    expect(userGroupNames(settings.users[0], keycloakSettings)).toEqual(["jupyterhub", "jupyterhub-admins", "lab"]);
+    expect(userGroupNames(settings.users[1], keycloakSettings)).toEqual(["jupyterhub"]);
+  });
+
+  it("knows the realm's endpoints and a logout that ends the Keycloak session", () => {
+    expect(realmEndpoints(keycloakSettings)).toEqual({
+      issuer: "https://auth.example.test/realms/lab",
+      authorize: "https://auth.example.test/realms/lab/protocol/openid-connect/auth",
+      token: "https://auth.example.test/realms/lab/protocol/openid-connect/token",
+      userinfo: "https://auth.example.test/realms/lab/protocol/openid-connect/userinfo",
+      endSession: "https://auth.example.test/realms/lab/protocol/openid-connect/logout",
+    });
+    expect(logoutUrl(keycloakSettings, "https://hub.example.test/")).toBe(
+      "https://auth.example.test/realms/lab/protocol/openid-connect/logout?client_id=jupyterhub&post_logout_redirect_uri=https%3A%2F%2Fhub.example.test%2F",
+    );
+  });
+});
+
+describe("hub configuration for Keycloak", () => {
+  const config = authConfig(settings);
+
+  it("uses GenericOAuthenticator with the realm, groups from the token, auth state and PKCE", () => {
+    expect(config.JupyterHub).toEqual({ authenticator_class: "generic-oauth" });
+    expect(config.GenericOAuthenticator).toEqual({
+      client_id: "jupyterhub",
+      oauth_callback_url: "https://hub.example.test/hub/oauth_callback",
+      authorize_url: "https://auth.example.test/realms/lab/protocol/openid-connect/auth",
+      token_url: "https://auth.example.test/realms/lab/protocol/openid-connect/token",
+      userdata_url: "https://auth.example.test/realms/lab/protocol/openid-connect/userinfo",
+      scope: ["openid", "profile", "email"],
+      username_claim: "preferred_username",
+      login_service: "Keycloak",
+      enable_pkce: true,
+      manage_groups: true,
+      auth_state_groups_key: "oauth_user.groups",
+      allowed_groups: ["jupyterhub"],
+      admin_groups: ["jupyterhub-admins"],
+      enable_auth_state: true,
+      refresh_pre_spawn: true,
+      logout_redirect_url: logoutUrl(keycloakSettings, "https://hub.example.test/"),
+    });
+  });
+
+  it("lists no users and loads no groups itself: Keycloak owns both", () => {
+    expect(config.Authenticator).toBeUndefined();
+    expect(JSON.stringify(config)).not.toContain("load_groups");
+  });
+
+  it("takes the client secret from the environment, nothing else", () => {
+    expect(hubSecretEnvironment(settings)).toEqual([OAUTH_CLIENT_SECRET]);
+    expect(hubSecretEnvironment(parseSettings(minimalConfig()))).toEqual([]);
+    expect(JSON.stringify(config)).not.toMatch(/client_secret/);
+  });
+});
+
+describe("a Keycloak stack under mocks", () => {
+  let rendered: RenderedStack;
+  beforeAll(async () => {
+    rendered = await renderStack(asStackConfig(keycloakConfig()), "keycloak");
+  });
+
+  it("declares the client, groups, claim mapper, users and Google, under the Identity component", () => {
+    const { resources } = rendered;
+    const identityChildren = resources.filter((r) => r.parent === "jupyterhub:identity:Identity::jupyterhub").map((r) => `${r.type} ${r.name}`);
+    expect(identityChildren.sort()).toEqual(
+      [
+        "keycloak:authentication/execution:Execution jupyterhub-first-login-0",
+        "keycloak:authentication/execution:Execution jupyterhub-first-login-1",
+        "keycloak:authentication/flow:Flow jupyterhub-first-login",
+        "keycloak:index/group:Group jupyterhub-group-jupyterhub",
+        "keycloak:index/group:Group jupyterhub-group-jupyterhub-admins",
+        "keycloak:index/group:Group jupyterhub-group-lab",
+        "keycloak:index/user:User jupyterhub-user-ada",
+        "keycloak:index/user:User jupyterhub-user-grace",
+        "keycloak:index/userGroups:UserGroups jupyterhub-user-ada-groups",
+        "keycloak:index/userGroups:UserGroups jupyterhub-user-grace-groups",
+        "keycloak:oidc/googleIdentityProvider:GoogleIdentityProvider jupyterhub-google",
+        "keycloak:openid/client:Client jupyterhub-hub",
+        "keycloak:openid/groupMembershipProtocolMapper:GroupMembershipProtocolMapper jupyterhub-groups-claim",
+      ].sort(),
+    );
+    for (const child of resources.filter((r) => r.parent === "jupyterhub:identity:Identity::jupyterhub")) {
+      expect(child.provider).toBe("pulumi:providers:keycloak::keycloak");
+    }
+  });
+
+  it("uses the existing realm by name, with a provider that does not log in at start-up", () => {
+    expect(of(rendered.resources, "keycloak:index/realm:Realm")).toEqual([]);
+    expect(of(rendered.resources, "keycloak:openid/client:Client")[0].inputs).toMatchObject({ realmId: "lab" });
+    expect(of(rendered.resources, "pulumi:providers:keycloak")[0].inputs).toMatchObject({
+      url: "https://auth.example.test",
+      realm: "master",
+      initialLogin: "false",
+    });
+  });
+
+  it("puts the groups in the ID token, access token and userinfo", () => {
+    expect(of(rendered.resources, "keycloak:openid/groupMembershipProtocolMapper:GroupMembershipProtocolMapper")[0].inputs).toMatchObject({
+      claimName: "groups",
+      fullPath: false,
+      addToIdToken: true,
+      addToAccessToken: true,
+      addToUserinfo: true,
+      clientId: "jupyterhub-hub-id",
+    });
+  });
+
+  it("creates each configured user with a verified email, in exactly their groups", () => {
+    const [ada] = of(rendered.resources, "keycloak:index/user:User");
+    expect(ada.inputs).toMatchObject({ username: "ada", email: "ada@example.test", emailVerified: true, enabled: true });
+    const [adaGroups] = of(rendered.resources, "keycloak:index/userGroups:UserGroups");
+    expect(adaGroups.inputs).toMatchObject({
+      userId: "jupyterhub-user-ada-id",
+      exhaustive: true,
+      groupIds: ["jupyterhub-group-jupyterhub-id", "jupyterhub-group-jupyterhub-admins-id", "jupyterhub-group-lab-id"],
+    });
+  });
+
+  it("brokers Google with trusted emails, its secret from 1Password, linking the first login by email", () => {
+    const [google] = of(rendered.resources, "keycloak:oidc/googleIdentityProvider:GoogleIdentityProvider");
+    expect(google.inputs).toMatchObject({
+      realm: "lab",
+      clientId: "1234.apps.googleusercontent.com",
+      clientSecret: SECRET_PLACEHOLDER,
+      trustEmail: true,
+      firstBrokerLoginFlowAlias: "jupyterhub-link-existing-user",
+    });
+    expect(of(rendered.resources, "keycloak:authentication/execution:Execution").map((e) => e.inputs)).toEqual([
+      expect.objectContaining({ authenticator: "idp-detect-existing-broker-user", requirement: "REQUIRED", priority: 10 }),
+      expect.objectContaining({ authenticator: "idp-auto-link", requirement: "REQUIRED", priority: 20 }),
+    ]);
+  });
+
+  it("hands the client secret to the hub through a secret Kubernetes Secret the values only reference", () => {
+    const [secret] = of(rendered.resources, "kubernetes:core/v1:Secret");
+    expect(secret.parent).toBe("jupyterhub:hub:Hub::jupyterhub");
+    expect(secret.inputs).toMatchObject({ metadata: { name: "jupyterhub-hub-env", namespace: "jupyterhub" }, stringData: SECRET_PLACEHOLDER });
+    const values = of(rendered.resources, RELEASE_TYPE)[0].inputs.values as { hub: { extraEnv: unknown } };
+    expect(values.hub.extraEnv).toEqual({
+      OAUTH_CLIENT_SECRET: { valueFrom: { secretKeyRef: { name: "jupyterhub-hub-env", key: "OAUTH_CLIENT_SECRET" } } },
+    });
+    expect(JSON.stringify(rendered.resources)).not.toMatch(/fixture-|render-placeholder/);
+  });
+});
+
+describe("deploy-time secrets", () => {
+  const withGithubFromEnv = (): RawConfig => {
+    const config = keycloakConfig();
+    return {
+      ...config,
+      keycloak: { ...(config.keycloak as RawConfig), identityProviders: { github: { clientId: "gh", clientSecret: { env: "GITHUB_CLIENT_SECRET" } } } },
+    };
+  };
+
+  it("fails before declaring anything when an environment variable the stack names is missing", async () => {
+    await expect(renderStack(asStackConfig(withGithubFromEnv()), "keycloak", {})).rejects.toThrow(
+      new SettingsError([
+        { key: "jupyterhub:keycloak.identityProviders.github.clientSecret", message: "environment variable GITHUB_CLIENT_SECRET is not set" },
+      ]),
+    );
+  });
+
+  it("reads the variable as a secret when it is set", async () => {
+    const { resources } = await renderStack(asStackConfig(withGithubFromEnv()), "keycloak", { GITHUB_CLIENT_SECRET: "from-env" });
+    const [github] = of(resources, "keycloak:oidc/githubIdentityProvider:GithubIdentityProvider");
+    expect(github.inputs).toMatchObject({ clientId: "gh", clientSecret: SECRET_PLACEHOLDER, trustEmail: true });
+  });
+});
+
+it("creates the realm, with its session lifetimes, when the stack owns it", async () => {
+  const config = keycloakConfig();
+  const { resources } = await renderStack(
+    asStackConfig({ ...config, keycloak: { ...(config.keycloak as RawConfig), createRealm: true, sessions: { idleTimeout: "12h" } } }),
+  );
+  expect(of(resources, "keycloak:index/realm:Realm")[0].inputs).toMatchObject({
+    realm: "lab",
+    registrationAllowed: false,
+    ssoSessionIdleTimeout: "43200s",
+    ssoSessionMaxLifespan: "604800s",
+  });
+});
+
+it("gates profiles by group in the hub, with the Python filter and the groups per profile", async () => {
+  const config = { ...keycloakConfig(), profiles: [profile({ default: true }), profile({ slug: "gpu", allowedGroups: ["lab"] })] };
+  const values = (await renderStack(asStackConfig(config))).values as Record<string, any>;
+  expect(values.custom).toEqual({ profileGroups: { gpu: ["lab"] } });
+  expect(values.hub.extraConfig["50-profile-filter"]).toContain("def allowed_profiles(");
+  expect(values.hub.extraConfig["50-profile-filter"]).toMatch(/install\(c, get_config\("custom.profileGroups", \{\}\), KubeSpawner\)\n$/);
+});
