@@ -3,8 +3,9 @@
 // credentials) and writes values.yaml and resources.json; see DESIGN.md, "Contracts".
 import * as fs from "fs";
 import * as path from "path";
-import YAML from "yaml";
+import * as jsYaml from "js-yaml";
 import { SettingsError } from "../settings";
+import { policyCheck } from "../policies/policyCheck";
 import { renderStack, type RenderedStack } from "../tests/harness/renderStack";
 import { readStackConfig } from "../tests/harness/stackConfig";
 
@@ -31,10 +32,10 @@ export function parseArguments(argv: readonly string[]): { stack: string; out: s
 }
 
 export function renderedFiles(rendered: RenderedStack): Record<string, string> {
-  // YAML 1.1 output quotes strings such as 2025-10-06 or "yes" that Helm's YAML 1.1 parser
-  // would otherwise read as a date or a boolean.
+  // js-yaml quotes strings such as 2025-10-06 or "yes" that Helm's YAML 1.1 parser would otherwise
+  // read as a date or a boolean.
   return {
-    "values.yaml": YAML.stringify(rendered.values, { lineWidth: 0, version: "1.1" }),
+    "values.yaml": jsYaml.dump(rendered.values, { lineWidth: -1, noRefs: true }),
     "resources.json": JSON.stringify(rendered.resources, null, 2) + "\n",
   };
 }
@@ -62,12 +63,19 @@ async function main(): Promise<number> {
     console.error(error instanceof SettingsError || error instanceof Error ? error.message : String(error));
     return 1;
   }
+  // The policy pack's rules over what the stack declares: a mandatory violation fails the render.
+  const policies = policyCheck(rendered);
+  if (policies.failed) {
+    console.error(`stack ${options.stack} breaks mandatory policies; nothing written\n${policies.report}`);
+    return 1;
+  }
   // Written only once everything rendered: a failed render leaves the previous output alone.
   fs.mkdirSync(options.out, { recursive: true });
   for (const [file, text] of Object.entries(renderedFiles(rendered))) {
     fs.writeFileSync(path.join(options.out, file), text);
   }
   console.log(summary(options.stack, rendered));
+  console.log(policies.report);
   console.log(`  written to ${path.relative(process.cwd(), options.out) || "."}/`);
   return 0;
 }

@@ -1,0 +1,22 @@
+import { isObject, type JsonObject } from "./chartValues";
+
+/**
+ * Contract with the SSH issue: every Service that exposes a user's sshd carries the label
+ * `app.kubernetes.io/component: ssh`, and only those do. The SSH rules find the Services by this
+ * label (they cannot tell an SSH Service by its name or selector), so the SSH component must set
+ * it on each per-user Service, and nothing else may use it.
+ */
+export const SSH_COMPONENT_LABEL = { key: "app.kubernetes.io/component", value: "ssh" } as const;
+
+export const SSH_PORT = 22;
+
+/** True for a Service's inputs labelled as an SSH endpoint. */
+export function isSshService(props: JsonObject): boolean {
+  const metadata = isObject(props.metadata) ? props.metadata : {};
+  const labels = isObject(metadata.labels) ? metadata.labels : {};
+  return labels[SSH_COMPONENT_LABEL.key] === SSH_COMPONENT_LABEL.value;
+}
+
+export function serviceSpec(props: JsonObject): JsonObject {
+  return isObject(props.spec) ? props.spec : {};
+}

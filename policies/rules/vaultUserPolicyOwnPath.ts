@@ -1,0 +1,73 @@
+import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { VAULT_POLICY } from "../resourceTypes";
+import { parseVaultPolicy, type VaultPathRule } from "./vaultPolicyPaths";
+
+const USER_POLICY_PREFIX = "jupyterhub-user";
+const WRITE_CAPABILITIES = ["create", "update", "delete", "patch"];
+// The per-user segment may be Vault's templated entity name (one shared policy for every user)
+// or the user's name written out (one policy per user, named jupyterhub-user-<user>).
+const TEMPLATED_USER = /^\{\{identity\.entity\.(name|aliases\.[A-Za-z0-9_.-]+\.name)\}\}$/;
+const LITERAL_USER = /^[a-z0-9][a-z0-9._@+-]*$/;
+
+/**
+ * A user's Vault token reaches only that user's secrets: in a policy named jupyterhub-user…,
+ * every path that can be written (create, update, delete, patch) is under
+ * `<mount>/…/jupyter/users/<user>/`, no path reaches into another user's (or every user's)
+ * directory, none starts with a wildcard, none touches `sys/`, and nothing grants sudo.
+ * Reading a shared path elsewhere is fine (DESIGN.md, "Per-user Vault tokens").
+ */
+export function vaultUserPolicyOwnPath(): ResourceValidationPolicy {
+  return {
+    name: "vault-user-policy-own-path",
+    description: "Vault policies for users (jupyterhub-user*) write only under the user's own jupyter/users/<user>/ path and never reach sys/, a wildcard mount or sudo.",
+    enforcementLevel: "mandatory",
+    validateResource: (args, reportViolation) => {
+      if (args.type !== VAULT_POLICY) return;
+      const name = typeof args.props.name === "string" ? args.props.name : args.name;
+      if (!name.startsWith(USER_POLICY_PREFIX)) return;
+      const text = args.props.policy;
+      const rules = typeof text === "string" ? parseVaultPolicy(text) : undefined;
+      if (!rules) {
+        reportViolation(`policy ${name}: the policy text is not plain path blocks, so it cannot be checked`);
+        return;
+      }
+      const user = name.startsWith(`${USER_POLICY_PREFIX}-`) ? name.slice(USER_POLICY_PREFIX.length + 1) : undefined;
+      for (const rule of rules) {
+        for (const problem of pathProblems(rule, user)) reportViolation(`policy ${name}, path "${rule.path}": ${problem}`);
+      }
+    },
+  };
+}
+
+/** What is wrong with one path block of a user policy; `user` is the name from jupyterhub-user-<user>. */
+export function pathProblems({ path, capabilities }: VaultPathRule, user: string | undefined): string[] {
+  const granted = capabilities.filter((capability) => capability !== "deny");
+  if (granted.length === 0 || capabilities.includes("deny")) return [];
+  const segments = path.split("/");
+  const problems: string[] = [];
+  if (segments[0] === "+" || segments[0].includes("*")) problems.push("starts with a wildcard, so it reaches every mount");
+  if (segments.includes("sys")) problems.push("reaches sys/, Vault's own configuration");
+  if (granted.includes("sudo")) problems.push("grants sudo, which no user token needs");
+  const own = ownUserPath(segments, user);
+  const writes = granted.filter((capability) => WRITE_CAPABILITIES.includes(capability));
+  if (own === "other") problems.push("reaches into jupyter/users/ beyond the user's own directory");
+  else if (own === "none" && writes.length > 0) problems.push(`grants ${writes.join(", ")} outside the user's own jupyter/users/<user>/ path`);
+  return problems;
+}
+
+/**
+ * "own": under <mount>/…/jupyter/users/<this user>/; "other": under jupyter/users/ but not the
+ * user's own directory (a wildcard, another user, the listing itself); "none": elsewhere.
+ */
+function ownUserPath(segments: readonly string[], user: string | undefined): "own" | "other" | "none" {
+  const at = segments.findIndex((segment, index) => segment === "jupyter" && segments[index + 1] === "users");
+  if (at < 0) return "none";
+  const prefix = segments.slice(0, at);
+  const userSegment = segments[at + 2];
+  const isOwnUser =
+    userSegment !== undefined &&
+    (TEMPLATED_USER.test(userSegment) || (LITERAL_USER.test(userSegment) && (user === undefined || userSegment === user)));
+  const underIt = segments.length > at + 3;
+  const prefixIsExact = prefix.length > 0 && prefix.every((segment) => segment !== "" && segment !== "+" && !segment.includes("*"));
+  return isOwnUser && underIt && prefixIsExact ? "own" : "other";
+}

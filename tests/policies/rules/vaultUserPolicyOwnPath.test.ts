@@ -1,0 +1,72 @@
+import { VAULT_POLICY } from "../../../policies/resourceTypes";
+import { parseVaultPolicy } from "../../../policies/rules/vaultPolicyPaths";
+import { vaultUserPolicyOwnPath } from "../../../policies/rules/vaultUserPolicyOwnPath";
+import { assertHasViolation, assertNoViolation, createResourceValidationArgs, violationsOf } from "../policyHarness";
+
+const policy = vaultUserPolicyOwnPath();
+const vaultPolicy = (name: string, text: string) => createResourceValidationArgs(VAULT_POLICY, { name, policy: text });
+
+const TEMPLATED = `
+# Each user's own secrets, read and write.
+path "secret/data/jupyter/users/{{identity.entity.name}}/*" {
+  capabilities = ["create", "read", "update", "delete", "list"]
+}
+path "secret/metadata/jupyter/users/{{identity.entity.name}}/*" { capabilities = ["read", "list", "delete"] }
+// Shared, read only.
+path "secret/data/jupyter/shared/*" {
+  capabilities = ["read", "list"]
+}
+`;
+
+it("passes a templated per-user policy and a literal one named after its user", () => {
+  assertNoViolation(policy, vaultPolicy("jupyterhub-users", TEMPLATED));
+  assertNoViolation(
+    policy,
+    vaultPolicy("jupyterhub-user-aiko.tanaka", `path "kv/data/jupyter/users/aiko.tanaka/*" { capabilities = ["read", "patch"] }`),
+  );
+});
+
+it("fails writing outside the user's path, or into another user's", () => {
+  assertHasViolation(
+    policy,
+    vaultPolicy("jupyterhub-users", `path "secret/data/jupyter/shared/*" { capabilities = ["read", "update"] }`),
+    `path "secret/data/jupyter/shared/*": grants update outside the user's own jupyter/users/<user>/ path`,
+  );
+  assertHasViolation(
+    policy,
+    vaultPolicy("jupyterhub-user-ada", `path "kv/data/jupyter/users/grace/*" { capabilities = ["read"] }`),
+    "reaches into jupyter/users/ beyond the user's own directory",
+  );
+  assertHasViolation(
+    policy,
+    vaultPolicy("jupyterhub-users", `path "kv/data/jupyter/users/+/*" { capabilities = ["create"] }`),
+    "beyond the user's own directory",
+  );
+});
+
+it("fails wildcard mounts, sys/ and sudo", () => {
+  const text = `
+path "*" { capabilities = ["read"] }
+path "+/data/jupyter/users/{{identity.entity.name}}/*" { capabilities = ["read"] }
+path "sys/policies/acl/*" { capabilities = ["read"] }
+path "kv/data/jupyter/users/{{identity.entity.name}}/*" { capabilities = ["read", "sudo"] }
+`;
+  expect(violationsOf(policy, vaultPolicy("jupyterhub-users", text))).toEqual([
+    `policy jupyterhub-users, path "*": starts with a wildcard, so it reaches every mount`,
+    `policy jupyterhub-users, path "+/data/jupyter/users/{{identity.entity.name}}/*": starts with a wildcard, so it reaches every mount`,
+    `policy jupyterhub-users, path "+/data/jupyter/users/{{identity.entity.name}}/*": reaches into jupyter/users/ beyond the user's own directory`,
+    `policy jupyterhub-users, path "sys/policies/acl/*": reaches sys/, Vault's own configuration`,
+    `policy jupyterhub-users, path "kv/data/jupyter/users/{{identity.entity.name}}/*": grants sudo, which no user token needs`,
+  ]);
+});
+
+it("fails a policy text it cannot read, and leaves other policies alone", () => {
+  const nested = `path "kv/data/x" { capabilities = ["update"] allowed_parameters = { "a" = [] } }`;
+  assertHasViolation(policy, vaultPolicy("jupyterhub-users", nested), "cannot be checked");
+  assertNoViolation(policy, vaultPolicy("jupyterhub-hub", `path "auth/token/create/jupyterhub-user" { capabilities = ["update"] }`));
+});
+
+it("parses path blocks with comments and deny", () => {
+  expect(parseVaultPolicy(`/* all */ path "a/*" { capabilities = ["deny"] } # done`)).toEqual([{ path: "a/*", capabilities: ["deny"] }]);
+  expect(parseVaultPolicy(`{"path": {"a": {"capabilities": ["read"]}}}`)).toBeUndefined();
+});
