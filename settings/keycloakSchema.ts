@@ -43,7 +43,7 @@ export const keycloakSchema = z
       .describe("Claim that becomes the JupyterHub username."),
     userGroup: groupName
       .default("jupyterhub")
-      .describe("Keycloak group whose members may log in. Every configured user is put in it; add others in Keycloak."),
+      .describe("Keycloak group whose members may log in: the configured users."),
     adminGroup: groupName
       .default("jupyterhub-admins")
       .describe("Keycloak group whose members are hub admins. Users with admin: true are put in it."),

@@ -5,10 +5,10 @@ import type { KeycloakSettings } from "../../settings/keycloakSchema";
 import {
   FIRST_BROKER_LOGIN_EXECUTIONS,
   FIRST_BROKER_LOGIN_FLOW,
+  groupMembers,
   hubClientArgs,
   keycloakGroupNames,
   realmArgs,
-  userGroupNames,
 } from "./keycloakInputs";
 
 export interface IdentityArgs {
@@ -57,19 +57,23 @@ export class Identity extends pulumi.ComponentResource {
       child,
     );
 
-    const groups = new Map(
-      keycloakGroupNames(args, settings).map((group) => [group, new keycloak.Group(`${name}-group-${group}`, { realmId, name: group }, child)]),
+    const keycloakUsers = args.users.map(
+      (user) =>
+        new keycloak.User(
+          `${name}-user-${user.name}`,
+          { realmId, username: user.name, email: user.email, emailVerified: true, enabled: true },
+          child,
+        ),
     );
-    for (const user of args.users) {
-      const keycloakUser = new keycloak.User(
-        `${name}-user-${user.name}`,
-        { realmId, username: user.name, email: user.email, emailVerified: true, enabled: true },
-        child,
-      );
-      new keycloak.UserGroups(
-        `${name}-user-${user.name}-groups`,
-        { realmId, userId: keycloakUser.id, groupIds: userGroupNames(user, settings).map((g) => groups.get(g)!.id), exhaustive: true },
-        child,
+    // One membership list per group rather than one group list per user: the stack config is
+    // the whole truth about who is in these groups, and a user costs one resource, not two.
+    // Members are named by username, so the lists wait for the users to exist.
+    for (const [group, members] of groupMembers(args.users, keycloakGroupNames(args, settings), settings)) {
+      const keycloakGroup = new keycloak.Group(`${name}-group-${group}`, { realmId, name: group }, child);
+      new keycloak.GroupMemberships(
+        `${name}-group-${group}-members`,
+        { realmId, groupId: keycloakGroup.id, members },
+        { parent: this, dependsOn: keycloakUsers },
       );
     }
 

@@ -36,6 +36,19 @@ export function userGroupNames(user: Settings["users"][number], keycloakSettings
   return [keycloakSettings.userGroup, ...(user.admin ? [keycloakSettings.adminGroup] : []), ...user.groups];
 }
 
+/** Members of each group, in group order; every group is listed, an empty one too. */
+export function groupMembers(
+  users: Settings["users"],
+  groups: readonly string[],
+  keycloakSettings: KeycloakSettings,
+): Map<string, string[]> {
+  const members = new Map(groups.map((group): [string, string[]] => [group, []]));
+  for (const user of users) {
+    for (const group of userGroupNames(user, keycloakSettings)) members.get(group)?.push(user.name);
+  }
+  return members;
+}
+
 /** Keycloak's Go-style durations ("3600s") from seconds. */
 export function keycloakDuration(seconds: number): string {
   return `${seconds}s`;

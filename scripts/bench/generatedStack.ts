@@ -1,10 +1,14 @@
-// A large stack for the benchmark: many users spread over groups, many profiles.
+// Large stacks for the benchmark: many users spread over groups, many profiles, with the hub's
+// local login or with Keycloak (where each user is also a Keycloak user resource).
 import YAML from "yaml";
 
-export function generatedStackFile(userCount: number, profileCount: number): string {
+export type Login = "local" | "keycloak";
+
+export function generatedStackFile(userCount: number, profileCount: number, login: Login): string {
   const groups = ["lab", "gpu", "teaching", "staff"];
   const users = Array.from({ length: userCount }, (_, i) => ({
     name: `user${String(i).padStart(4, "0")}`,
+    ...(login === "keycloak" ? { email: `user${String(i).padStart(4, "0")}@bench.test` } : {}),
     ...(i % 100 === 0 ? { admin: true } : {}),
     groups: [groups[i % groups.length]],
   }));
@@ -19,12 +23,23 @@ export function generatedStackFile(userCount: number, profileCount: number): str
     cpu: { guarantee: "500m", limit: String(1 + (i % 8)) },
     memory: { guarantee: "1Gi", limit: `${2 + (i % 14)}Gi` },
   }));
+  const keycloak = {
+    "jupyterhub:https": { type: "secret", secretName: "hub-tls" },
+    "jupyterhub:keycloak": {
+      url: "https://auth.bench.test",
+      realm: "bench",
+      identityProviders: {
+        google: { clientId: "bench.apps.googleusercontent.com", clientSecret: { onePassword: { vault: "bench", item: "Google" } } },
+      },
+    },
+  };
   return YAML.stringify({
     config: {
       "jupyterhub:hub": { host: "hub.bench.test" },
       "jupyterhub:users": users,
       "jupyterhub:profiles": profiles,
       "jupyterhub:namedServers": { enabled: true, limitPerUser: 2 },
+      ...(login === "keycloak" ? keycloak : {}),
     },
   });
 }

@@ -36,11 +36,22 @@ export async function renderStack(
 ): Promise<RenderedStack> {
   const runtime = installMocks({ stack, config: flattenConfig(config) });
   const settings = loadSettings();
-  const deployment = deployJupyterHub(settings, environment);
-  const outputs = await new Promise<Record<string, unknown>>((resolve) =>
-    pulumi.all({ ...deployment }).apply((resolved) => resolve(resolved)),
-  );
-  const resources = await runtime.settle();
+  // The SDK captures a stack trace for every promise it makes (for leak reports and source
+  // positions), which dominates the time and memory of a large stack under mocks and is of no
+  // use here. Errors keep their messages.
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  let outputs: Record<string, unknown>;
+  let resources: RecordedResource[];
+  try {
+    const deployment = deployJupyterHub(settings, environment);
+    outputs = await new Promise<Record<string, unknown>>((resolve) =>
+      pulumi.all({ ...deployment }).apply((resolved) => resolve(resolved)),
+    );
+    resources = await runtime.settle();
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
   const release = resources.find((r) => r.type === RELEASE_TYPE);
   if (!release) throw new Error("the program declared no Helm release");
   return { settings, resources, values: release.inputs.values as Record<string, unknown>, outputs };

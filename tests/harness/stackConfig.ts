@@ -2,7 +2,7 @@
 // with objects and lists as JSON text and scalars as plain text.
 import * as fs from "fs";
 import * as path from "path";
-import YAML from "yaml";
+import * as jsYaml from "js-yaml";
 
 export type StackConfig = Readonly<Record<string, unknown>>;
 
@@ -26,7 +26,7 @@ export function readStackConfig(stack: string, root = PROJECT_ROOT): StackConfig
   if (!fs.existsSync(file)) {
     throw new Error(`no stack file ${path.basename(file)}; stacks here: ${committedStacks(root).join(", ") || "none"}`);
   }
-  const document = YAML.parse(fs.readFileSync(file, "utf8")) as { config?: StackConfig } | null;
+  const document = jsYaml.load(fs.readFileSync(file, "utf8")) as { config?: StackConfig } | null;
   return document?.config ?? {};
 }
 

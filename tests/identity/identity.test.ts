@@ -1,7 +1,7 @@
 // Keycloak login under mocks: what a Keycloak stack declares, and the hub wiring that uses it.
 import { authConfig, hubSecretEnvironment, OAUTH_CLIENT_SECRET } from "../../components/hub/authValues";
 import { logoutUrl, realmEndpoints } from "../../components/identity/keycloakEndpoints";
-import { hubClientArgs, keycloakGroupNames, userGroupNames } from "../../components/identity/keycloakInputs";
+import { groupMembers, hubClientArgs, keycloakGroupNames, userGroupNames } from "../../components/identity/keycloakInputs";
 import { parseSettings } from "../../settings";
 import { SettingsError } from "../../settings/SettingsError";
 import { RELEASE_TYPE, renderStack, type RenderedStack } from "../harness/renderStack";
@@ -36,6 +36,14 @@ describe("pure inputs", () => {
     expect(keycloakGroupNames(settings, keycloakSettings)).toEqual(["jupyterhub", "jupyterhub-admins", "lab"]);
     expect(userGroupNames(settings.users[0], keycloakSettings)).toEqual(["jupyterhub", "jupyterhub-admins", "lab"]);
     expect(userGroupNames(settings.users[1], keycloakSettings)).toEqual(["jupyterhub"]);
+    expect(groupMembers(settings.users, ["jupyterhub", "jupyterhub-admins", "lab", "empty"], keycloakSettings)).toEqual(
+      new Map([
+        ["jupyterhub", ["ada", "grace"]],
+        ["jupyterhub-admins", ["ada"]],
+        ["lab", ["ada"]],
+        ["empty", []],
+      ]),
+    );
   });
 
   it("knows the realm's endpoints and a logout that ends the Keycloak session", () => {
@@ -106,10 +114,11 @@ describe("a Keycloak stack under mocks", () => {
         "keycloak:index/group:Group jupyterhub-group-jupyterhub",
         "keycloak:index/group:Group jupyterhub-group-jupyterhub-admins",
         "keycloak:index/group:Group jupyterhub-group-lab",
+        "keycloak:index/groupMemberships:GroupMemberships jupyterhub-group-jupyterhub-members",
+        "keycloak:index/groupMemberships:GroupMemberships jupyterhub-group-jupyterhub-admins-members",
+        "keycloak:index/groupMemberships:GroupMemberships jupyterhub-group-lab-members",
         "keycloak:index/user:User jupyterhub-user-ada",
         "keycloak:index/user:User jupyterhub-user-grace",
-        "keycloak:index/userGroups:UserGroups jupyterhub-user-ada-groups",
-        "keycloak:index/userGroups:UserGroups jupyterhub-user-grace-groups",
         "keycloak:oidc/googleIdentityProvider:GoogleIdentityProvider jupyterhub-google",
         "keycloak:openid/client:Client jupyterhub-hub",
         "keycloak:openid/groupMembershipProtocolMapper:GroupMembershipProtocolMapper jupyterhub-groups-claim",
@@ -141,14 +150,16 @@ describe("a Keycloak stack under mocks", () => {
     });
   });
 
-  it("creates each configured user with a verified email, in exactly their groups", () => {
+  it("creates each configured user with a verified email, and sets every group's members", () => {
     const [ada] = of(rendered.resources, "keycloak:index/user:User");
     expect(ada.inputs).toMatchObject({ username: "ada", email: "ada@example.test", emailVerified: true, enabled: true });
-    const [adaGroups] = of(rendered.resources, "keycloak:index/userGroups:UserGroups");
-    expect(adaGroups.inputs).toMatchObject({
-      userId: "jupyterhub-user-ada-id",
-      exhaustive: true,
-      groupIds: ["jupyterhub-group-jupyterhub-id", "jupyterhub-group-jupyterhub-admins-id", "jupyterhub-group-lab-id"],
+    const memberships = Object.fromEntries(
+      of(rendered.resources, "keycloak:index/groupMemberships:GroupMemberships").map((m) => [m.inputs.groupId, m.inputs.members]),
+    );
+    expect(memberships).toEqual({
+      "jupyterhub-group-jupyterhub-id": ["ada", "grace"],
+      "jupyterhub-group-jupyterhub-admins-id": ["ada"],
+      "jupyterhub-group-lab-id": ["ada"],
     });
   });
 
