@@ -3,7 +3,7 @@
 // credentials) and writes values.yaml and resources.json; see DESIGN.md, "Contracts".
 import * as fs from "fs";
 import * as path from "path";
-import YAML from "yaml";
+import * as jsYaml from "js-yaml";
 import { SettingsError } from "../settings";
 import { policyCheck } from "../policies/policyCheck";
 import { renderStack, type RenderedStack } from "../tests/harness/renderStack";
@@ -32,10 +32,10 @@ export function parseArguments(argv: readonly string[]): { stack: string; out: s
 }
 
 export function renderedFiles(rendered: RenderedStack): Record<string, string> {
-  // YAML 1.1 output quotes strings such as 2025-10-06 or "yes" that Helm's YAML 1.1 parser
-  // would otherwise read as a date or a boolean.
+  // js-yaml quotes strings such as 2025-10-06 or "yes" that Helm's YAML 1.1 parser would otherwise
+  // read as a date or a boolean.
   return {
-    "values.yaml": YAML.stringify(rendered.values, { lineWidth: 0, version: "1.1" }),
+    "values.yaml": jsYaml.dump(rendered.values, { lineWidth: -1, noRefs: true }),
     "resources.json": JSON.stringify(rendered.resources, null, 2) + "\n",
   };
 }
