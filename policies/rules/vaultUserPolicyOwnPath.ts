@@ -4,6 +4,9 @@ import { parseVaultPolicy, type VaultPathRule } from "./vaultPolicyPaths";
 
 const USER_POLICY_PREFIX = "jupyterhub-user";
 const WRITE_CAPABILITIES = ["create", "update", "delete", "patch"];
+// A token acting on itself (renewing it before it expires, looking it up, revoking it) reaches
+// nothing of anyone else's; user tokens are renewable, so their policy needs renew-self.
+const SELF_TOKEN_PATHS = ["auth/token/lookup-self", "auth/token/renew-self", "auth/token/revoke-self"];
 // The per-user segment may be Vault's templated entity name (one shared policy for every user)
 // or the user's name written out (one policy per user, named jupyterhub-user-<user>).
 const TEMPLATED_USER = /^\{\{identity\.entity\.(name|aliases\.[A-Za-z0-9_.-]+\.name)\}\}$/;
@@ -11,15 +14,18 @@ const LITERAL_USER = /^[a-z0-9][a-z0-9._@+-]*$/;
 
 /**
  * A user's Vault token reaches only that user's secrets: in a policy named jupyterhub-user…,
- * every path that can be written (create, update, delete, patch) is under
- * `<mount>/…/jupyter/users/<user>/`, no path reaches into another user's (or every user's)
- * directory, none starts with a wildcard, none touches `sys/`, and nothing grants sudo.
- * Reading a shared path elsewhere is fine (DESIGN.md, "Per-user Vault tokens").
+ * every path that can be written (create, update, delete, patch) is the user's own directory
+ * `<mount>/…/<prefix>/users/<user>/` (the prefix is `jupyter` by default and configurable, so any
+ * wildcard-free prefix is accepted) or the token's own self-management, no path reaches into
+ * another user's (or every user's) directory, none starts with a wildcard, none touches `sys/`,
+ * and nothing grants sudo. Reading a shared path elsewhere is fine (DESIGN.md, "Per-user Vault
+ * tokens").
  */
 export function vaultUserPolicyOwnPath(): ResourceValidationPolicy {
   return {
     name: "vault-user-policy-own-path",
-    description: "Vault policies for users (jupyterhub-user*) write only under the user's own jupyter/users/<user>/ path and never reach sys/, a wildcard mount or sudo.",
+    description:
+      "Vault policies for users (jupyterhub-user*) write only under the user's own <prefix>/users/<user>/ path and never reach other users, sys/, a wildcard mount or sudo.",
     enforcementLevel: "mandatory",
     validateResource: (args, reportViolation) => {
       if (args.type !== VAULT_POLICY) return;
@@ -50,24 +56,26 @@ export function pathProblems({ path, capabilities }: VaultPathRule, user: string
   if (granted.includes("sudo")) problems.push("grants sudo, which no user token needs");
   const own = ownUserPath(segments, user);
   const writes = granted.filter((capability) => WRITE_CAPABILITIES.includes(capability));
-  if (own === "other") problems.push("reaches into jupyter/users/ beyond the user's own directory");
-  else if (own === "none" && writes.length > 0) problems.push(`grants ${writes.join(", ")} outside the user's own jupyter/users/<user>/ path`);
+  if (own === "other") problems.push("reaches into users/ beyond the user's own directory");
+  else if (own === "none" && writes.length > 0 && !SELF_TOKEN_PATHS.includes(path)) {
+    problems.push(`grants ${writes.join(", ")} outside the user's own users/<user>/ path`);
+  }
   return problems;
 }
 
 /**
- * "own": under <mount>/…/jupyter/users/<this user>/; "other": under jupyter/users/ but not the
- * user's own directory (a wildcard, another user, the listing itself); "none": elsewhere.
+ * "own": the user's directory <mount>/…/users/<this user>[/…] under a wildcard-free prefix;
+ * "other": under a users/ directory but not the user's own (a wildcard, another user, the list
+ * of all users); "none": elsewhere.
  */
 function ownUserPath(segments: readonly string[], user: string | undefined): "own" | "other" | "none" {
-  const at = segments.findIndex((segment, index) => segment === "jupyter" && segments[index + 1] === "users");
-  if (at < 0) return "none";
+  const at = segments.lastIndexOf("users");
+  if (at < 1) return "none";
   const prefix = segments.slice(0, at);
-  const userSegment = segments[at + 2];
+  const userSegment = segments[at + 1];
   const isOwnUser =
     userSegment !== undefined &&
     (TEMPLATED_USER.test(userSegment) || (LITERAL_USER.test(userSegment) && (user === undefined || userSegment === user)));
-  const underIt = segments.length > at + 3;
-  const prefixIsExact = prefix.length > 0 && prefix.every((segment) => segment !== "" && segment !== "+" && !segment.includes("*"));
-  return isOwnUser && underIt && prefixIsExact ? "own" : "other";
+  const prefixIsExact = prefix.every((segment) => segment !== "" && segment !== "+" && !segment.includes("*"));
+  return isOwnUser && prefixIsExact ? "own" : "other";
 }

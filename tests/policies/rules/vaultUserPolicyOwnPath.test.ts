@@ -18,8 +18,20 @@ path "secret/data/jupyter/shared/*" {
 }
 `;
 
+// The shape components/vault builds: the alias name of the token auth method, a configurable
+// prefix, the user's own directory listed, and the token's self-renewal.
+const ALIASED = `
+path "kv/data/lab/users/{{identity.entity.aliases.auth_token_0a1b2c.name}}/*" { capabilities = ["create", "read", "update", "patch", "delete"] }
+path "kv/metadata/lab/users/{{identity.entity.aliases.auth_token_0a1b2c.name}}" { capabilities = ["list"] }
+path "kv/delete/lab/users/{{identity.entity.aliases.auth_token_0a1b2c.name}}/*" { capabilities = ["update"] }
+path "kv/data/lab/shared/*" { capabilities = ["read"] }
+path "auth/token/lookup-self" { capabilities = ["read"] }
+path "auth/token/renew-self" { capabilities = ["update"] }
+`;
+
 it("passes a templated per-user policy and a literal one named after its user", () => {
   assertNoViolation(policy, vaultPolicy("jupyterhub-users", TEMPLATED));
+  assertNoViolation(policy, vaultPolicy("jupyterhub-user-jupyterhub", ALIASED));
   assertNoViolation(
     policy,
     vaultPolicy("jupyterhub-user-aiko.tanaka", `path "kv/data/jupyter/users/aiko.tanaka/*" { capabilities = ["read", "patch"] }`),
@@ -30,13 +42,15 @@ it("fails writing outside the user's path, or into another user's", () => {
   assertHasViolation(
     policy,
     vaultPolicy("jupyterhub-users", `path "secret/data/jupyter/shared/*" { capabilities = ["read", "update"] }`),
-    `path "secret/data/jupyter/shared/*": grants update outside the user's own jupyter/users/<user>/ path`,
+    `path "secret/data/jupyter/shared/*": grants update outside the user's own users/<user>/ path`,
   );
   assertHasViolation(
     policy,
     vaultPolicy("jupyterhub-user-ada", `path "kv/data/jupyter/users/grace/*" { capabilities = ["read"] }`),
-    "reaches into jupyter/users/ beyond the user's own directory",
+    "reaches into users/ beyond the user's own directory",
   );
+  assertHasViolation(policy, vaultPolicy("jupyterhub-users", `path "kv/metadata/jupyter/users" { capabilities = ["list"] }`), "beyond the user's own");
+  assertHasViolation(policy, vaultPolicy("jupyterhub-users", `path "auth/token/create" { capabilities = ["update"] }`), "grants update outside");
   assertHasViolation(
     policy,
     vaultPolicy("jupyterhub-users", `path "kv/data/jupyter/users/+/*" { capabilities = ["create"] }`),
@@ -54,7 +68,7 @@ path "kv/data/jupyter/users/{{identity.entity.name}}/*" { capabilities = ["read"
   expect(violationsOf(policy, vaultPolicy("jupyterhub-users", text))).toEqual([
     `policy jupyterhub-users, path "*": starts with a wildcard, so it reaches every mount`,
     `policy jupyterhub-users, path "+/data/jupyter/users/{{identity.entity.name}}/*": starts with a wildcard, so it reaches every mount`,
-    `policy jupyterhub-users, path "+/data/jupyter/users/{{identity.entity.name}}/*": reaches into jupyter/users/ beyond the user's own directory`,
+    `policy jupyterhub-users, path "+/data/jupyter/users/{{identity.entity.name}}/*": reaches into users/ beyond the user's own directory`,
     `policy jupyterhub-users, path "sys/policies/acl/*": reaches sys/, Vault's own configuration`,
     `policy jupyterhub-users, path "kv/data/jupyter/users/{{identity.entity.name}}/*": grants sudo, which no user token needs`,
   ]);
