@@ -45,23 +45,24 @@ function extracted(manager: CustomManager): { file: string; depName: string; cur
   });
 }
 
+const stackFiles = () => fs.readdirSync(PROJECT_ROOT).filter((file) => /^Pulumi\..+\.yaml$/.test(file));
+
 const chartManagers = renovate.customManagers.filter((m) => m.datasourceTemplate === "helm");
 const imageManager = renovate.customManagers.find((m) => m.datasourceTemplate === "docker")!;
 
 it("updates the Z2JH chart version in the stacks and the schema default, from the chart's repository", () => {
   const found = chartManagers.flatMap(extracted);
   expect(found).toContainEqual({ file: "settings/schema.ts", depName: "jupyterhub", currentValue: DEFAULT_CHART_VERSION });
-  const stacksWithChart = fs.readdirSync(PROJECT_ROOT).filter((f) => /^Pulumi\..+\.yaml$/.test(f) && /chartVersion:/.test(fs.readFileSync(path.join(PROJECT_ROOT, f), "utf8")));
+  const stacksWithChart = stackFiles().filter((f) => /chartVersion:/.test(fs.readFileSync(path.join(PROJECT_ROOT, f), "utf8")));
   expect(found.filter((f) => f.file !== "settings/schema.ts").map((f) => f.file)).toEqual(stacksWithChart);
   for (const manager of chartManagers) expect(manager.registryUrlTemplate).toBe("https://hub.jupyter.org/helm-chart/");
 });
 
 it("updates every pinned Jupyter Docker Stacks image in the stacks, keeping a cuda prefix", () => {
   const found = extracted(imageManager);
-  const images = fs
-    .readdirSync(PROJECT_ROOT)
-    .filter((f) => /^Pulumi\..+\.yaml$/.test(f))
-    .flatMap((f) => [...fs.readFileSync(path.join(PROJECT_ROOT, f), "utf8").matchAll(/image:\s*(quay\.io\/jupyter\/\S+)/g)].map((m) => m[1]));
+  const images = stackFiles().flatMap((f) =>
+    [...fs.readFileSync(path.join(PROJECT_ROOT, f), "utf8").matchAll(/image:\s*(quay\.io\/jupyter\/\S+)/g)].map((m) => m[1]),
+  );
   expect(found.map((f) => `${f.depName}:${f.currentValue}`).sort()).toEqual(images.sort());
   const versioning = new RegExp(imageManager.versioningTemplate!.replace(/^regex:/, ""));
   for (const { currentValue } of found) expect(currentValue).toMatch(versioning);
@@ -71,8 +72,11 @@ it("updates every pinned Jupyter Docker Stacks image in the stacks, keeping a cu
 });
 
 it("groups Pulumi packages and dev tooling, and caps TypeScript and @pulumi/pulumi below what needs Node 22", () => {
-  const groupOf = (name: string) => renovate.packageRules.find((rule) => rule.groupName && rule.matchPackageNames?.some((p) => p === name || (p.endsWith("/**") && name.startsWith(p.slice(0, -2)))))?.groupName;
-  for (const name of Object.keys(packageJson.dependencies).filter((n) => n.startsWith("@pulumi/"))) expect(groupOf(name)).toBe("Pulumi packages");
+  const matches = (pattern: string, name: string) => pattern === name || (pattern.endsWith("/**") && name.startsWith(pattern.slice(0, -2)));
+  const groupOf = (name: string) =>
+    renovate.packageRules.find((rule) => rule.groupName && rule.matchPackageNames?.some((pattern) => matches(pattern, name)))?.groupName;
+  const pulumiPackages = Object.keys(packageJson.dependencies).filter((name) => name.startsWith("@pulumi/"));
+  for (const name of pulumiPackages) expect(groupOf(name)).toBe("Pulumi packages");
   for (const name of ["typescript", "jest", "@swc/core", "@swc/jest", "@types/jest", "@types/node"]) expect(groupOf(name)).toBe("dev tooling");
   const cap = (name: string) => renovate.packageRules.find((rule) => rule.allowedVersions && rule.matchPackageNames?.includes(name))?.allowedVersions;
   expect(cap("typescript")).toBe("<6.0.0");
