@@ -70,8 +70,10 @@ export function evaluatePolicies(resources: readonly RecordedResource[], options
 }
 
 function levelOf(policy: { enforcementLevel?: EnforcementLevel }): EnforcementLevel {
-  // The pack sets no pack-wide level, so the SDK's default for a policy without one applies.
-  return policy.enforcementLevel ?? "advisory";
+  // The pack sets no pack-wide level, so the SDK's default for a policy without one applies;
+  // like the analyzer, a violation that remediation left standing counts as mandatory.
+  const level = policy.enforcementLevel ?? "advisory";
+  return level === "remediate" ? "mandatory" : level;
 }
 
 function runResourcePolicy(
