@@ -32,7 +32,7 @@ beforeEach(() => {
   write("base/dev/values.yaml", "cull:\n  timeout: 3600\n");
   write("head/dev/values.yaml", "cull:\n  timeout: 1800\n");
   write("base/dev.log", "stack dev\npolicies: 10 passed\n");
-  write("head/dev.log", "stack dev: 6 resources\npolicies: 9 passed, 1 advisory\n  warn ssh-service-source-ranges [advisory] x: open\n  written to /tmp/x/\n");
+  write("head/dev.log", "stack dev: 6 resources\npolicies: 9 passed, 1 advisory\n  warn ssh-service-source-ranges [advisory] x: open\n  written to rendered/dev/\n");
   for (const side of ["base", "head"]) {
     write(`${side}/homelab/values.yaml`, "same: true\n");
     write(`${side}/homelab.log`, "policies: 10 passed\n");
