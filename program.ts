@@ -6,12 +6,18 @@ import * as pulumi from "@pulumi/pulumi";
 import { SettingsError, type Settings } from "./settings";
 import type { KeycloakSettings } from "./settings/keycloakSchema";
 import { kubernetesProviderArgs } from "./components/cluster/kubernetesProviderArgs";
-import { OAUTH_CLIENT_SECRET } from "./components/hub/authValues";
+import { hubSecretEnvironment, OAUTH_CLIENT_SECRET } from "./components/hub/authValues";
 import { Hub } from "./components/hub/Hub";
+import { hubEnvironmentSecretName } from "./components/hub/hubValues";
 import { hubUrl } from "./components/hub/hubUrl";
 import { Identity } from "./components/identity/Identity";
 import { HubNamespace } from "./components/namespace/HubNamespace";
 import { deployTimeSecret, missingEnvironment, type Environment } from "./components/secrets/deployTimeSecret";
+import { HubSecretEnvironment } from "./components/secrets/HubSecretEnvironment";
+import { VaultAccess } from "./components/vault/VaultAccess";
+
+/** The chart's hub ServiceAccount: what Vault's Kubernetes auth role is bound to. */
+export const HUB_SERVICE_ACCOUNT = "hub";
 
 export interface Deployment {
   readonly hubUrl: pulumi.Output<string>;
@@ -31,12 +37,39 @@ export function deployJupyterHub(settings: Settings, environment: Environment): 
     deleteHomesOnDestroy: settings.storage.deleteHomesOnDestroy,
   });
   const identity = settings.keycloak ? deployIdentity(settings, settings.keycloak, environment) : undefined;
+  const vaultAccess = settings.vault
+    ? new VaultAccess("jupyterhub", {
+        vault: settings.vault,
+        namespace: settings.hub.namespace,
+        hubServiceAccount: HUB_SERVICE_ACCOUNT,
+        usernames: settings.users.map((u) => u.name),
+      })
+    : undefined;
+
+  const secretValues: Record<string, pulumi.Input<string>> = identity ? { [OAUTH_CLIENT_SECRET]: identity.clientSecret } : {};
+  if (Object.keys(secretValues).sort().join() !== hubSecretEnvironment(settings).join()) {
+    throw new Error(`the hub's values reference ${hubSecretEnvironment(settings).join(", ")}, but the program made ${Object.keys(secretValues).join(", ")}`);
+  }
+  const hubSecrets =
+    Object.keys(secretValues).length > 0
+      ? new HubSecretEnvironment(
+          "jupyterhub",
+          {
+            namespace: namespace.name,
+            secretName: hubEnvironmentSecretName(settings.hub.releaseName),
+            values: secretValues,
+            vault: settings.vault,
+          },
+          { providers: { kubernetes } },
+        )
+      : undefined;
+
   const hub = new Hub(
     "jupyterhub",
     {
       settings,
       namespace: namespace.name,
-      secretEnvironment: identity ? { [OAUTH_CLIENT_SECRET]: identity.clientSecret } : {},
+      waitFor: [hubSecrets?.ready, vaultAccess].filter((r): r is pulumi.Resource => r !== undefined),
     },
     { providers: { kubernetes } },
   );

@@ -151,6 +151,21 @@ export function checkKeycloakHttps({ keycloak, https }: Sections): CrossCheckPro
   ];
 }
 
+// A server that outlives its token loses Vault in the middle of work; culling by age is what
+// bounds a server's life, so it must end before the token's hard limit.
+export function checkVaultTokenOutlivesServers({ vault, culling }: Sections): CrossCheckProblem[] {
+  if (!vault || !culling) return [];
+  const maxTtl = vault.userTokens.maxTtl;
+  if (culling.enabled && culling.maxAge > 0 && culling.maxAge < maxTtl) return [];
+  const maxAge = culling.enabled && culling.maxAge > 0 ? `${culling.maxAge}s` : "unlimited (culling.maxAge 0 or culling off)";
+  return [
+    {
+      path: ["culling", "maxAge"],
+      message: `servers may live ${maxAge}, but a user's Vault token ends after vault.userTokens.maxTtl ${maxTtl}s; set culling.maxAge shorter than that`,
+    },
+  ];
+}
+
 export const CROSS_CHECKS: readonly ((sections: Sections, raw: RawConfig) => CrossCheckProblem[])[] = [
   checkUniqueUsers,
   checkUniqueGroups,
@@ -163,4 +178,5 @@ export const CROSS_CHECKS: readonly ((sections: Sections, raw: RawConfig) => Cro
   checkKeycloakUsers,
   checkKeycloakRealm,
   checkKeycloakHttps,
+  checkVaultTokenOutlivesServers,
 ];

@@ -3,6 +3,7 @@
 // (`npm run docs`), so a description here is the user-facing documentation.
 import { z } from "zod";
 import { keycloakSchema } from "./keycloakSchema";
+import { vaultSchema } from "./vaultSchema";
 import { byteQuantity, cpuQuantity, dnsLabel, duration, groupName, hostname, imageReference, username } from "./primitives";
 import { parseBytes, parseCpu } from "./quantities";
 
@@ -221,6 +222,7 @@ export const settingsShape = {
   cluster: clusterSchema.prefault({}),
   auth: authSchema,
   keycloak: keycloakSchema,
+  vault: vaultSchema,
   users: usersSchema,
   groups: groupsSchema,
   profiles: profilesSchema,

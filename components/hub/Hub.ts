@@ -1,8 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Settings } from "../../settings";
-import { hubSecretEnvironment } from "./authValues";
-import { buildHubValues, hubEnvironmentSecretName } from "./hubValues";
+import { buildHubValues } from "./hubValues";
 import { hubUrl } from "./hubUrl";
 
 export const CHART_REPOSITORY = "https://hub.jupyter.org/helm-chart/";
@@ -12,12 +11,8 @@ export interface HubArgs {
   readonly settings: Settings;
   /** Namespace the release goes into; created beforehand by HubNamespace. */
   readonly namespace: pulumi.Input<string>;
-  /**
-   * Values of the hub's secret environment variables, exactly the names hubSecretEnvironment
-   * gives for these settings (e.g. the OAuth client secret). They go into a Kubernetes Secret
-   * that the chart values reference, never into the values themselves.
-   */
-  readonly secretEnvironment: Readonly<Record<string, pulumi.Input<string>>>;
+  /** What must exist before the hub starts, such as the Secret its environment reads. */
+  readonly waitFor: readonly pulumi.Resource[];
 }
 
 /**
@@ -33,24 +28,6 @@ export class Hub extends pulumi.ComponentResource {
     super("jupyterhub:hub:Hub", name, {}, opts);
     const { hub } = args.settings;
 
-    const expected = hubSecretEnvironment(args.settings);
-    const given = Object.keys(args.secretEnvironment);
-    if (expected.join() !== [...given].sort().join()) {
-      throw new Error(`the hub needs secret environment ${expected.join(", ") || "(none)"}, got ${given.join(", ") || "(none)"}`);
-    }
-    const environmentSecret =
-      expected.length > 0
-        ? new k8s.core.v1.Secret(
-            `${name}-hub-env`,
-            {
-              metadata: { name: hubEnvironmentSecretName(hub.releaseName), namespace: args.namespace },
-              type: "Opaque",
-              stringData: pulumi.secret(args.secretEnvironment as Record<string, pulumi.Input<string>>),
-            },
-            { parent: this },
-          )
-        : undefined;
-
     const release = new k8s.helm.v3.Release(
       name,
       {
@@ -64,7 +41,7 @@ export class Hub extends pulumi.ComponentResource {
         timeout: 1200,
         maxHistory: 10,
       },
-      { parent: this, dependsOn: environmentSecret ? [environmentSecret] : [] },
+      { parent: this, dependsOn: [...args.waitFor] },
     );
 
     this.releaseName = release.name;

@@ -5,16 +5,36 @@ import { chartImage, parseImageReference } from "../../settings/imageReference";
 import { authConfig, hubSecretEnvironment } from "./authValues";
 import { buildProfileList } from "./profileList";
 import { profileFilterValues } from "./profileFilterValues";
+import { vaultValues } from "./vaultValues";
 
 export type ChartValues = Record<string, unknown>;
 
-export function buildHubValues(settings: Settings): ChartValues {
+/** Extra hub behaviour from optional features, merged into the sections that carry it. */
+interface Extensions {
+  readonly hubExtraConfig: Record<string, string>;
+  readonly custom: Record<string, unknown>;
+  readonly singleuserExtraFiles: Record<string, unknown>;
+  readonly singleuserExtraEnv: Record<string, string>;
+}
+
+function extensions(settings: Settings): Extensions {
   const profileFilter = profileFilterValues(settings.profiles);
+  const vault = vaultValues(settings);
   return {
-    hub: hubSection(settings, profileFilter),
-    ...(profileFilter ? { custom: profileFilter.custom } : {}),
+    hubExtraConfig: { ...profileFilter?.extraConfig, ...vault?.hubExtraConfig },
+    custom: { ...profileFilter?.custom, ...vault?.custom },
+    singleuserExtraFiles: { ...vault?.singleuserExtraFiles },
+    singleuserExtraEnv: { ...vault?.singleuserExtraEnv },
+  };
+}
+
+export function buildHubValues(settings: Settings): ChartValues {
+  const extra = extensions(settings);
+  return {
+    hub: hubSection(settings, extra),
+    ...nonEmpty("custom", extra.custom),
     proxy: proxySection(settings),
-    singleuser: singleuserSection(settings),
+    singleuser: singleuserSection(settings, extra),
     cull: cullSection(settings),
     prePuller: {
       hook: { enabled: settings.prePuller.hook },
@@ -23,13 +43,17 @@ export function buildHubValues(settings: Settings): ChartValues {
   };
 }
 
-function hubSection(settings: Settings, profileFilter: ReturnType<typeof profileFilterValues>): ChartValues {
+function nonEmpty(key: string, value: Record<string, unknown>): Record<string, unknown> {
+  return Object.keys(value).length > 0 ? { [key]: value } : {};
+}
+
+function hubSection(settings: Settings, extra: Extensions): ChartValues {
   const { namedServers, hub } = settings;
   const secretEnvironment = hubSecretEnvironment(settings);
   return {
     config: authConfig(settings),
     ...(secretEnvironment.length > 0 ? { extraEnv: secretEnvironmentRefs(hubEnvironmentSecretName(hub.releaseName), secretEnvironment) } : {}),
-    ...(profileFilter ? { extraConfig: profileFilter.extraConfig } : {}),
+    ...nonEmpty("extraConfig", extra.hubExtraConfig),
     allowNamedServers: namedServers.enabled,
     ...(namedServers.enabled ? { namedServerLimitPerUser: namedServers.limitPerUser } : {}),
   };
@@ -62,7 +86,7 @@ function proxySection({ hub, https }: Settings): ChartValues {
   }
 }
 
-function singleuserSection({ profiles, storage }: Settings): ChartValues {
+function singleuserSection({ profiles, storage }: Settings, extra: Extensions): ChartValues {
   const defaultProfile = profiles.find((p) => p.enabled && p.default)!;
   return {
     // The default profile's image doubles as the chart's default image, so the pre-puller
@@ -75,6 +99,8 @@ function singleuserSection({ profiles, storage }: Settings): ChartValues {
       capacity: storage.capacity,
       ...(storage.storageClass ? { dynamic: { storageClass: storage.storageClass } } : {}),
     },
+    ...nonEmpty("extraFiles", extra.singleuserExtraFiles),
+    ...nonEmpty("extraEnv", extra.singleuserExtraEnv),
   };
 }
 

@@ -6,8 +6,8 @@ import { redact, SECRET_PLACEHOLDER, urnToReference } from "./recordedResource";
 
 it("rejects an invoke it has no fixture for instead of answering {}", async () => {
   installMocks({ stack: "harness" });
-  await expect(pulumi.runtime.invoke("vault:index/getAuthBackend:getAuthBackend", { path: "kubernetes" })).rejects.toThrow(
-    "no fixture for invoke 'vault:index/getAuthBackend:getAuthBackend'",
+  await expect(pulumi.runtime.invoke("docker:index/getRegistryImage:getRegistryImage", { name: "ghcr.io/x/y:1" })).rejects.toThrow(
+    "no fixture for invoke 'docker:index/getRegistryImage:getRegistryImage'",
   );
 });
 

@@ -30,8 +30,25 @@ export function onePasswordItem(args: MockCallArgs): Record<string, unknown> {
   };
 }
 
+/** A Vault auth method as `vault.getAuthBackend` returns it; the accessor is what policies template on. */
+export function vaultAuthBackend(args: MockCallArgs): Record<string, unknown> {
+  const { path } = args.inputs as { path: string };
+  return {
+    id: path,
+    path,
+    type: path === "token" ? "token" : path,
+    accessor: `auth_${path.replace(/\W/g, "_")}_0f1e2d3c`,
+    description: path === "token" ? "token based credentials" : "",
+    defaultLeaseTtlSeconds: 0,
+    maxLeaseTtlSeconds: 0,
+    listingVisibility: "",
+    local: false,
+  };
+}
+
 export const INVOKE_FIXTURES: Readonly<Record<string, InvokeFixture>> = {
   "onepassword:index/getItem:getItem": onePasswordItem,
+  "vault:index/getAuthBackend:getAuthBackend": vaultAuthBackend,
 };
 
 export class UnknownInvokeError extends Error {

@@ -180,7 +180,7 @@ describe("a Keycloak stack under mocks", () => {
 
   it("hands the client secret to the hub through a secret Kubernetes Secret the values only reference", () => {
     const [secret] = of(rendered.resources, "kubernetes:core/v1:Secret");
-    expect(secret.parent).toBe("jupyterhub:hub:Hub::jupyterhub");
+    expect(secret.parent).toBe("jupyterhub:secrets:HubSecretEnvironment::jupyterhub");
     expect(secret.inputs).toMatchObject({ metadata: { name: "jupyterhub-hub-env", namespace: "jupyterhub" }, stringData: SECRET_PLACEHOLDER });
     const values = of(rendered.resources, RELEASE_TYPE)[0].inputs.values as { hub: { extraEnv: unknown } };
     expect(values.hub.extraEnv).toEqual({
