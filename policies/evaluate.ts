@@ -15,6 +15,7 @@ import type { RecordedResource } from "../tests/harness/recordedResource";
 import { allPolicies } from "./allPolicies";
 import type { PolicyResult, StackRule, Violation } from "./policyResult";
 import { NotApplicable, resourceValidationArgs } from "./resourceValidationArgs";
+import { cullAndVaultTtlOf, cullBeforeVaultTokenExpiry, cullBeforeVaultTokenExpiryRule } from "./rules/cullBeforeVaultTokenExpiry";
 import { homesKeptOnDestroy, homesKeptOnDestroyRule } from "./rules/homesKeptOnDestroy";
 import { resourceReference } from "./stackResource";
 
@@ -30,10 +31,10 @@ interface WiredStackRule extends StackRule {
   check(resources: readonly RecordedResource[], options: EvaluateOptions): Violation[];
 }
 
-// Stack-level rules over the recorded resources and the stack's options. The cull/Vault TTL rule
-// (rules/cullBeforeVaultTokenExpiry.ts) joins them with issue 4; see the TODO there.
+// Stack-level rules over the recorded resources and the stack's options.
 const STACK_RULES: readonly WiredStackRule[] = [
   { ...homesKeptOnDestroyRule, check: (resources, options) => homesKeptOnDestroy(resources, { allowDelete: options.deleteHomesOnDestroy }) },
+  { ...cullBeforeVaultTokenExpiryRule, check: (resources) => cullBeforeVaultTokenExpiry(cullAndVaultTtlOf(resources)) },
 ];
 
 /** Every rule evaluatePolicies runs, with its enforcement level; disabled ones are left out. */

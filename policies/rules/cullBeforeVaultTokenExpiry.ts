@@ -1,9 +1,8 @@
+import type { RecordedResource } from "../../tests/harness/recordedResource";
 import type { StackRule, Violation } from "../policyResult";
+import { HELM_RELEASE } from "../resourceTypes";
 
-// TODO(issue 4, Vault): wire this into evaluatePolicies (policies/evaluate.ts) once the Vault
-// settings exist, with the culler's max age (settings.culling.maxAge) and the token role's max
-// TTL from the Vault settings. Nothing carries the token max TTL yet, neither settings nor the
-// release values, so it is tested but not run.
+const VAULT_TOKEN_ROLE = "vault:tokenauth/authBackendRole:AuthBackendRole";
 
 export const cullBeforeVaultTokenExpiryRule: StackRule = {
   name: "cull-before-vault-token-expiry",
@@ -37,4 +36,19 @@ export function cullBeforeVaultTokenExpiry({ cullMaxAgeSeconds, vaultTokenMaxTtl
     ];
   }
   return [];
+}
+
+/**
+ * The two figures as a stack declares them: the culler's max age from the release values, and
+ * the hard limit of the user token role (the program names its roles jupyterhub-user-<namespace>).
+ */
+export function cullAndVaultTtlOf(resources: readonly RecordedResource[]): CullAndVaultTtl {
+  const release = resources.find((r) => r.type === HELM_RELEASE);
+  const cull = (release?.inputs.values as { cull?: { enabled?: boolean; maxAge?: number } } | undefined)?.cull;
+  const role = resources.find((r) => r.type === VAULT_TOKEN_ROLE && String(r.inputs.roleName).startsWith("jupyterhub-user"));
+  const maxTtl = role ? Number(role.inputs.tokenExplicitMaxTtl ?? role.inputs.tokenMaxTtl ?? 0) : undefined;
+  return {
+    cullMaxAgeSeconds: cull?.enabled === false ? 0 : Number(cull?.maxAge ?? 0),
+    vaultTokenMaxTtlSeconds: maxTtl,
+  };
 }

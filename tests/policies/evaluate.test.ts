@@ -112,7 +112,7 @@ describe("evaluatePolicies", () => {
 
   it("lists the pack's rules and the stack-level ones, and formats a clean result", () => {
     const names = evaluatedPolicies().map((p) => p.name);
-    expect(names).toEqual([...allPolicies.map((p) => p.name), "homes-kept-on-destroy"]);
+    expect(names).toEqual([...allPolicies.map((p) => p.name), "homes-kept-on-destroy", "cull-before-vault-token-expiry"]);
     expect(new Set(names).size).toBe(names.length);
     expect(formatPolicyResults([])).toBe(`policies: ${names.length} passed`);
   });
