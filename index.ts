@@ -7,3 +7,4 @@ const deployment = deployJupyterHub(loadSettings(), process.env);
 export const hubUrl = deployment.hubUrl;
 export const namespace = deployment.namespace;
 export const releaseName = deployment.releaseName;
+export const sshEndpoints = deployment.sshEndpoints;

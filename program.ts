@@ -12,9 +12,16 @@ import { hubEnvironmentSecretName } from "./components/hub/hubValues";
 import { hubUrl } from "./components/hub/hubUrl";
 import { Identity } from "./components/identity/Identity";
 import { HubNamespace } from "./components/namespace/HubNamespace";
-import { deployTimeSecret, missingEnvironment, type Environment } from "./components/secrets/deployTimeSecret";
+import { deployTimeSecret, missingEnvironment, onePasswordPublicKey, type Environment } from "./components/secrets/deployTimeSecret";
+import { SshAccess } from "./components/ssh/SshAccess";
+import { usersWithSsh } from "./components/ssh/sshValues";
+import { NfsHomes } from "./components/storage/NfsHomes";
 import { HubSecretEnvironment } from "./components/secrets/HubSecretEnvironment";
 import { VaultAccess } from "./components/vault/VaultAccess";
+import { foldersToBuild, missingImageFolders, type BuiltImages } from "./components/images/imageBuild";
+import { KernelImages } from "./components/images/KernelImages";
+import { PullSecret } from "./components/images/PullSecret";
+import type { ImagesSettings } from "./settings/imagesSchema";
 
 /** The chart's hub ServiceAccount: what Vault's Kubernetes auth role is bound to. */
 export const HUB_SERVICE_ACCOUNT = "hub";
@@ -23,11 +30,14 @@ export interface Deployment {
   readonly hubUrl: pulumi.Output<string>;
   readonly namespace: pulumi.Output<string>;
   readonly releaseName: pulumi.Output<string>;
+  /** Username → SSH destination of their default server, for users with keys. */
+  readonly sshEndpoints: pulumi.Output<Record<string, string>>;
 }
 
 export function deployJupyterHub(settings: Settings, environment: Environment): Deployment {
-  // A missing credential fails here, before anything is declared, like bad config does.
-  const missing = missingEnvironment(settings, environment);
+  // A missing credential or image folder fails here, before anything is declared, like bad
+  // config does.
+  const missing = [...missingEnvironment(settings, environment), ...missingImageFolders(settings.profiles)];
   if (missing.length > 0) throw new SettingsError(missing);
 
   const kubernetes = new k8s.Provider("kubernetes", kubernetesProviderArgs(settings.cluster));
@@ -45,6 +55,26 @@ export function deployJupyterHub(settings: Settings, environment: Environment): 
         usernames: settings.users.map((u) => u.name),
       })
     : undefined;
+
+  const images = settings.images ? deployImages(settings, settings.images, namespace.name, environment, kubernetes) : undefined;
+  const homes =
+    settings.storage.type === "nfs"
+      ? new NfsHomes("jupyterhub-homes", { storage: settings.storage, namespace: settings.hub.namespace }, { providers: { kubernetes }, dependsOn: [namespace] })
+      : undefined;
+  const ssh =
+    usersWithSsh(settings.users).length > 0
+      ? new SshAccess(
+          "jupyterhub-ssh",
+          {
+            settings,
+            namespace: settings.hub.namespace,
+            onePasswordKeys: Object.fromEntries(
+              settings.users.map((user) => [user.name, (user.ssh?.onePasswordKeys ?? []).map((key) => onePasswordPublicKey(key.vault, key.item))]),
+            ),
+          },
+          { providers: { kubernetes }, dependsOn: [namespace] },
+        )
+      : undefined;
 
   const secretValues: Record<string, pulumi.Input<string>> = identity ? { [OAUTH_CLIENT_SECRET]: identity.clientSecret } : {};
   if (Object.keys(secretValues).sort().join() !== hubSecretEnvironment(settings).join()) {
@@ -69,11 +99,43 @@ export function deployJupyterHub(settings: Settings, environment: Environment): 
     {
       settings,
       namespace: namespace.name,
-      waitFor: [hubSecrets?.ready, vaultAccess].filter((r): r is pulumi.Resource => r !== undefined),
+      waitFor: [hubSecrets?.ready, vaultAccess, images?.pullSecret, homes, ssh].filter((r): r is pulumi.Resource => r !== undefined),
+      builtImages: images?.references,
+      pullSecret: images ? pullSecretName(settings.hub.releaseName) : undefined,
     },
     { providers: { kubernetes } },
   );
-  return { hubUrl: hub.url, namespace: namespace.name, releaseName: hub.releaseName };
+  return {
+    hubUrl: hub.url,
+    namespace: namespace.name,
+    releaseName: hub.releaseName,
+    sshEndpoints: ssh?.endpoints ?? pulumi.output<Record<string, string>>({}),
+  };
+}
+
+export function pullSecretName(releaseName: string): string {
+  return `${releaseName}-image-pull`;
+}
+
+/** The images profiles build, and the pull secret made from the same registry login. */
+function deployImages(
+  settings: Settings,
+  images: ImagesSettings,
+  namespace: pulumi.Input<string>,
+  environment: Environment,
+  kubernetes: k8s.Provider,
+): { references?: pulumi.Output<BuiltImages>; pullSecret: pulumi.Resource } {
+  const { vault, item, usernameField, tokenField } = images.credentials;
+  const username = deployTimeSecret({ onePassword: { vault, item, field: usernameField } }, environment);
+  const token = deployTimeSecret({ onePassword: { vault, item, field: tokenField } }, environment);
+  const folders = foldersToBuild(settings.profiles);
+  const built = folders.length > 0 ? new KernelImages("jupyterhub", { images, folders, username, token }) : undefined;
+  const pullSecret = new PullSecret(
+    "jupyterhub-image-pull",
+    { namespace, secretName: pullSecretName(settings.hub.releaseName), server: images.registry, username, token },
+    { providers: { kubernetes } },
+  );
+  return { references: built?.references, pullSecret: pullSecret.secret };
 }
 
 function deployIdentity(settings: Settings, keycloakSettings: KeycloakSettings, environment: Environment): Identity {

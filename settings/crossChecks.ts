@@ -166,6 +166,15 @@ export function checkVaultTokenOutlivesServers({ vault, culling }: Sections): Cr
   ];
 }
 
+export function checkBuiltImagesHaveRegistry({ profiles, images }: Sections): CrossCheckProblem[] {
+  if (!profiles || images) return [];
+  return profiles.flatMap((profile, index) =>
+    typeof profile.image === "string"
+      ? []
+      : [{ path: ["profiles", index, "image"], message: `builds images/${profile.image.build}, which needs a jupyterhub:images block (registry and credentials)` }],
+  );
+}
+
 export const CROSS_CHECKS: readonly ((sections: Sections, raw: RawConfig) => CrossCheckProblem[])[] = [
   checkUniqueUsers,
   checkUniqueGroups,
@@ -179,4 +188,5 @@ export const CROSS_CHECKS: readonly ((sections: Sections, raw: RawConfig) => Cro
   checkKeycloakRealm,
   checkKeycloakHttps,
   checkVaultTokenOutlivesServers,
+  checkBuiltImagesHaveRegistry,
 ];

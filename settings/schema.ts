@@ -3,8 +3,10 @@
 // (`npm run docs`), so a description here is the user-facing documentation.
 import { z } from "zod";
 import { keycloakSchema } from "./keycloakSchema";
+import { imagesSchema, profileImageSchema } from "./imagesSchema";
+import { sshSchema, userSshSchema } from "./sshSchema";
 import { vaultSchema } from "./vaultSchema";
-import { byteQuantity, cpuQuantity, dnsLabel, duration, groupName, hostname, imageReference, username } from "./primitives";
+import { byteQuantity, cpuQuantity, dnsLabel, duration, groupName, hostname, username } from "./primitives";
 import { parseBytes, parseCpu } from "./quantities";
 
 /** Chart versions whose defaults and schema the rendered values are checked against. */
@@ -106,6 +108,7 @@ export const userSchema = z.strictObject({
     .describe("Email address; with Keycloak it is required and links the user's first Google or GitHub login to this user."),
   admin: z.boolean().default(false).describe("Hub administrator."),
   groups: z.array(groupName).default([]).describe("Groups the user belongs to; profiles can be limited to groups."),
+  ssh: userSshSchema,
 });
 
 export const usersSchema = z
@@ -122,7 +125,9 @@ export const profileSchema = z.strictObject({
   slug: dnsLabel("a profile slug").describe("Stable identifier of the profile (used in URLs and by the spawner)."),
   displayName: z.string().min(1).describe("Name shown on the spawn page."),
   description: z.string().default("").describe("Text shown under the name."),
-  image: imageReference.describe("Pinned image reference: registry/repository:tag, optionally @sha256:<digest>."),
+  image: profileImageSchema.describe(
+    "A pinned image reference (registry/repository:tag, optionally @sha256:<digest>), or { build: <folder> } for an image built from images/<folder> (needs jupyterhub:images).",
+  ),
   cpu: resourceRange("CPU", cpuQuantity, parseCpu).describe("CPU for the server."),
   memory: resourceRange("memory", byteQuantity, parseBytes).describe("Memory for the server."),
   gpus: z.int().min(0).max(16).default(0).describe("Number of NVIDIA GPUs (nvidia.com/gpu) for the server."),
@@ -177,6 +182,21 @@ export const storageSchema = z
         deleteHomesOnDestroy,
       })
       .describe("One PersistentVolumeClaim per user, provisioned by the cluster."),
+    z
+      .strictObject({
+        type: z.literal("nfs"),
+        server: z
+          .string()
+          .regex(/^[A-Za-z0-9.-]+$/, { error: "must be the NFS server's hostname or IP address" })
+          .describe("NFS server."),
+        path: z.string().regex(/^\/\S*$/, { error: "must be the absolute exported path, e.g. /export/jupyter/homes" }).describe("Exported directory that holds the homes."),
+        mountOptions: z.array(z.string().min(1)).default(["nfsvers=4.1", "hard"]).describe("NFS mount options."),
+        capacity: byteQuantity.default("500Gi").describe("Size the PersistentVolume announces (NFS does not enforce it)."),
+        deleteHomesOnDestroy,
+      })
+      .describe(
+        "Homes on an NFS export: one PersistentVolume (ReadWriteMany, reclaim Retain) and claim, each user's home in the sub-directory named after them, handed to the notebook user at first start.",
+      ),
   ])
   .prefault({ type: "dynamic" })
   .describe("Where users' home directories live.");
@@ -223,6 +243,8 @@ export const settingsShape = {
   auth: authSchema,
   keycloak: keycloakSchema,
   vault: vaultSchema,
+  images: imagesSchema,
+  ssh: sshSchema,
   users: usersSchema,
   groups: groupsSchema,
   profiles: profilesSchema,

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Settings } from "../../settings";
+import type { BuiltImages } from "../images/imageBuild";
 import { buildHubValues } from "./hubValues";
 import { hubUrl } from "./hubUrl";
 
@@ -13,6 +14,10 @@ export interface HubArgs {
   readonly namespace: pulumi.Input<string>;
   /** What must exist before the hub starts, such as the Secret its environment reads. */
   readonly waitFor: readonly pulumi.Resource[];
+  /** Pushed references of the images the stack builds, by folder. */
+  readonly builtImages?: pulumi.Input<BuiltImages>;
+  /** Secret every pod pulls images with. */
+  readonly pullSecret?: string;
 }
 
 /**
@@ -36,7 +41,7 @@ export class Hub extends pulumi.ComponentResource {
         chart: CHART_NAME,
         version: hub.chartVersion,
         repositoryOpts: { repo: CHART_REPOSITORY },
-        values: buildHubValues(args.settings),
+        values: pulumi.output(args.builtImages ?? {}).apply((built) => buildHubValues(args.settings, built, args.pullSecret)),
         // The pre-puller hook waits for every profile image on every node; big images take long.
         timeout: 1200,
         maxHistory: 10,

@@ -2,10 +2,13 @@
 // Pulumi, and what `npm run render` writes to values.yaml.
 import type { Settings } from "../../settings";
 import { chartImage, parseImageReference } from "../../settings/imageReference";
+import { profileImageReference, type BuiltImages } from "../images/imageBuild";
 import { authConfig, hubSecretEnvironment } from "./authValues";
 import { buildProfileList } from "./profileList";
 import { profileFilterValues } from "./profileFilterValues";
 import { vaultValues } from "./vaultValues";
+import { sshVolumeValues } from "../ssh/sshValues";
+import { homeOwnerInitContainers, storageValues } from "../storage/homeVolumes";
 
 export type ChartValues = Record<string, unknown>;
 
@@ -15,26 +18,36 @@ interface Extensions {
   readonly custom: Record<string, unknown>;
   readonly singleuserExtraFiles: Record<string, unknown>;
   readonly singleuserExtraEnv: Record<string, string>;
+  readonly singleuserExtraVolumes: readonly Record<string, unknown>[];
+  readonly singleuserExtraVolumeMounts: readonly Record<string, unknown>[];
 }
 
 function extensions(settings: Settings): Extensions {
   const profileFilter = profileFilterValues(settings.profiles);
   const vault = vaultValues(settings);
+  const ssh = sshVolumeValues(settings.users);
   return {
     hubExtraConfig: { ...profileFilter?.extraConfig, ...vault?.hubExtraConfig },
     custom: { ...profileFilter?.custom, ...vault?.custom },
     singleuserExtraFiles: { ...vault?.singleuserExtraFiles },
     singleuserExtraEnv: { ...vault?.singleuserExtraEnv },
+    singleuserExtraVolumes: [...(ssh?.volumes ?? [])],
+    singleuserExtraVolumeMounts: [...(ssh?.mounts ?? [])],
   };
 }
 
-export function buildHubValues(settings: Settings): ChartValues {
+/**
+ * The chart values. `built` gives the pushed references of images the stack builds; `pullSecret`
+ * names the Secret every pod pulls with (hub, proxy, user servers and the image pre-puller).
+ */
+export function buildHubValues(settings: Settings, built: BuiltImages = {}, pullSecret?: string): ChartValues {
   const extra = extensions(settings);
   return {
+    ...(pullSecret ? { imagePullSecrets: [pullSecret] } : {}),
     hub: hubSection(settings, extra),
     ...nonEmpty("custom", extra.custom),
     proxy: proxySection(settings),
-    singleuser: singleuserSection(settings, extra),
+    singleuser: singleuserSection(settings, extra, built),
     cull: cullSection(settings),
     prePuller: {
       hook: { enabled: settings.prePuller.hook },
@@ -86,19 +99,20 @@ function proxySection({ hub, https }: Settings): ChartValues {
   }
 }
 
-function singleuserSection({ profiles, storage }: Settings, extra: Extensions): ChartValues {
+function singleuserSection({ profiles, storage }: Settings, extra: Extensions, built: BuiltImages): ChartValues {
   const defaultProfile = profiles.find((p) => p.enabled && p.default)!;
   return {
     // The default profile's image doubles as the chart's default image, so the pre-puller
     // and a spawn without a profile choice use it instead of the chart's sample image.
-    image: chartImage(parseImageReference(defaultProfile.image)!),
+    image: chartImage(parseImageReference(profileImageReference(defaultProfile.image, built))!),
     allowPrivilegeEscalation: false,
-    profileList: buildProfileList(profiles),
+    profileList: buildProfileList(profiles, built),
     storage: {
-      type: "dynamic",
-      capacity: storage.capacity,
-      ...(storage.storageClass ? { dynamic: { storageClass: storage.storageClass } } : {}),
+      ...storageValues(storage),
+      ...(extra.singleuserExtraVolumes.length > 0 ? { extraVolumes: extra.singleuserExtraVolumes } : {}),
+      ...(extra.singleuserExtraVolumeMounts.length > 0 ? { extraVolumeMounts: extra.singleuserExtraVolumeMounts } : {}),
     },
+    ...(homeOwnerInitContainers(storage).length > 0 ? { initContainers: homeOwnerInitContainers(storage) } : {}),
     ...nonEmpty("extraFiles", extra.singleuserExtraFiles),
     ...nonEmpty("extraEnv", extra.singleuserExtraEnv),
   };

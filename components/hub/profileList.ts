@@ -2,6 +2,7 @@
 import type { Profile } from "../../settings";
 import { parseBytes, parseCpu } from "../../settings/quantities";
 import { formatImageReference, parseImageReference } from "../../settings/imageReference";
+import { profileImageReference, type BuiltImages } from "../images/imageBuild";
 
 export const GPU_RESOURCE = "nvidia.com/gpu";
 
@@ -27,18 +28,18 @@ export interface ChartProfile {
 }
 
 /** Enabled profiles, in config order. Disabled ones are left out so nobody can pick them. */
-export function buildProfileList(profiles: readonly Profile[]): ChartProfile[] {
-  return profiles.filter((p) => p.enabled).map(buildProfile);
+export function buildProfileList(profiles: readonly Profile[], built: BuiltImages = {}): ChartProfile[] {
+  return profiles.filter((p) => p.enabled).map((profile) => buildProfile(profile, built));
 }
 
-export function buildProfile(profile: Profile): ChartProfile {
+export function buildProfile(profile: Profile, built: BuiltImages = {}): ChartProfile {
   return {
     slug: profile.slug,
     display_name: profile.displayName,
     description: profile.description,
     ...(profile.default ? { default: true as const } : {}),
     kubespawner_override: {
-      image: formatImageReference(parseImageReference(profile.image)!),
+      image: formatImageReference(parseImageReference(profileImageReference(profile.image, built))!),
       ...resources(profile),
       ...(profile.gpus > 0 ? { extra_resource_limits: { [GPU_RESOURCE]: String(profile.gpus) } } : {}),
       ...(profile.sudo ? sudo() : {}),

@@ -35,6 +35,14 @@ export function deployTimeSecret(source: SecretSource, environment: Environment)
   return pulumi.secret(found.apply((result) => itemField(result, field, item)));
 }
 
+/** The public key of a 1Password SSH Key item (public, so not a Pulumi secret). */
+export function onePasswordPublicKey(vault: string, item: string): pulumi.Output<string> {
+  return onepassword.getItemOutput({ vault, title: item }).apply((result) => {
+    if (!result.publicKey) throw new Error(`1Password item '${item}' has no public key; is it an SSH Key item?`);
+    return result.publicKey;
+  });
+}
+
 type OnePasswordItem = Pick<onepassword.GetItemResult, "credential" | "password" | "username" | "sections">;
 
 /** A field of a 1Password item: a built-in one by name, else a section field by label. */

@@ -83,7 +83,7 @@ describe("stack options", () => {
     for (const provider of resources.filter((r) => r.type === "pulumi:providers:kubernetes")) {
       expect(provider.inputs).toMatchObject({ context: "k3s-lab" });
     }
-    expect(outputs).toEqual({ hubUrl: "https://hub.lab.test/", namespace: "lab", releaseName: "lab-hub" });
+    expect(outputs).toEqual({ hubUrl: "https://hub.lab.test/", namespace: "lab", releaseName: "lab-hub", sshEndpoints: {} });
   });
 
   it("declares nothing for bad config", async () => {

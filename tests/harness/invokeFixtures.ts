@@ -20,6 +20,7 @@ export function onePasswordItem(args: MockCallArgs): Record<string, unknown> {
     username: `fixture-${slug}-username`,
     credential: `fixture-${slug}-credential`,
     password: "",
+    publicKey: `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFixture${slug.replace(/[^a-z0-9]/g, "")} ${slug}@1password`,
     sections: [
       {
         id: "section-1",

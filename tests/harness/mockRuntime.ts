@@ -3,6 +3,7 @@
 // on), and answers invokes from fixtures.
 import * as pulumi from "@pulumi/pulumi";
 import { INVOKE_FIXTURES, UnknownInvokeError } from "./invokeFixtures";
+import { RESOURCE_OUTPUTS } from "./resourceOutputs";
 import { compareResources, redact, urnToReference, type RecordedResource } from "./recordedResource";
 
 export interface MockRuntime {
@@ -33,7 +34,10 @@ export function installMocks(options: {
   const resources: RecordedResource[] = [];
   pulumi.runtime.setMocks(
     {
-      newResource: (args) => ({ id: args.custom ? `${args.name}-id` : undefined, state: args.inputs }),
+      newResource: (args) => ({
+        id: args.custom ? `${args.name}-id` : undefined,
+        state: { ...args.inputs, ...RESOURCE_OUTPUTS[args.type]?.(args) },
+      }),
       call: (args) => {
         const fixture = INVOKE_FIXTURES[args.token];
         if (!fixture) throw new UnknownInvokeError(args.token);

@@ -35,7 +35,7 @@ it("writes values.yaml and resources.json for a stack and prints a summary", () 
   for (const resource of resources) {
     expect(Object.keys(resource).sort()).toEqual(["custom", "inputs", "name", "parent", "protect", "provider", "retainOnDelete", "type"]);
   }
-  expect(stdout).toMatch(/^stack homelab: 38 resources, chart 4\.4\.0$/m);
+  expect(stdout).toContain(`stack homelab: ${resources.length} resources, chart 4.4.0\n`);
   expect(stdout).toMatch(/kubernetes:helm\.sh\/v3:Release\s+1/);
   expect(stdout).toContain("hub URL: https://jupyter.home.arpa/");
 });

@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { renderedFiles } from "../../scripts/render";
+import { SUPPORTED_CHART_VERSIONS } from "../../settings/schema";
 import { chartCheckAvailable, checkChartValues } from "../harness/chartCheck";
 import { renderStack, type RenderedStack } from "../harness/renderStack";
 import { committedStacks, readStackConfig } from "../harness/stackConfig";
@@ -84,6 +85,18 @@ describe("homelab", () => {
     expect(profileList.some((p) => (p.kubespawner_override.extra_resource_limits as Record<string, string>)?.["nvidia.com/gpu"] === "1")).toBe(true);
   });
 });
+
+// Homelab uses every integration, so its values are checked against every supported chart
+// version: a value one version's schema refuses (a map where 4.2.0 wants a list) is caught.
+(chartCheckAvailable() ? it.each([...SUPPORTED_CHART_VERSIONS]) : it.skip.each([...SUPPORTED_CHART_VERSIONS]))(
+  "has homelab values that chart %s accepts as well",
+  (version) => {
+    const file = path.join(scratch, `homelab-${version}-values.yaml`);
+    fs.writeFileSync(file, renderedFiles(rendered.get("homelab")!)["values.yaml"]);
+    const result = checkChartValues(file, version);
+    expect(result.output).toContain(`valid against Z2JH ${version}`);
+  },
+);
 
 (chartCheckAvailable() ? it : it.skip)("checks real values: the chart check rejects a key the chart does not know", () => {
   const file = path.join(scratch, "bad-values.yaml");

@@ -1,0 +1,60 @@
+// The labels KubeSpawner 7 (Zero to JupyterHub 4.x) puts on a user's server pod, computed the way
+// it computes them, so a Service can select one user's server without hard-coding pod names.
+import * as crypto from "crypto";
+
+const HASH_LENGTH = 8;
+const LABEL_PATTERN = /^[a-z0-9._-]+$/i;
+
+/** Kubernetes label value rules: at most 63 characters, alphanumeric at both ends, or empty. */
+export function isValidLabelValue(value: string): boolean {
+  if (value === "") return true;
+  return value.length <= 63 && LABEL_PATTERN.test(value) && /^[a-z0-9]/i.test(value) && /[a-z0-9]$/i.test(value);
+}
+
+// Lower-case, runs of other characters to one '-', trimmed, starting with a letter, never empty.
+function extractSafeName(name: string, maxLength: number): string {
+  let safe = name.toLowerCase().replace(/[^a-z0-9]+/g, "-");
+  safe = safe.replace(/^-+/, "").slice(0, maxLength).replace(/-+$/, "");
+  if (safe && !/^[a-z]/.test(safe)) safe = "x-" + safe.slice(0, maxLength - 2);
+  return safe || "x";
+}
+
+function stripAndHash(name: string, maxLength = 32): string {
+  // KubeSpawner passes `max_length or 32`.
+  const hash = crypto.createHash("sha256").update(name, "utf8").digest("hex").slice(0, HASH_LENGTH);
+  return `${extractSafeName(name, maxLength - (HASH_LENGTH + 3))}---${hash}`;
+}
+
+/** Object name rules (RFC 1035 label): lower-case letters, digits and '-', starting with a letter. */
+export function isValidObjectName(value: string): boolean {
+  return value.length >= 1 && value.length <= 63 && /^[a-z][a-z0-9-]*$/.test(value) && /[a-z0-9]$/.test(value);
+}
+
+/**
+ * KubeSpawner's safe_slug: the name itself when it is valid and holds no '--', otherwise a
+ * lower-case stem and a hash of the name ("ada-lovelace---1a2b3c4d").
+ */
+function safeSlug(name: string, isValid: (value: string) => boolean, maxLength?: number): string {
+  if (name.includes("--")) return stripAndHash(name, maxLength);
+  return isValid(name) && (maxLength === undefined || name.length <= maxLength) ? name : stripAndHash(name, maxLength);
+}
+
+/** The pod label value KubeSpawner gives a username (hub.jupyter.org/username). */
+export function labelSlug(name: string): string {
+  return safeSlug(name, isValidLabelValue);
+}
+
+/** What `{username}` expands to in KubeSpawner templates (volume and secret names). */
+export function templateSlug(name: string): string {
+  return safeSlug(name, isValidObjectName, 48);
+}
+
+/** Selector of a user's default (unnamed) server pod in a Zero to JupyterHub release. */
+export function defaultServerSelector(username: string, releaseName: string): Record<string, string> {
+  return {
+    component: "singleuser-server",
+    release: releaseName,
+    "hub.jupyter.org/username": labelSlug(username),
+    "hub.jupyter.org/servername": "",
+  };
+}

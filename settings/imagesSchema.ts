@@ -1,0 +1,42 @@
+// The `jupyterhub:images` block: where images built from images/<folder> are pushed, and the
+// 1Password item whose username and token push them and let the cluster pull them.
+import { z } from "zod";
+import { imageReference } from "./primitives";
+
+export const IMAGE_FOLDER = /^[a-z0-9][a-z0-9._-]*$/;
+
+const lowerName = (what: string) =>
+  z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, { error: `must be ${what}: lower-case letters, digits and . _ -` });
+
+export const imagesSchema = z
+  .strictObject({
+    registry: z
+      .string()
+      .regex(/^[a-z0-9.-]+(:\d+)?$/, { error: "must be a registry host such as ghcr.io or registry.home.arpa:5000" })
+      .default("ghcr.io")
+      .describe("Registry the images are pushed to and pulled from."),
+    owner: lowerName("a registry namespace (user or organisation)").describe("Owner in the registry, e.g. your GitHub user."),
+    prefix: lowerName("an image name prefix").default("jupyter").describe("Images are named <registry>/<owner>/<prefix>-<folder>."),
+    platform: z.string().default("linux/amd64").describe("Platform the images are built for."),
+    credentials: z
+      .strictObject({
+        vault: z.string().min(1).describe("UUID of the 1Password vault."),
+        item: z.string().min(1).describe("Title of the item with the registry login."),
+        usernameField: z.string().min(1).default("username").describe("Field with the registry username."),
+        tokenField: z.string().min(1).default("credential").describe("Field with the token (e.g. a GitHub token with write:packages)."),
+      })
+      .describe("1Password item read at deploy time: it pushes the images and becomes the cluster's pull secret."),
+  })
+  .optional()
+  .describe("Building the images in images/ and pulling private images. Absent: profiles use external images only.");
+
+export type ImagesSettings = NonNullable<z.output<typeof imagesSchema>>;
+
+/** A profile's image: a pinned external reference, or a folder of images/ built by the stack. */
+export const profileImageSchema = z
+  .union([imageReference, z.strictObject({ build: z.string().regex(IMAGE_FOLDER, { error: "must be a folder name under images/" }) })], {
+    error: "must be a pinned image reference (registry/repository:tag) or { build: <folder of images/> }",
+  })
+  .meta({ "x-type": "image reference or { build: folder }" });
+
+export type ProfileImage = z.output<typeof profileImageSchema>;

@@ -1,0 +1,63 @@
+// NFS homes under mocks: one Retain volume and claim, kept on destroy unless the stack opts in.
+import { renderStack } from "../harness/renderStack";
+import type { RecordedResource } from "../harness/recordedResource";
+import { asStackConfig, minimalConfig, type RawConfig } from "../fixtures/configs";
+
+const nfs = (overrides: RawConfig = {}) => ({ type: "nfs", server: "nas.home.arpa", path: "/export/jupyter/homes", ...overrides });
+const only = (resources: RecordedResource[], type: string) => {
+  const found = resources.filter((r) => r.type === type);
+  expect(found).toHaveLength(1);
+  return found[0];
+};
+
+it("declares one ReadWriteMany NFS volume with reclaim Retain and its claim, both kept on destroy", async () => {
+  const { resources } = await renderStack(asStackConfig({ ...minimalConfig(), storage: nfs() }));
+  const volume = only(resources, "kubernetes:core/v1:PersistentVolume");
+  expect(volume.retainOnDelete).toBe(true);
+  expect(volume.inputs).toMatchObject({
+    metadata: { name: "jupyterhub-homes" },
+    spec: {
+      accessModes: ["ReadWriteMany"],
+      persistentVolumeReclaimPolicy: "Retain",
+      capacity: { storage: "500Gi" },
+      mountOptions: ["nfsvers=4.1", "hard"],
+      nfs: { server: "nas.home.arpa", path: "/export/jupyter/homes" },
+      claimRef: { namespace: "jupyterhub", name: "homes" },
+      storageClassName: "",
+    },
+  });
+  const claim = only(resources, "kubernetes:core/v1:PersistentVolumeClaim");
+  expect(claim.retainOnDelete).toBe(true);
+  expect(claim.inputs).toMatchObject({ metadata: { name: "homes", namespace: "jupyterhub" }, spec: { volumeName: "jupyterhub-homes", accessModes: ["ReadWriteMany"] } });
+  expect(only(resources, "kubernetes:core/v1:Namespace").retainOnDelete).toBe(true);
+});
+
+it("lets destroy delete the volume, claim and namespace only when the stack opts in", async () => {
+  const { resources } = await renderStack(asStackConfig({ ...minimalConfig(), storage: nfs({ deleteHomesOnDestroy: true }) }));
+  for (const type of ["kubernetes:core/v1:PersistentVolume", "kubernetes:core/v1:PersistentVolumeClaim", "kubernetes:core/v1:Namespace"]) {
+    expect(only(resources, type).retainOnDelete).toBe(false);
+  }
+});
+
+it("mounts each user's sub-directory and hands a new one to the notebook user", async () => {
+  const { values } = await renderStack(asStackConfig({ ...minimalConfig(), storage: nfs() }));
+  const singleuser = (values as Record<string, any>).singleuser;
+  expect(singleuser.storage).toEqual({ type: "static", static: { pvcName: "homes", subPath: "{username}" } });
+  expect(singleuser.initContainers).toEqual([
+    expect.objectContaining({
+      name: "home-owner",
+      image: "docker.io/library/busybox:1.37.0",
+      securityContext: expect.objectContaining({ runAsUser: 0, capabilities: { drop: ["ALL"], add: ["CHOWN", "FOWNER"] } }),
+      volumeMounts: [{ name: "home", mountPath: "/home/jovyan", subPath: "{username}" }],
+    }),
+  ]);
+  expect(singleuser.initContainers[0].command[2]).toBe(
+    'if [ "$(stat -c %u /home/jovyan)" = 0 ]; then chown 1000:100 /home/jovyan && chmod 0750 /home/jovyan; fi',
+  );
+});
+
+it("rejects an NFS block without its server or with a relative path", async () => {
+  await expect(renderStack(asStackConfig({ ...minimalConfig(), storage: { type: "nfs", path: "homes" } }))).rejects.toThrow(
+    /jupyterhub:storage.server: is required \(string\)\n.*jupyterhub:storage.path: must be the absolute exported path/,
+  );
+});
