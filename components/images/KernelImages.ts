@@ -2,8 +2,8 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import type { ImagesSettings } from "../../settings/imagesSchema";
-import { BASE_FOLDER, contextHash, IMAGES_DIR, imageRepository, imageTag, pinnedReference, usesBaseImage, type BuiltImages } from "./imageBuild";
 import * as fs from "fs";
+import { BASE_FOLDER, contextHash, IMAGES_DIR, imageRepository, imageTag, pinnedReference, usesBaseImage, type BuiltImages } from "./imageBuild";
 
 export interface KernelImagesArgs {
   readonly images: ImagesSettings;
@@ -12,7 +12,6 @@ export interface KernelImagesArgs {
   /** Registry login, read at deploy time. */
   readonly username: pulumi.Input<string>;
   readonly token: pulumi.Input<string>;
-  readonly imagesDir?: string;
 }
 
 /**
@@ -25,7 +24,7 @@ export class KernelImages extends pulumi.ComponentResource {
 
   constructor(name: string, args: KernelImagesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("jupyterhub:images:KernelImages", name, {}, opts);
-    const imagesDir = args.imagesDir ?? IMAGES_DIR;
+    const imagesDir = IMAGES_DIR;
     const registry = { server: args.images.registry, username: args.username, password: args.token };
     const hashes = Object.fromEntries(args.folders.map((folder) => [folder, contextHash(path.join(imagesDir, folder))]));
     const references: Record<string, pulumi.Output<string>> = {};
@@ -39,7 +38,9 @@ export class KernelImages extends pulumi.ComponentResource {
         {
           imageName,
           build: {
-            context,
+            // Relative to the project, where the Pulumi CLI runs the program: an absolute path
+            // would differ per checkout and show up as a change in every preview.
+            context: path.posix.join("images", folder),
             platform: args.images.platform,
             ...(onBase ? { args: { BASE_IMAGE: references[BASE_FOLDER] } } : {}),
           },

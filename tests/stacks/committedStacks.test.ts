@@ -31,10 +31,11 @@ describe.each(committedStacks())("stack %s", (stack) => {
     expect(files).not.toMatch(/fixture-|render-placeholder/);
   });
 
-  it("pins every profile image", () => {
-    for (const profile of rendered.get(stack)!.settings.profiles) {
-      expect(profile.image).toMatch(/:[A-Za-z0-9_][A-Za-z0-9_.-]*(@sha256:[a-f0-9]{64})?$/);
-      expect(profile.image).not.toMatch(/:latest(@|$)/);
+  it("hands the chart a pinned image for every profile", () => {
+    const singleuser = rendered.get(stack)!.values.singleuser as { profileList: { kubespawner_override: { image: string } }[] };
+    for (const { kubespawner_override } of singleuser.profileList) {
+      expect(kubespawner_override.image).toMatch(/:[A-Za-z0-9_][A-Za-z0-9_.-]*(@sha256:[a-f0-9]{64})?$/);
+      expect(kubespawner_override.image).not.toMatch(/:latest(@|$)/);
     }
   });
 
@@ -63,6 +64,20 @@ describe("dev", () => {
 });
 
 describe("homelab", () => {
+  it("runs built images pinned by digest, the GPU profile on the CUDA image, pulled with the 1Password login", () => {
+    const { settings, resources, values } = rendered.get("homelab")!;
+    expect(resources.filter((r) => r.type === "docker:index/image:Image").map((r) => r.name).sort()).toEqual([
+      "jupyterhub-base",
+      "jupyterhub-datascience",
+      "jupyterhub-pytorch-cuda",
+    ]);
+    const profileList = (values.singleuser as { profileList: { slug: string; kubespawner_override: Record<string, any> }[] }).profileList;
+    const gpu = profileList.find((p) => p.kubespawner_override.extra_resource_limits?.["nvidia.com/gpu"] === "1")!;
+    expect(gpu.kubespawner_override.image).toMatch(/jupyter-pytorch-cuda:ctx-[0-9a-f]{16}@sha256:[0-9a-f]{64}$/);
+    expect(settings.profiles.filter((p) => typeof p.image !== "string").length).toBeGreaterThanOrEqual(2);
+    expect(values.imagePullSecrets).toEqual(["jupyterhub-image-pull"]);
+  });
+
   it("logs in through Keycloak, which brokers Google with its secret from 1Password", () => {
     const { settings, resources, values } = rendered.get("homelab")!;
     expect(settings.keycloak?.identityProviders.google?.clientSecret).toHaveProperty("onePassword");
