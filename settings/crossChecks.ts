@@ -74,22 +74,25 @@ export function checkDefaultProfile({ profiles }: Sections): CrossCheckProblem[]
   return problems;
 }
 
-export function checkProfileGroupsExist({ profiles, users, groups, keycloak }: Sections): CrossCheckProblem[] {
-  if (!profiles || !users || !groups) return [];
+export function checkNamedGroupsExist({ profiles, users, groups, keycloak, sharedVolumes }: Sections): CrossCheckProblem[] {
+  if (!users || !groups) return [];
   const known = new Set([...groups, ...users.flatMap((u) => u.groups)]);
   if (keycloak) [keycloak.userGroup, keycloak.adminGroup].forEach((group) => known.add(group));
-  const problems: CrossCheckProblem[] = [];
-  profiles.forEach((profile, index) =>
-    profile.allowedGroups.forEach((group, groupIndex) => {
-      if (!known.has(group)) {
-        problems.push({
-          path: ["profiles", index, "allowedGroups", groupIndex],
-          message: `group '${group}' is neither declared in jupyterhub:groups nor held by any user`,
-        });
-      }
-    }),
-  );
-  return problems;
+  const named: { path: (string | number)[]; group: string }[] = [
+    ...(profiles ?? []).flatMap((p, i) => p.allowedGroups.map((group, j) => ({ path: ["profiles", i, "allowedGroups", j], group }))),
+    ...(sharedVolumes ?? []).flatMap((v, i) => v.groups.map((group, j) => ({ path: ["sharedVolumes", i, "groups", j], group }))),
+  ];
+  return named
+    .filter(({ group }) => !known.has(group))
+    .map(({ path, group }) => ({ path, message: `group '${group}' is neither declared in jupyterhub:groups nor held by any user` }));
+}
+
+export function checkUniqueSharedVolumes({ sharedVolumes }: Sections): CrossCheckProblem[] {
+  if (!sharedVolumes) return [];
+  return [...duplicates(sharedVolumes, (v) => v.name)].map(([index, first]) => ({
+    path: ["sharedVolumes", index, "name"],
+    message: `'${sharedVolumes[index].name}' is already the name of sharedVolumes[${first}]`,
+  }));
 }
 
 export function checkLetsEncryptHost({ https, hub }: Sections): CrossCheckProblem[] {
@@ -181,7 +184,8 @@ export const CROSS_CHECKS: readonly ((sections: Sections, raw: RawConfig) => Cro
   checkUniqueSlugs,
   checkDefaultProfile,
   checkDefaultProfileOpen,
-  checkProfileGroupsExist,
+  checkNamedGroupsExist,
+  checkUniqueSharedVolumes,
   checkLetsEncryptHost,
   checkOneLoginMethod,
   checkKeycloakUsers,

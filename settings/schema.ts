@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { keycloakSchema } from "./keycloakSchema";
 import { imagesSchema, profileImageSchema } from "./imagesSchema";
+import { sharedVolumesSchema } from "./sharedVolumesSchema";
 import { sshSchema, userSshSchema } from "./sshSchema";
 import { vaultSchema } from "./vaultSchema";
 import { byteQuantity, cpuQuantity, dnsLabel, duration, groupName, hostname, username } from "./primitives";
@@ -245,6 +246,7 @@ export const settingsShape = {
   vault: vaultSchema,
   images: imagesSchema,
   ssh: sshSchema,
+  sharedVolumes: sharedVolumesSchema,
   users: usersSchema,
   groups: groupsSchema,
   profiles: profilesSchema,

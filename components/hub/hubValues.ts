@@ -9,6 +9,7 @@ import { profileFilterValues } from "./profileFilterValues";
 import { vaultValues } from "./vaultValues";
 import { sshVolumeValues } from "../ssh/sshValues";
 import { homeOwnerInitContainers, storageValues } from "../storage/homeVolumes";
+import { sharedVolumeValues } from "../storage/sharedVolumeValues";
 
 export type ChartValues = Record<string, unknown>;
 
@@ -26,13 +27,14 @@ function extensions(settings: Settings): Extensions {
   const profileFilter = profileFilterValues(settings.profiles);
   const vault = vaultValues(settings);
   const ssh = sshVolumeValues(settings.users);
+  const shared = sharedVolumeValues(settings.sharedVolumes);
   return {
-    hubExtraConfig: { ...profileFilter?.extraConfig, ...vault?.hubExtraConfig },
-    custom: { ...profileFilter?.custom, ...vault?.custom },
+    hubExtraConfig: { ...profileFilter?.extraConfig, ...vault?.hubExtraConfig, ...shared?.hubExtraConfig },
+    custom: { ...profileFilter?.custom, ...vault?.custom, ...shared?.custom },
     singleuserExtraFiles: { ...vault?.singleuserExtraFiles },
     singleuserExtraEnv: { ...vault?.singleuserExtraEnv },
-    singleuserExtraVolumes: [...(ssh?.volumes ?? [])],
-    singleuserExtraVolumeMounts: [...(ssh?.mounts ?? [])],
+    singleuserExtraVolumes: [...(ssh?.volumes ?? []), ...(shared?.volumes ?? [])],
+    singleuserExtraVolumeMounts: [...(ssh?.mounts ?? []), ...(shared?.mounts ?? [])],
   };
 }
 

@@ -61,3 +61,37 @@ it("rejects an NFS block without its server or with a relative path", async () =
     /jupyterhub:storage.server: is required \(string\)\n.*jupyterhub:storage.path: must be the absolute exported path/,
   );
 });
+
+describe("shared volumes", () => {
+  const shared = [
+    { name: "datasets", server: "nas.home.arpa", path: "/volume1/datasets" },
+    { name: "models", server: "nas.home.arpa", path: "/volume1/models", readOnly: false, mountPath: "/home/jovyan/models", groups: ["gpu"] },
+  ];
+
+  it("mounts every share, read-only unless asked, and gates group-only ones in the hub", async () => {
+    const { values } = await renderStack(asStackConfig({ ...minimalConfig(), groups: ["gpu"], sharedVolumes: shared }));
+    const singleuser = (values as Record<string, any>).singleuser;
+    expect(singleuser.storage.extraVolumes).toEqual([
+      { name: "shared-datasets", nfs: { server: "nas.home.arpa", path: "/volume1/datasets", readOnly: true } },
+      { name: "shared-models", nfs: { server: "nas.home.arpa", path: "/volume1/models", readOnly: false } },
+    ]);
+    expect(singleuser.storage.extraVolumeMounts).toEqual([
+      { name: "shared-datasets", mountPath: "/srv/shared/datasets", readOnly: true },
+      { name: "shared-models", mountPath: "/home/jovyan/models", readOnly: false },
+    ]);
+    const hub = (values as Record<string, any>).hub;
+    expect(hub.extraConfig["60-shared-volumes"]).toMatch(/install\(c, get_config\("custom.sharedVolumes", \[\]\)\)\n$/);
+    expect((values as Record<string, any>).custom.sharedVolumes).toEqual([{ volume: "shared-models", groups: ["gpu"] }]);
+  });
+
+  it("loads no hook when every share is for everyone", async () => {
+    const { values } = await renderStack(asStackConfig({ ...minimalConfig(), sharedVolumes: [shared[0]] }));
+    expect((values as Record<string, any>).hub.extraConfig).toBeUndefined();
+  });
+
+  it("rejects a share for a group nobody has, and two shares with one name", async () => {
+    await expect(renderStack(asStackConfig({ ...minimalConfig(), sharedVolumes: [shared[1], { ...shared[1], groups: [] }] }))).rejects.toThrow(
+      /jupyterhub:sharedVolumes\[0\]\.groups\[0\]: group 'gpu' is neither declared.*\n.*jupyterhub:sharedVolumes\[1\]\.name: 'models' is already the name of sharedVolumes\[0\]/,
+    );
+  });
+});
