@@ -4,8 +4,8 @@ Each test sources a hook the way the Docker Stacks start.sh does, from a strict 
 (`set -euo pipefail`), with every path pointed into a temporary directory standing in for the
 user's home, the mounted Secrets and /run, and a fake `sshd` on PATH that records its
 arguments. No root, container or real sshd is needed. Run as root, the hooks take their root
-branch (files chowned to NB_UID:NB_GID, sshd as root) and one test also runs them as an
-unprivileged user; run as a user, they take the user branch.
+branch (work in the home done as NB_UID:NB_GID, sshd as root) and one test also runs them as
+an unprivileged user; run as a user, they take the user branch.
 """
 import os
 import pathlib
@@ -32,7 +32,7 @@ KEY_OWN = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKeyAliceAddedHerself alice@table
 
 IS_ROOT = os.geteuid() == 0
 NOBODY = 65534
-# As root the hooks chown to NB_UID:NB_GID; another uid shows they really do.
+# As root the hooks work in the home as NB_UID:NB_GID; another uid shows they really do.
 OWNER_UID = NOBODY if IS_ROOT else os.getuid()
 OWNER_GID = NOBODY if IS_ROOT else os.getgid()
 
@@ -88,6 +88,8 @@ class HookCase(unittest.TestCase):
         self.home = self.tmp / "home"
         self.home.mkdir()
         if IS_ROOT:
+            # The hooks work in the home as the notebook user: let that user reach it.
+            os.chmod(self.tmp, 0o755)
             os.chown(self.home, OWNER_UID, OWNER_GID)
         self.ssh_dir = self.home / ".ssh"
         self.authorized_keys = self.ssh_dir / "authorized_keys"
@@ -120,7 +122,11 @@ class HookCase(unittest.TestCase):
         env.update(overrides)
         return env
 
-    def source(self, hook, env=None, prefix=(), options=STRICT):
+    def source(self, hook, env=None, prefix=(), options=STRICT, give_home_to_user=True):
+        if IS_ROOT and give_home_to_user:
+            # What a test wrote into the home is the user's, as it would be in a real home.
+            for path in [self.home, *self.home.rglob("*")]:
+                os.lchown(path, OWNER_UID, OWNER_GID)
         result = subprocess.run(
             [*prefix, "bash", "-c", HARNESS.replace("OPTIONS", options), "harness", str(hook)],
             env=env or self.env(),
@@ -209,15 +215,25 @@ class AuthorizedKeysHookTest(HookCase):
         self.assert_private()
         self.assertEqual([name for name in os.listdir(self.ssh_dir)], ["authorized_keys"])  # no temp file left
 
-    def test_refuses_a_symlinked_authorized_keys(self):
-        elsewhere = write(self.tmp / "elsewhere", "precious\n")
+    def test_replaces_a_symlinked_authorized_keys_rather_than_writing_through_it(self):
+        elsewhere = write(self.tmp / "elsewhere", f"{KEY_OWN}\n")
         self.ssh_dir.mkdir()
         self.authorized_keys.symlink_to(elsewhere)
         write(self.mounted_keys, f"{KEY_A}\n")
-        log = self.source(KEYS_HOOK)
-        self.assertIn("symbolic link", log)
-        self.assertTrue(self.authorized_keys.is_symlink())
-        self.assertEqual(elsewhere.read_text(), "precious\n")
+        self.source(KEYS_HOOK)
+        self.assertFalse(self.authorized_keys.is_symlink())
+        self.assertEqual(self.lines(self.authorized_keys), [BEGIN, KEY_A, END, KEY_OWN])
+        self.assertEqual(elsewhere.read_text(), f"{KEY_OWN}\n")
+
+    @unittest.skipUnless(IS_ROOT, "the root branch runs only as root")
+    def test_as_root_works_in_the_home_with_the_users_rights_only(self):
+        # A ~/.ssh the user cannot write (as on an NFS home that squashes root): root could,
+        # the hook must not.
+        self.ssh_dir.mkdir(mode=0o700)
+        write(self.mounted_keys, f"{KEY_A}\n")
+        log = self.source(KEYS_HOOK, give_home_to_user=False)
+        self.assertIn("SSH keys not installed", log)
+        self.assertFalse(self.authorized_keys.exists())
 
     def test_a_mount_that_is_not_a_file_installs_nothing(self):
         self.mounted_keys.mkdir(parents=True)
@@ -289,12 +305,14 @@ class SshdHookTest(HookCase):
         self.assertIn("sshd is not installed", log)
         self.assertFalse(self.run_dir.exists())
 
-    def test_refuses_a_symlinked_host_key_in_the_home(self):
-        target = write(self.tmp / "elsewhere", "not a key\n")
-        (self.ssh_dir / "host-keys").mkdir(parents=True)
-        (self.ssh_dir / "host-keys" / "ssh_host_ed25519_key").symlink_to(target)
-        log = self.source(SSHD_HOOK)
-        self.assertIn("symbolic link", log)
+    @unittest.skipUnless(IS_ROOT, "the root branch runs only as root")
+    def test_as_root_reads_the_homes_host_key_with_the_users_rights_only(self):
+        # A key the user cannot read is not theirs to serve; root could read it, the hook must not.
+        key = write(self.ssh_dir / "host-keys" / "ssh_host_ed25519_key", "root's key\n", 0o600)
+        for path in (self.ssh_dir, key.parent):
+            os.chown(path, OWNER_UID, OWNER_GID)
+        log = self.source(SSHD_HOOK, give_home_to_user=False)
+        self.assertIn("sshd not started", log)
         self.assertFalse(self.record.exists())
 
     def test_missing_config_does_not_start_sshd(self):

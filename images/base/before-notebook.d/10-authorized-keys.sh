@@ -14,9 +14,10 @@
 # So it is functions and one guarded call: no `exit`, no `set -e`, nothing left behind.
 #
 # Environment (the defaults are the container's; tests point them into a temp directory):
-#   JUPYTERHUB_SSH_AUTHORIZED_KEYS  mounted keys file (/etc/jupyterhub/ssh/authorized_keys)
+#   JUPYTERHUB_SSH_AUTHORIZED_KEYS  mounted keys file (/etc/jupyterhub/ssh/authorized_keys),
+#                                   readable by the notebook user
 #   JUPYTERHUB_SSH_HOME             the notebook user's home (/home/$NB_USER as root, else $HOME)
-#   NB_USER, NB_UID, NB_GID         the notebook user, owner of the files when run as root
+#   NB_USER, NB_UID, NB_GID         the notebook user (Docker Stacks)
 
 _jupyterhub_keys_log() {
     echo "jupyterhub-ssh: $*" >&2
@@ -33,19 +34,12 @@ _jupyterhub_keys_unmanaged() {
     awk -v begin="$1" -v end="$2" '$0 == begin { skip = 1; next } $0 == end { skip = 0; next } !skip' "$3"
 }
 
+# Installs the keys into the home given as $1, as whoever runs it (the notebook user).
 _jupyterhub_keys_install() {
     local mounted="${JUPYTERHUB_SSH_AUTHORIZED_KEYS:-/etc/jupyterhub/ssh/authorized_keys}"
     local begin="# >>> keys from the JupyterHub deployment (replaced at every server start) >>>"
     local end="# <<< keys from the JupyterHub deployment <<<"
-    local home owner=""
-    if [ "$(id -u)" = 0 ]; then
-        # As root, $HOME is still the image's /home/jovyan; start.sh has already moved the
-        # home to /home/$NB_USER when NB_USER was changed.
-        home="${JUPYTERHUB_SSH_HOME:-/home/${NB_USER:-jovyan}}"
-        owner="${NB_UID:-1000}:${NB_GID:-100}"
-    else
-        home="${JUPYTERHUB_SSH_HOME:-${HOME:-}}"
-    fi
+    local home="$1"
     local ssh_dir="$home/.ssh"
     local target="$ssh_dir/authorized_keys"
 
@@ -64,23 +58,13 @@ _jupyterhub_keys_install() {
         _jupyterhub_keys_log "WARNING: no home directory '$home'"
         return 1
     fi
-    # As root in a directory the user owns: never follow a link the user could have planted
-    # (e.g. authorized_keys -> /etc/shadow would make root rewrite that file).
-    if [ -L "$ssh_dir" ] || [ -L "$target" ]; then
-        _jupyterhub_keys_log "WARNING: $ssh_dir or $target is a symbolic link; not touching it"
-        return 1
-    fi
 
     if [ ! -d "$ssh_dir" ]; then
         mkdir "$ssh_dir" || return 1
     fi
     chmod 700 "$ssh_dir" || return 1
-    if [ -n "$owner" ]; then
-        chown "$owner" "$ssh_dir" || return 1
-    fi
-
     # Write a new file beside the old one and rename it over: sshd never reads a half-written
-    # file, and rename replaces the entry itself rather than writing through it.
+    # file, and a symbolic link at authorized_keys is replaced rather than written through.
     local tmp
     tmp="$(mktemp "$ssh_dir/.authorized_keys.XXXXXX")" || return 1
     if ! {
@@ -92,15 +76,7 @@ _jupyterhub_keys_install() {
         if [ -f "$target" ]; then
             _jupyterhub_keys_unmanaged "$begin" "$end" "$target"
         fi
-    } >"$tmp"; then
-        rm -f "$tmp"
-        return 1
-    fi
-    if [ -n "$owner" ] && ! chown "$owner" "$tmp"; then
-        rm -f "$tmp"
-        return 1
-    fi
-    if ! chmod 600 "$tmp" || ! mv -f "$tmp" "$target"; then
+    } >"$tmp" || ! chmod 600 "$tmp" || ! mv -f "$tmp" "$target"; then
         rm -f "$tmp"
         return 1
     fi
@@ -109,5 +85,24 @@ _jupyterhub_keys_install() {
     fi
 }
 
-_jupyterhub_keys_install || _jupyterhub_keys_log "WARNING: SSH keys not installed (see above)"
-unset -f _jupyterhub_keys_log _jupyterhub_keys_clean _jupyterhub_keys_unmanaged _jupyterhub_keys_install
+# As root (sudo profiles), the work is done as the notebook user: root then never writes into
+# a home the user controls (no planted symbolic link can redirect it, every file is the
+# user's), and homes on NFS that squash root work too.
+_jupyterhub_keys_main() {
+    if [ "$(id -u)" != 0 ]; then
+        _jupyterhub_keys_install "${JUPYTERHUB_SSH_HOME:-${HOME:-}}"
+        return
+    fi
+    # $HOME is still the image's /home/jovyan here; start.sh has moved the home to
+    # /home/$NB_USER when NB_USER was changed.
+    local home="${JUPYTERHUB_SSH_HOME:-/home/${NB_USER:-jovyan}}"
+    local uid="${NB_UID:-1000}" groups=--init-groups
+    getent passwd "$uid" >/dev/null || groups=--clear-groups
+    local functions
+    functions="$(declare -f _jupyterhub_keys_log _jupyterhub_keys_clean _jupyterhub_keys_unmanaged _jupyterhub_keys_install)"
+    setpriv --reuid="$uid" --regid="${NB_GID:-100}" "$groups" \
+        bash -c "$functions; _jupyterhub_keys_install \"\$1\"" bash "$home"
+}
+
+_jupyterhub_keys_main || _jupyterhub_keys_log "WARNING: SSH keys not installed (see above)"
+unset -f _jupyterhub_keys_log _jupyterhub_keys_clean _jupyterhub_keys_unmanaged _jupyterhub_keys_install _jupyterhub_keys_main

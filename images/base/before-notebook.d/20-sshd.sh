@@ -10,8 +10,7 @@
 #
 # Host key: the deployment's /etc/jupyterhub/ssh/host-keys/ssh_host_ed25519_key when mounted,
 # else one generated at the first start into ~/.ssh/host-keys/ on the home volume, so that
-# known_hosts stays valid across restarts. Either way sshd gets a private copy, because it
-# rejects a host key others can read, and a mounted Secret's mode is the deployment's choice.
+# known_hosts stays valid across restarts.
 #
 # start.sh (Docker Stacks) *sources* this file, as root when the container starts as root.
 # So it is functions and one guarded call: no `exit`, no `set -e`, nothing left behind.
@@ -41,35 +40,38 @@ _jupyterhub_sshd_unlock() {
     esac
 }
 
-# Prints the host key to use: the mounted one, or the home's, generated when missing.
-_jupyterhub_sshd_host_key() {
-    local mounted="$1" home="$2" owner="$3"
-    if [ -f "$mounted" ]; then
-        printf '%s\n' "$mounted"
-        return 0
-    fi
-    local dir="$home/.ssh/host-keys"
+# Prints the host key kept in the home given as $1, generating it at the first start. Run as
+# the notebook user: the key is the user's, so a server started either way keeps one identity.
+_jupyterhub_sshd_home_key() {
+    local dir="$1/.ssh/host-keys"
     local key="$dir/ssh_host_ed25519_key"
-    # Root reads this file from a directory the user owns: follow no link the user planted.
-    if [ -L "$home/.ssh" ] || [ -L "$dir" ] || [ -L "$key" ]; then
-        _jupyterhub_sshd_log "WARNING: a symbolic link in $key; not using it"
-        return 1
-    fi
     if [ ! -f "$key" ]; then
         if ! command -v ssh-keygen >/dev/null; then
             _jupyterhub_sshd_log "WARNING: ssh-keygen is missing, cannot generate a host key"
             return 1
         fi
         mkdir -p "$dir" || return 1
-        chmod 700 "$home/.ssh" "$dir" || return 1
+        chmod 700 "$1/.ssh" "$dir" || return 1
         ssh-keygen -q -t ed25519 -N '' -C "jupyterhub server host key" -f "$key" </dev/null >&2 || return 1
-        # Owned by the user in both modes, so a server started either way keeps one identity.
-        if [ -n "$owner" ]; then
-            chown "$owner" "$home/.ssh" "$dir" "$key" "$key.pub" || return 1
-        fi
         _jupyterhub_sshd_log "generated the host key $key"
     fi
-    printf '%s\n' "$key"
+    cat "$key"
+}
+
+# As root, reads the home's key as the notebook user: root then never reads or writes in a
+# home the user controls (no planted symbolic link can point it elsewhere), and homes on NFS
+# that squash root work too.
+_jupyterhub_sshd_home_key_as_user() {
+    if [ "$(id -u)" != 0 ]; then
+        _jupyterhub_sshd_home_key "$1"
+        return
+    fi
+    local uid="${NB_UID:-1000}" groups=--init-groups
+    getent passwd "$uid" >/dev/null || groups=--clear-groups
+    local functions
+    functions="$(declare -f _jupyterhub_sshd_log _jupyterhub_sshd_home_key)"
+    setpriv --reuid="$uid" --regid="${NB_GID:-100}" "$groups" \
+        bash -c "$functions; _jupyterhub_sshd_home_key \"\$1\"" bash "$1"
 }
 
 _jupyterhub_sshd_start() {
@@ -85,11 +87,10 @@ _jupyterhub_sshd_start() {
     local config="${JUPYTERHUB_SSHD_CONFIG:-/etc/ssh/jupyterhub_sshd_config}"
     local port="${JUPYTERHUB_SSH_PORT:-2222}"
     local mounted_key="${JUPYTERHUB_SSH_HOST_KEYS_DIR:-/etc/jupyterhub/ssh/host-keys}/ssh_host_ed25519_key"
-    local home user run_dir owner=""
+    local home user run_dir
     if [ "$(id -u)" = 0 ]; then
         home="${JUPYTERHUB_SSH_HOME:-/home/${NB_USER:-jovyan}}"
         user="${NB_USER:-jovyan}"
-        owner="${NB_UID:-1000}:${NB_GID:-100}"
         run_dir="${JUPYTERHUB_SSH_RUN_DIR:-/run/jupyterhub-ssh}"
         # sshd as root refuses to start without it, and a container's /run does not have it.
         local privsep="${JUPYTERHUB_SSH_PRIVSEP_DIR:-/run/sshd}"
@@ -106,8 +107,6 @@ _jupyterhub_sshd_start() {
         return 1
     fi
 
-    local source_key
-    source_key="$(_jupyterhub_sshd_host_key "$mounted_key" "$home" "$owner")" || return 1
     if [ -L "$run_dir" ]; then
         _jupyterhub_sshd_log "WARNING: $run_dir is a symbolic link"
         return 1
@@ -118,9 +117,17 @@ _jupyterhub_sshd_start() {
         _jupyterhub_sshd_log "WARNING: $run_dir belongs to another user"
         return 1
     fi
-    local host_key="$run_dir/ssh_host_ed25519_key"
+    # sshd gets a private copy: it rejects a host key others can read, and how a Secret is
+    # mounted (its mode) is the deployment's choice.
+    local host_key="$run_dir/ssh_host_ed25519_key" source_key
     rm -f "$host_key"
-    (umask 077 && cat "$source_key" >"$host_key") || return 1
+    if [ -f "$mounted_key" ]; then
+        source_key="$mounted_key"
+        (umask 077 && cat "$mounted_key" >"$host_key") || return 1
+    else
+        source_key="$home/.ssh/host-keys/ssh_host_ed25519_key"
+        (umask 077 && _jupyterhub_sshd_home_key_as_user "$home" >"$host_key") || return 1
+    fi
 
     # -D -e: stay a child of start.sh (tini stops it with the server) and log to the
     # container's log. SetEnv PATH: SSH sessions get the server's PATH (conda, code) rather
@@ -132,4 +139,4 @@ _jupyterhub_sshd_start() {
 }
 
 _jupyterhub_sshd_start || _jupyterhub_sshd_log "WARNING: sshd not started (see above)"
-unset -f _jupyterhub_sshd_log _jupyterhub_sshd_unlock _jupyterhub_sshd_host_key _jupyterhub_sshd_start
+unset -f _jupyterhub_sshd_log _jupyterhub_sshd_unlock _jupyterhub_sshd_home_key _jupyterhub_sshd_home_key_as_user _jupyterhub_sshd_start
