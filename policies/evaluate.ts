@@ -85,16 +85,20 @@ function runResourcePolicy(
 ): void {
   const validations = policy.validateResource === undefined ? [] : [policy.validateResource].flat();
   for (const validate of validations) {
-    const args = resourceValidationArgs({
-      type: resource.type,
-      name: resource.name,
-      props: resource.inputs,
-      urn: urns.get(resourceReference(resource)),
-      protect: resource.protect,
-      parentUrn: resource.parent ? urns.get(resource.parent) : undefined,
-    });
+    const args = argsOf(resource, urns, resource.parent ? urns.get(resource.parent) : undefined);
     runSync(policy.name, () => validate(args, reportViolation));
   }
+}
+
+function argsOf(resource: RecordedResource, urns: ReadonlyMap<string, string>, parentUrn?: string) {
+  return resourceValidationArgs({
+    type: resource.type,
+    name: resource.name,
+    props: resource.inputs,
+    urn: urns.get(resourceReference(resource)),
+    protect: resource.protect,
+    ...(parentUrn ? { parentUrn } : {}),
+  });
 }
 
 function runStackPolicy(
@@ -105,13 +109,7 @@ function runStackPolicy(
 ): void {
   const references = new Map([...urns].map(([reference, urn]) => [urn, reference]));
   const policyResources: PolicyResource[] = resources.map((resource) => {
-    const args = resourceValidationArgs({
-      type: resource.type,
-      name: resource.name,
-      props: resource.inputs,
-      urn: urns.get(resourceReference(resource)),
-      protect: resource.protect,
-    });
+    const args = argsOf(resource, urns);
     return {
       type: args.type,
       props: args.props,

@@ -1,16 +1,7 @@
 import { parseSettings } from "../../settings/parseSettings";
-import { SettingsError } from "../../settings/SettingsError";
 import { keycloakConfig, profile, type RawConfig } from "../fixtures/configs";
+import { problemsOf } from "../fixtures/problemsOf";
 
-function problemsOf(raw: RawConfig): string[] {
-  try {
-    parseSettings(raw);
-    return [];
-  } catch (error) {
-    if (!(error instanceof SettingsError)) throw error;
-    return error.problems.map((p) => `${p.key}: ${p.message}`);
-  }
-}
 
 const withKeycloak = (overrides: RawConfig) => {
   const config = keycloakConfig();

@@ -1,18 +1,8 @@
 import { namespacedConfig } from "../../settings/loadSettings";
 import { parseSettings } from "../../settings/parseSettings";
-import { SettingsError } from "../../settings/SettingsError";
 import { minimalConfig, profile, type RawConfig } from "../fixtures/configs";
+import { problemsOf } from "../fixtures/problemsOf";
 
-/** The problems a config gets, as "key: message" lines; [] when it is accepted. */
-function problemsOf(raw: RawConfig): string[] {
-  try {
-    parseSettings(raw);
-    return [];
-  } catch (error) {
-    if (!(error instanceof SettingsError)) throw error;
-    return error.problems.map((p) => `${p.key}: ${p.message}`);
-  }
-}
 
 function withProfiles(...profiles: RawConfig[]): RawConfig {
   return { ...minimalConfig(), profiles };

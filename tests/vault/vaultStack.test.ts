@@ -2,23 +2,14 @@
 import { vaultHookConfig } from "../../components/hub/vaultValues";
 import { externalSecretSpec } from "../../components/secrets/HubSecretEnvironment";
 import { parseSettings } from "../../settings";
-import { SettingsError } from "../../settings/SettingsError";
 import { renderStack, type RenderedStack } from "../harness/renderStack";
 import { SECRET_PLACEHOLDER, type RecordedResource } from "../harness/recordedResource";
-import { asStackConfig, minimalConfig, type RawConfig } from "../fixtures/configs";
+import { asStackConfig, minimalConfig } from "../fixtures/configs";
 import { vaultConfig } from "../fixtures/vaultConfig";
+import { problemsOf } from "../fixtures/problemsOf";
 
 const of = (resources: RecordedResource[], type: string) => resources.filter((r) => r.type === type);
 
-function problemsOf(raw: RawConfig): string[] {
-  try {
-    parseSettings(raw);
-    return [];
-  } catch (error) {
-    if (!(error instanceof SettingsError)) throw error;
-    return error.problems.map((p) => `${p.key}: ${p.message}`);
-  }
-}
 
 describe("vault settings", () => {
   it("fills the defaults", () => {
