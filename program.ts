@@ -5,7 +5,7 @@ import * as keycloak from "@pulumi/keycloak";
 import * as pulumi from "@pulumi/pulumi";
 import { SettingsError, type Settings } from "./settings";
 import type { KeycloakSettings } from "./settings/keycloakSchema";
-import { kubernetesProviderArgs } from "./components/cluster/kubernetesProviderArgs";
+import { adoptingProviderArgs, kubernetesProviderArgs } from "./components/cluster/kubernetesProviderArgs";
 import { hubSecretEnvironment, OAUTH_CLIENT_SECRET } from "./components/hub/authValues";
 import { Hub } from "./components/hub/Hub";
 import { hubEnvironmentSecretName } from "./components/hub/hubValues";
@@ -41,10 +41,11 @@ export function deployJupyterHub(settings: Settings, environment: Environment): 
   if (missing.length > 0) throw new SettingsError(missing);
 
   const kubernetes = new k8s.Provider("kubernetes", kubernetesProviderArgs(settings.cluster));
+  const adopting = new k8s.Provider("kubernetes-adopting", adoptingProviderArgs(settings.cluster));
   const namespace = new HubNamespace("jupyterhub", {
     namespace: settings.hub.namespace,
-    cluster: settings.cluster,
     deleteHomesOnDestroy: settings.storage.deleteHomesOnDestroy,
+    adoptingProvider: adopting,
   });
   const identity = settings.keycloak ? deployIdentity(settings, settings.keycloak, environment) : undefined;
   const vaultAccess = settings.vault
@@ -59,7 +60,11 @@ export function deployJupyterHub(settings: Settings, environment: Environment): 
   const images = settings.images ? deployImages(settings, settings.images, namespace.name, environment, kubernetes) : undefined;
   const homes =
     settings.storage.type === "nfs"
-      ? new NfsHomes("jupyterhub-homes", { storage: settings.storage, namespace: settings.hub.namespace }, { providers: { kubernetes }, dependsOn: [namespace] })
+      ? new NfsHomes(
+          "jupyterhub-homes",
+          { storage: settings.storage, namespace: settings.hub.namespace, adoptingProvider: adopting },
+          { dependsOn: [namespace] },
+        )
       : undefined;
   const ssh =
     usersWithSsh(settings.users).length > 0

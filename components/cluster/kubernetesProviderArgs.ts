@@ -11,3 +11,13 @@ export function kubernetesProviderArgs(cluster: Settings["cluster"]): k8s.Provid
     ...(cluster.kubeconfig ? { kubeconfig: cluster.kubeconfig } : {}),
   };
 }
+
+/**
+ * The provider for what `pulumi destroy` keeps (the namespace, the NFS homes volume and claim):
+ * the next `pulumi up` adopts the kept object instead of failing with AlreadyExists. Only those
+ * resources use it: a stack-wide upsert would let a rename without an alias create-then-delete
+ * live objects.
+ */
+export function adoptingProviderArgs(cluster: Settings["cluster"]): k8s.ProviderArgs {
+  return { ...kubernetesProviderArgs(cluster), upsertExistingObjects: true };
+}

@@ -1,14 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Settings } from "../../settings";
-import { kubernetesProviderArgs } from "../cluster/kubernetesProviderArgs";
 
 export interface HubNamespaceArgs {
   /** Name of the Kubernetes namespace. */
   readonly namespace: string;
-  readonly cluster: Settings["cluster"];
   /** Let `pulumi destroy` delete the namespace and with it the users' home claims. */
   readonly deleteHomesOnDestroy: boolean;
+  /** A provider that adopts an object that already exists (see adoptingProviderArgs). */
+  readonly adoptingProvider: k8s.Provider;
 }
 
 /**
@@ -22,17 +21,10 @@ export class HubNamespace extends pulumi.ComponentResource {
   constructor(name: string, args: HubNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("jupyterhub:core:HubNamespace", name, {}, opts);
 
-    // Adopting an existing object is limited to this provider, i.e. to the namespace: a
-    // stack-wide upsert would let a rename without an alias create-then-delete live objects.
-    const adoptingProvider = new k8s.Provider(
-      `${name}-adopting`,
-      { ...kubernetesProviderArgs(args.cluster), upsertExistingObjects: true },
-      { parent: this },
-    );
     const namespace = new k8s.core.v1.Namespace(
       name,
       { metadata: namespaceMetadata(args.namespace) },
-      { parent: this, provider: adoptingProvider, retainOnDelete: !args.deleteHomesOnDestroy },
+      { parent: this, provider: args.adoptingProvider, retainOnDelete: !args.deleteHomesOnDestroy },
     );
 
     this.name = namespace.metadata.name;

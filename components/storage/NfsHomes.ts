@@ -8,6 +8,8 @@ type NfsStorage = Extract<Settings["storage"], { type: "nfs" }>;
 export interface NfsHomesArgs {
   readonly storage: NfsStorage;
   readonly namespace: string;
+  /** Adopts the volume and claim a previous `pulumi destroy` kept (adoptingProviderArgs). */
+  readonly adoptingProvider: k8s.Provider;
 }
 
 /**
@@ -21,7 +23,7 @@ export class NfsHomes extends pulumi.ComponentResource {
   constructor(name: string, args: NfsHomesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("jupyterhub:storage:NfsHomes", name, {}, opts);
     const { storage } = args;
-    const keep = { parent: this, retainOnDelete: !storage.deleteHomesOnDestroy };
+    const keep = { parent: this, provider: args.adoptingProvider, retainOnDelete: !storage.deleteHomesOnDestroy };
     const volumeName = nfsHomesVolumeName(args.namespace);
     const volume = new k8s.core.v1.PersistentVolume(
       name,

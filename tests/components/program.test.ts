@@ -31,8 +31,8 @@ describe("a minimal stack", () => {
       ["jupyterhub:hub:Hub", "jupyterhub", null],
       ["kubernetes:core/v1:Namespace", "jupyterhub", "jupyterhub:core:HubNamespace::jupyterhub"],
       [RELEASE_TYPE, "jupyterhub", "jupyterhub:hub:Hub::jupyterhub"],
-      ["pulumi:providers:kubernetes", "jupyterhub-adopting", "jupyterhub:core:HubNamespace::jupyterhub"],
       ["pulumi:providers:kubernetes", "kubernetes", null],
+      ["pulumi:providers:kubernetes", "kubernetes-adopting", null],
     ]);
   });
 
@@ -44,8 +44,8 @@ describe("a minimal stack", () => {
 
   it("adopts an existing namespace (one kept by an earlier destroy) through its own provider only", () => {
     const namespace = only(resources, "kubernetes:core/v1:Namespace");
-    expect(namespace.provider).toBe("pulumi:providers:kubernetes::jupyterhub-adopting");
-    const adopting = resources.find((r) => r.name === "jupyterhub-adopting")!;
+    expect(namespace.provider).toBe("pulumi:providers:kubernetes::kubernetes-adopting");
+    const adopting = resources.find((r) => r.name === "kubernetes-adopting")!;
     expect(adopting.inputs).toMatchObject({ upsertExistingObjects: "true" });
     const stackProvider = resources.find((r) => r.type === "pulumi:providers:kubernetes" && r.name === "kubernetes")!;
     expect(stackProvider.inputs).not.toHaveProperty("upsertExistingObjects");

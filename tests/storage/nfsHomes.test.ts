@@ -26,7 +26,10 @@ it("declares one ReadWriteMany NFS volume with reclaim Retain and its claim, bot
       storageClassName: "",
     },
   });
+  // A later `pulumi up` adopts what an earlier destroy kept, as it does the namespace.
+  expect(volume.provider).toBe("pulumi:providers:kubernetes::kubernetes-adopting");
   const claim = only(resources, "kubernetes:core/v1:PersistentVolumeClaim");
+  expect(claim.provider).toBe("pulumi:providers:kubernetes::kubernetes-adopting");
   expect(claim.retainOnDelete).toBe(true);
   expect(claim.inputs).toMatchObject({ metadata: { name: "homes", namespace: "jupyterhub" }, spec: { volumeName: "jupyterhub-homes", accessModes: ["ReadWriteMany"] } });
   expect(only(resources, "kubernetes:core/v1:Namespace").retainOnDelete).toBe(true);
