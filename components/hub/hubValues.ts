@@ -16,6 +16,7 @@ export type ChartValues = Record<string, unknown>;
 /** Extra hub behaviour from optional features, merged into the sections that carry it. */
 interface Extensions {
   readonly hubExtraConfig: Record<string, string>;
+  readonly hubExtraFiles: Record<string, unknown>;
   readonly custom: Record<string, unknown>;
   readonly singleuserExtraFiles: Record<string, unknown>;
   readonly singleuserExtraEnv: Record<string, string>;
@@ -30,6 +31,7 @@ function extensions(settings: Settings): Extensions {
   const shared = sharedVolumeValues(settings.sharedVolumes);
   return {
     hubExtraConfig: { ...profileFilter?.extraConfig, ...vault?.hubExtraConfig, ...shared?.hubExtraConfig },
+    hubExtraFiles: { ...profileFilter?.extraFiles, ...vault?.hubExtraFiles, ...shared?.hubExtraFiles },
     custom: { ...profileFilter?.custom, ...vault?.custom, ...shared?.custom },
     singleuserExtraFiles: { ...vault?.singleuserExtraFiles },
     singleuserExtraEnv: { ...vault?.singleuserExtraEnv },
@@ -69,6 +71,7 @@ function hubSection(settings: Settings, extra: Extensions): ChartValues {
     config: authConfig(settings),
     ...(secretEnvironment.length > 0 ? { extraEnv: secretEnvironmentRefs(hubEnvironmentSecretName(hub.releaseName), secretEnvironment) } : {}),
     ...nonEmpty("extraConfig", extra.hubExtraConfig),
+    ...nonEmpty("extraFiles", extra.hubExtraFiles),
     allowNamedServers: namedServers.enabled,
     ...(namedServers.enabled ? { namedServerLimitPerUser: namedServers.limitPerUser } : {}),
   };

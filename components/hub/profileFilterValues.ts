@@ -1,7 +1,7 @@
 // Chart values that load profile_filter.py into the hub when a profile is limited to groups.
-import * as fs from "fs";
 import * as path from "path";
 import type { Settings } from "../../settings";
+import { hubPythonModule, type HubPythonModule } from "./hubPythonModule";
 
 const PROFILE_FILTER_SOURCE = path.join(__dirname, "profile_filter.py");
 
@@ -13,14 +13,13 @@ export function profileGroups(profiles: Settings["profiles"]): Record<string, st
 /** `hub.extraConfig` and `custom` entries, or undefined when every profile is open to everyone. */
 export function profileFilterValues(
   profiles: Settings["profiles"],
-): { extraConfig: Record<string, string>; custom: Record<string, unknown> } | undefined {
+): { extraConfig: Record<string, string>; extraFiles: HubPythonModule["extraFiles"]; custom: Record<string, unknown> } | undefined {
   const groups = profileGroups(profiles);
   if (Object.keys(groups).length === 0) return undefined;
-  const code = [
-    fs.readFileSync(PROFILE_FILTER_SOURCE, "utf8"),
-    "from kubespawner import KubeSpawner",
-    'install(c, get_config("custom.profileGroups", {}), KubeSpawner)',
-    "",
-  ].join("\n");
-  return { extraConfig: { "50-profile-filter": code }, custom: { profileGroups: groups } };
+  const module = hubPythonModule(
+    PROFILE_FILTER_SOURCE,
+    "profile_filter",
+    'from kubespawner import KubeSpawner\nprofile_filter.install(c, get_config("custom.profileGroups", {}), KubeSpawner)',
+  );
+  return { extraConfig: { "50-profile-filter": module.extraConfig }, extraFiles: module.extraFiles, custom: { profileGroups: groups } };
 }

@@ -5,8 +5,9 @@ This offers a profile that names groups only to members of those groups (admins 
 refuses a spawn that asks for a profile the user may not use, whether it comes from a forged form
 post or from the REST API.
 
-The hub loads this file as `hub.extraConfig`, followed by a call to `install(...)`; the profile
-list itself stays in `singleuser.profileList`, the groups per profile in `custom.profileGroups`.
+The hub loads this file as a module from `hub.extraConfig` (components/hub/hubPythonModule.ts)
+and calls `install(...)`; the profile list itself stays in `singleuser.profileList`, the groups
+per profile in `custom.profileGroups`.
 Standard library only: it runs inside the hub image.
 """
 

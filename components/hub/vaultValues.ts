@@ -5,6 +5,7 @@ import * as path from "path";
 import type { Settings } from "../../settings";
 import type { VaultSettings } from "../../settings/vaultSchema";
 import { vaultNames } from "../vault/vaultPolicies";
+import { hubPythonModule, type HubPythonModule } from "./hubPythonModule";
 
 const VAULT_DIR = path.join(__dirname, "..", "vault");
 /** Where servers find the notebook helper (`import vault_secrets`). */
@@ -27,6 +28,7 @@ export function vaultHookConfig(vault: VaultSettings, namespace: string): Record
 
 export interface VaultValues {
   readonly hubExtraConfig: Record<string, string>;
+  readonly hubExtraFiles: HubPythonModule["extraFiles"];
   readonly custom: Record<string, unknown>;
   readonly singleuserExtraFiles: Record<string, unknown>;
   readonly singleuserExtraEnv: Record<string, string>;
@@ -34,13 +36,14 @@ export interface VaultValues {
 
 export function vaultValues(settings: Settings): VaultValues | undefined {
   if (!settings.vault) return undefined;
-  const hook = [
-    fs.readFileSync(path.join(VAULT_DIR, "vault_token_hook.py"), "utf8"),
-    'c.Spawner.pre_spawn_hook = make_pre_spawn_hook(get_config("custom.vault"))',
-    "",
-  ].join("\n");
+  const hook = hubPythonModule(
+    path.join(VAULT_DIR, "vault_token_hook.py"),
+    "vault_token_hook",
+    'c.Spawner.pre_spawn_hook = vault_token_hook.make_pre_spawn_hook(get_config("custom.vault"))',
+  );
   return {
-    hubExtraConfig: { "40-vault-hook": hook },
+    hubExtraConfig: { "40-vault-hook": hook.extraConfig },
+    hubExtraFiles: hook.extraFiles,
     custom: { vault: vaultHookConfig(settings.vault, settings.hub.namespace) },
     singleuserExtraFiles: {
       "vault-secrets": {

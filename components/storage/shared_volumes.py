@@ -2,8 +2,8 @@
 
 Every shared volume is in the chart's singleuser volumes; this KubeSpawner modify_pod_hook takes
 a volume (and its mount) out of the pod of a user who is in none of its groups. Admins keep all.
-The hub loads this file as `hub.extraConfig`, followed by
-`install(c, get_config("custom.sharedVolumes", []))`. Standard library only.
+The hub loads this file as a module from `hub.extraConfig` (components/hub/hubPythonModule.ts)
+and calls `install(c, get_config("custom.sharedVolumes", []))`. Standard library only.
 """
 
 

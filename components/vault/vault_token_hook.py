@@ -6,8 +6,8 @@ orphan, renewable token for the user, with the username as the token's entity al
 policy is templated on it, so the token reaches only that user's secrets), and hands it to the
 server as NOTEBOOK_VAULT_TOKEN next to VAULT_ADDR. No long-lived admin token exists anywhere.
 
-The hub loads this file as `hub.extraConfig` followed by
-`c.Spawner.pre_spawn_hook = make_pre_spawn_hook(get_config("custom.vault"))`.
+The hub loads this file as a module from `hub.extraConfig` (components/hub/hubPythonModule.ts)
+and sets `c.Spawner.pre_spawn_hook = vault_token_hook.make_pre_spawn_hook(get_config("custom.vault"))`.
 Standard library only: it runs inside the hub image. Tokens are never logged.
 """
 
@@ -22,7 +22,8 @@ SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 # Log in again this long before the hub's own Vault token would expire.
 RENEW_MARGIN_SECONDS = 60
 
-log = logging.getLogger("jupyterhub.vault")
+# A child of the hub's own logger, so the lines appear in the hub's log with its formatting.
+log = logging.getLogger("JupyterHub").getChild("vault")
 
 
 class VaultError(Exception):

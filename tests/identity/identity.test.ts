@@ -231,6 +231,6 @@ it("gates profiles by group in the hub, with the Python filter and the groups pe
   const config = { ...keycloakConfig(), profiles: [profile({ default: true }), profile({ slug: "gpu", allowedGroups: ["lab"] })] };
   const values = (await renderStack(asStackConfig(config))).values as Record<string, any>;
   expect(values.custom).toEqual({ profileGroups: { gpu: ["lab"] } });
-  expect(values.hub.extraConfig["50-profile-filter"]).toContain("def allowed_profiles(");
-  expect(values.hub.extraConfig["50-profile-filter"]).toMatch(/install\(c, get_config\("custom.profileGroups", \{\}\), KubeSpawner\)\n$/);
+  expect(values.hub.extraFiles["python-profile-filter"].stringData).toContain("def allowed_profiles(");
+  expect(values.hub.extraConfig["50-profile-filter"]).toMatch(/\nprofile_filter\.install\(c, get_config\("custom.profileGroups", \{\}\), KubeSpawner\)\n$/);
 });

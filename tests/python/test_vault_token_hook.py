@@ -47,7 +47,7 @@ class CapturedLogs:
     def __enter__(self):
         self.stream = io.StringIO()
         self.handler = logging.StreamHandler(self.stream)
-        self.logger = logging.getLogger("jupyterhub.vault")
+        self.logger = logging.getLogger("JupyterHub.vault")
         self.logger.addHandler(self.handler)
         self.logger.setLevel(logging.DEBUG)
         return self

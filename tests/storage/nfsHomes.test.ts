@@ -83,7 +83,7 @@ describe("shared volumes", () => {
       { name: "shared-models", mountPath: "/home/jovyan/models", readOnly: false },
     ]);
     const hub = (values as Record<string, any>).hub;
-    expect(hub.extraConfig["60-shared-volumes"]).toMatch(/install\(c, get_config\("custom.sharedVolumes", \[\]\)\)\n$/);
+    expect(hub.extraConfig["60-shared-volumes"]).toMatch(/\nshared_volumes\.install\(c, get_config\("custom.sharedVolumes", \[\]\)\)\n$/);
     expect((values as Record<string, any>).custom.sharedVolumes).toEqual([{ volume: "shared-models", groups: ["gpu"] }]);
   });
 

@@ -115,8 +115,13 @@ describe("a Vault stack", () => {
 
   it("loads the pre-spawn hook with its configuration and mounts the notebook helper, with no token in values", () => {
     const values = rendered.values as Record<string, any>;
-    expect(values.hub.extraConfig["40-vault-hook"]).toContain("def make_pre_spawn_hook(");
-    expect(values.hub.extraConfig["40-vault-hook"]).toMatch(/c\.Spawner\.pre_spawn_hook = make_pre_spawn_hook\(get_config\("custom\.vault"\)\)\n$/);
+    expect(values.hub.extraFiles["python-vault-token-hook"]).toMatchObject({
+      mountPath: "/usr/local/etc/jupyterhub-pulumi/vault_token_hook.py",
+      stringData: expect.stringContaining("def make_pre_spawn_hook("),
+    });
+    expect(values.hub.extraConfig["40-vault-hook"]).toMatch(
+      /\nc\.Spawner\.pre_spawn_hook = vault_token_hook\.make_pre_spawn_hook\(get_config\("custom\.vault"\)\)\n$/,
+    );
     expect(values.custom.vault).toEqual({
       address: "https://vault.example.test:8200",
       kubernetesAuthMount: "k8s",
