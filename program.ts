@@ -22,6 +22,10 @@ import { foldersToBuild, missingImageFolders, type BuiltImages } from "./compone
 import { KernelImages } from "./components/images/KernelImages";
 import { PullSecret } from "./components/images/PullSecret";
 import type { ImagesSettings } from "./settings/imagesSchema";
+import { CaBundle } from "./components/trust/CaBundle";
+import { caBundleFileProblems, caConfigMapName, pemProblem, readCaFile } from "./components/trust/caBundleValues";
+import { HubCertificate } from "./components/trust/HubCertificate";
+import { tlsSecretName } from "./components/hub/hubValues";
 
 /** The chart's hub ServiceAccount: what Vault's Kubernetes auth role is bound to. */
 export const HUB_SERVICE_ACCOUNT = "hub";
@@ -37,7 +41,7 @@ export interface Deployment {
 export function deployJupyterHub(settings: Settings, environment: Environment): Deployment {
   // A missing credential or image folder fails here, before anything is declared, like bad
   // config does.
-  const missing = [...missingEnvironment(settings, environment), ...missingImageFolders(settings.profiles)];
+  const missing = [...missingEnvironment(settings, environment), ...missingImageFolders(settings.profiles), ...caBundleFileProblems(settings.caBundle)];
   if (missing.length > 0) throw new SettingsError(missing);
 
   const kubernetes = new k8s.Provider("kubernetes", kubernetesProviderArgs(settings.cluster));
@@ -47,6 +51,20 @@ export function deployJupyterHub(settings: Settings, environment: Environment): 
     deleteHomesOnDestroy: settings.storage.deleteHomesOnDestroy,
     adoptingProvider: adopting,
   });
+  const certificate =
+    settings.https.type === "certManager"
+      ? new HubCertificate(
+          "jupyterhub-tls",
+          {
+            namespace: namespace.name,
+            host: settings.hub.host,
+            secretName: tlsSecretName(settings.https, settings.hub.releaseName),
+            issuer: settings.https.issuer,
+          },
+          { providers: { kubernetes } },
+        )
+      : undefined;
+  const caBundle = deployCaBundle(settings, namespace.name, environment, kubernetes);
   const identity = settings.keycloak ? deployIdentity(settings, settings.keycloak, environment) : undefined;
   const vaultAccess = settings.vault
     ? new VaultAccess("jupyterhub", {
@@ -104,7 +122,7 @@ export function deployJupyterHub(settings: Settings, environment: Environment): 
     {
       settings,
       namespace: namespace.name,
-      waitFor: [hubSecrets?.ready, vaultAccess, images?.pullSecret, homes, ssh].filter((r): r is pulumi.Resource => r !== undefined),
+      waitFor: [hubSecrets?.ready, vaultAccess, images?.pullSecret, homes, ssh, certificate, caBundle].filter((r): r is pulumi.Resource => r !== undefined),
       builtImages: images?.references,
       pullSecret: images ? pullSecretName(settings.hub.releaseName) : undefined,
     },
@@ -120,6 +138,31 @@ export function deployJupyterHub(settings: Settings, environment: Environment): 
 
 export function pullSecretName(releaseName: string): string {
   return `${releaseName}-image-pull`;
+}
+
+/** The ConfigMap for a CA given as a file or a 1Password item; one named in config is used as it is. */
+function deployCaBundle(
+  settings: Settings,
+  namespace: pulumi.Input<string>,
+  environment: Environment,
+  kubernetes: k8s.Provider,
+): CaBundle | undefined {
+  const source = settings.caBundle;
+  if (!source || "configMap" in source || "secret" in source) return undefined;
+  const pem =
+    "file" in source
+      ? pulumi.output(readCaFile(source))
+      : // A CA certificate is public: unsecret it so its changes show in previews.
+        pulumi.unsecret(deployTimeSecret({ onePassword: source.onePassword }, environment)).apply((text) => {
+          const problem = pemProblem(text);
+          if (problem) throw new SettingsError([{ key: "jupyterhub:caBundle.onePassword", message: `1Password item '${source.onePassword.item}' field '${source.onePassword.field}' ${problem}` }]);
+          return text;
+        });
+  return new CaBundle(
+    "jupyterhub-ca",
+    { namespace, configMapName: caConfigMapName(settings.hub.releaseName), pem },
+    { providers: { kubernetes } },
+  );
 }
 
 /** The images profiles build, and the pull secret made from the same registry login. */

@@ -178,6 +178,36 @@ export function checkBuiltImagesHaveRegistry({ profiles, images }: Sections): Cr
   );
 }
 
+// The chart's singleuser NetworkPolicy lets servers reach no private address, and NetworkPolicy
+// knows addresses and pod labels, never hostnames: where Vault is must be stated to be reachable.
+export function checkVaultReachable({ vault }: Sections): CrossCheckProblem[] {
+  if (!vault || vault.networkPolicy) return [];
+  return [
+    {
+      path: ["vault", "networkPolicy"],
+      message: `is required: say where ${vault.address} is, as { cidrs: [<its address>/32] } or { namespace, podLabels } of Vault's pods, so the servers' NetworkPolicy lets notebooks reach it`,
+    },
+  ];
+}
+
+// sshd in the servers is admitted only from these ranges; with none, nothing could reach it (or,
+// opened to everything, every pod in the cluster could).
+export function checkSshSourceRanges({ users, ssh }: Sections): CrossCheckProblem[] {
+  if (!users || !ssh || ssh.sourceRanges.length > 0) return [];
+  if (!users.some((user) => (user.ssh?.publicKeys.length ?? 0) + (user.ssh?.onePasswordKeys.length ?? 0) > 0)) return [];
+  return [
+    {
+      path: ["ssh", "sourceRanges"],
+      message: "is required when users have SSH keys: list the client ranges that may connect (e.g. your LAN 192.168.0.0/16); the servers' NetworkPolicy admits sshd only from them",
+    },
+  ];
+}
+
+export function checkCertManagerHost({ https, hub }: Sections): CrossCheckProblem[] {
+  if (!https || !hub || https.type !== "certManager" || hub.host !== "localhost") return [];
+  return [{ path: ["https", "type"], message: "a certificate for 'localhost' cannot be issued; set hub.host to the hub's DNS name" }];
+}
+
 export const CROSS_CHECKS: readonly ((sections: Sections, raw: RawConfig) => CrossCheckProblem[])[] = [
   checkUniqueUsers,
   checkUniqueGroups,
@@ -193,4 +223,7 @@ export const CROSS_CHECKS: readonly ((sections: Sections, raw: RawConfig) => Cro
   checkKeycloakHttps,
   checkVaultTokenOutlivesServers,
   checkBuiltImagesHaveRegistry,
+  checkVaultReachable,
+  checkSshSourceRanges,
+  checkCertManagerHost,
 ];

@@ -7,6 +7,7 @@ import { imagesSchema, profileImageSchema } from "./imagesSchema";
 import { sharedVolumesSchema } from "./sharedVolumesSchema";
 import { sshSchema, userSshSchema } from "./sshSchema";
 import { vaultSchema } from "./vaultSchema";
+import { caBundleSchema } from "./caBundleSchema";
 import { byteQuantity, cpuQuantity, dnsLabel, duration, groupName, hostname, username } from "./primitives";
 import { parseBytes, parseCpu } from "./quantities";
 
@@ -224,7 +225,23 @@ export const httpsSchema = z
         type: z.literal("secret"),
         secretName: dnsLabel("a secret name").describe("kubernetes.io/tls Secret in the hub's namespace."),
       })
-      .describe("Certificate from an existing TLS Secret (e.g. made by cert-manager)."),
+      .describe(
+        "Certificate from a kubernetes.io/tls Secret made elsewhere. It must exist in the hub's namespace before `pulumi up`: the proxy cannot start without it. When cert-manager makes it, prefer type certManager.",
+      ),
+    z
+      .strictObject({
+        type: z.literal("certManager"),
+        issuer: z
+          .strictObject({
+            name: z.string().min(1).describe("Name of the cert-manager Issuer or ClusterIssuer."),
+            kind: z.enum(["ClusterIssuer", "Issuer"]).default("ClusterIssuer").describe("ClusterIssuer, or an Issuer in the hub's namespace."),
+          })
+          .describe("The cert-manager issuer that signs the hub's certificate."),
+        secretName: dnsLabel("a secret name").optional().describe("Secret cert-manager writes the certificate to. Default: <releaseName>-tls."),
+      })
+      .describe(
+        "A cert-manager Certificate for hub.host, declared by this stack in the hub's namespace; the hub is installed once cert-manager reports it Ready (needs cert-manager's CRDs).",
+      ),
   ])
   .prefault({ type: "none" })
   .describe("HTTPS on the hub's proxy.");
@@ -254,6 +271,7 @@ export const settingsShape = {
   storage: storageSchema,
   namedServers: namedServersSchema,
   https: httpsSchema,
+  caBundle: caBundleSchema,
   prePuller: prePullerSchema,
 } as const;
 

@@ -1,6 +1,7 @@
 // SSH into your own server: per-user public keys (literal or from 1Password SSH key items), and
 // the `jupyterhub:ssh` block for how the per-user endpoints are exposed.
 import { z } from "zod";
+import { cidr } from "./networkSchema";
 
 const PUBLIC_KEY =
   /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\n]*)?$/;
@@ -15,8 +16,6 @@ export const publicKey = z
     }
   })
   .meta({ "x-type": "SSH public key" });
-
-const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-f:]+\/\d{1,3}$/i;
 
 export const userSshSchema = z
   .strictObject({
@@ -38,9 +37,11 @@ export const sshSchema = z
       .optional()
       .describe("Domain of the endpoints' names, <user>.<domain>, published through an external-dns annotation."),
     sourceRanges: z
-      .array(z.string().regex(CIDR, { error: "must be a CIDR range such as 192.168.0.0/16" }))
+      .array(cidr)
       .default([])
-      .describe("Client address ranges the endpoints accept; empty accepts any."),
+      .describe(
+        "Client address ranges the endpoints accept (your LAN, your VPN). Required when any user has keys: the servers' NetworkPolicy admits sshd only from these ranges.",
+      ),
     annotations: z
       .record(z.string(), z.string())
       .default({})

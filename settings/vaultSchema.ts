@@ -2,6 +2,7 @@
 // a token role (no long-lived admin token anywhere), and the hub's own secrets kept in Vault KV.
 import { z } from "zod";
 import { duration } from "./primitives";
+import { destinationSchema } from "./networkSchema";
 
 const vaultPath = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/, {
   error: "must be a Vault path such as jupyter or team/jupyter (no leading or trailing slash)",
@@ -14,6 +15,11 @@ export const vaultSchema = z
       .transform((url) => url.replace(/\/+$/, ""))
       .meta({ "x-type": "URL" })
       .describe("Vault's address as the hub and the notebooks reach it (VAULT_ADDR in every server)."),
+    networkPolicy: destinationSchema
+      .optional()
+      .describe(
+        "Where Vault is, for the servers' NetworkPolicy, which lets servers reach no private address unless named here: { cidrs: [<Vault's address>/32] } for a Vault outside the cluster, or { namespace, podLabels } for Vault's pods inside it. Required with a vault block.",
+      ),
     kvMount: vaultPath.default("secret").describe("Mount of the KV version 2 secrets engine."),
     pathPrefix: vaultPath
       .default("jupyter")

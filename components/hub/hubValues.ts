@@ -1,7 +1,7 @@
 // Settings → the exact values handed to the Zero to JupyterHub chart. Pure: tested without
 // Pulumi, and what `npm run render` writes to values.yaml.
 import type { Settings } from "../../settings";
-import { chartImage, parseImageReference } from "../../settings/imageReference";
+import { chartImage, formatImageReference, parseImageReference } from "../../settings/imageReference";
 import { profileImageReference, type BuiltImages } from "../images/imageBuild";
 import { authConfig, hubSecretEnvironment } from "./authValues";
 import { buildProfileList } from "./profileList";
@@ -10,6 +10,8 @@ import { vaultValues } from "./vaultValues";
 import { sshVolumeValues } from "../ssh/sshValues";
 import { homeOwnerInitContainers, storageValues } from "../storage/homeVolumes";
 import { sharedVolumeValues } from "../storage/sharedVolumeValues";
+import { caTrustValues, trustInitContainer } from "../trust/caBundleValues";
+import { serverNetworkPolicy } from "../network/serverNetworkPolicy";
 
 export type ChartValues = Record<string, unknown>;
 
@@ -17,6 +19,8 @@ export type ChartValues = Record<string, unknown>;
 interface Extensions {
   readonly hubExtraConfig: Record<string, string>;
   readonly hubExtraFiles: Record<string, unknown>;
+  readonly hubExtraVolumes: readonly Record<string, unknown>[];
+  readonly hubExtraVolumeMounts: readonly Record<string, unknown>[];
   readonly custom: Record<string, unknown>;
   readonly singleuserExtraFiles: Record<string, unknown>;
   readonly singleuserExtraEnv: Record<string, string>;
@@ -29,14 +33,17 @@ function extensions(settings: Settings): Extensions {
   const vault = vaultValues(settings);
   const ssh = sshVolumeValues(settings.users);
   const shared = sharedVolumeValues(settings.sharedVolumes);
+  const trust = caTrustValues(settings);
   return {
-    hubExtraConfig: { ...profileFilter?.extraConfig, ...vault?.hubExtraConfig, ...shared?.hubExtraConfig },
-    hubExtraFiles: { ...profileFilter?.extraFiles, ...vault?.hubExtraFiles, ...shared?.hubExtraFiles },
+    hubExtraConfig: { ...trust?.hubExtraConfig, ...profileFilter?.extraConfig, ...vault?.hubExtraConfig, ...shared?.hubExtraConfig },
+    hubExtraFiles: { ...trust?.hubExtraFiles, ...profileFilter?.extraFiles, ...vault?.hubExtraFiles, ...shared?.hubExtraFiles },
+    hubExtraVolumes: trust?.hubExtraVolumes ?? [],
+    hubExtraVolumeMounts: trust?.hubExtraVolumeMounts ?? [],
     custom: { ...profileFilter?.custom, ...vault?.custom, ...shared?.custom },
     singleuserExtraFiles: { ...vault?.singleuserExtraFiles },
-    singleuserExtraEnv: { ...vault?.singleuserExtraEnv },
-    singleuserExtraVolumes: [...(ssh?.volumes ?? []), ...(shared?.volumes ?? [])],
-    singleuserExtraVolumeMounts: [...(ssh?.mounts ?? []), ...(shared?.mounts ?? [])],
+    singleuserExtraEnv: { ...trust?.singleuserExtraEnv, ...vault?.singleuserExtraEnv },
+    singleuserExtraVolumes: [...(ssh?.volumes ?? []), ...(shared?.volumes ?? []), ...(trust?.singleuserExtraVolumes ?? [])],
+    singleuserExtraVolumeMounts: [...(ssh?.mounts ?? []), ...(shared?.mounts ?? []), ...(trust?.singleuserExtraVolumeMounts ?? [])],
   };
 }
 
@@ -68,7 +75,19 @@ function hubSection(settings: Settings, extra: Extensions): ChartValues {
   const { namedServers, hub } = settings;
   const secretEnvironment = hubSecretEnvironment(settings);
   return {
-    config: authConfig(settings),
+    config: {
+      ...authConfig(settings),
+      // KubeSpawner 7 deletes a user's home claim when the user is deleted (an admin's click, the
+      // REST API, culling.users). Homes go only when the stack says so (storage.deleteHomesOnDestroy).
+      KubeSpawner: { delete_pvc: false },
+    },
+    // JupyterHub exits after this many failed spawns in a row, counting every refusal (a forbidden
+    // profile, Vault down: jupyterhub/handlers/base.py _track_failure_count), so any user could
+    // restart the hub for everyone, and a restart fixes none of those causes; 0 turns it off. A hub
+    // that stops answering is still restarted by the chart's liveness probe, and KubeSpawner exits
+    // the hub itself when its pod watch fails.
+    consecutiveFailureLimit: 0,
+    ...(extra.hubExtraVolumes.length > 0 ? { extraVolumes: extra.hubExtraVolumes, extraVolumeMounts: extra.hubExtraVolumeMounts } : {}),
     ...(secretEnvironment.length > 0 ? { extraEnv: secretEnvironmentRefs(hubEnvironmentSecretName(hub.releaseName), secretEnvironment) } : {}),
     ...nonEmpty("extraConfig", extra.hubExtraConfig),
     ...nonEmpty("extraFiles", extra.hubExtraFiles),
@@ -101,25 +120,50 @@ function proxySection({ hub, https }: Settings): ChartValues {
       };
     case "secret":
       return { service, https: { enabled: true, type: "secret", hosts: [hub.host], secret: { name: https.secretName } } };
+    case "certManager":
+      return { service, https: { enabled: true, type: "secret", hosts: [hub.host], secret: { name: tlsSecretName(https, hub.releaseName) } } };
   }
 }
 
-function singleuserSection({ profiles, storage }: Settings, extra: Extensions, built: BuiltImages): ChartValues {
+/** The Secret cert-manager writes the hub's certificate to. */
+export function tlsSecretName(https: { secretName?: string }, releaseName: string): string {
+  return https.secretName ?? `${releaseName}-tls`;
+}
+
+function singleuserSection(settings: Settings, extra: Extensions, built: BuiltImages): ChartValues {
+  const { profiles, storage } = settings;
   const defaultProfile = profiles.find((p) => p.enabled && p.default)!;
+  const networkPolicy = serverNetworkPolicy(settings);
+  // The CA bundle is written by an init container running each profile's own image, so a
+  // profile's init containers are the chart-wide ones plus its own (a profile's list replaces
+  // the chart-wide one in KubeSpawner).
+  const initContainersFor = settings.caBundle
+    ? (image: string) => [...homeOwnerInitContainers(storage), trustInitContainer(image)]
+    : undefined;
+  const defaultImage = parseImageReference(profileImageReference(defaultProfile.image, built))!;
+  const chartWideInitContainers = initContainersFor ? initContainersFor(formatImageReference(defaultImage)) : homeOwnerInitContainers(storage);
   return {
     // The default profile's image doubles as the chart's default image, so the pre-puller
     // and a spawn without a profile choice use it instead of the chart's sample image.
-    image: chartImage(parseImageReference(profileImageReference(defaultProfile.image, built))!),
+    image: chartImage(defaultImage),
     allowPrivilegeEscalation: false,
-    profileList: buildProfileList(profiles, built),
+    profileList: buildProfileList(profiles, built, initContainersFor),
     storage: {
       ...storageValues(storage),
       ...(extra.singleuserExtraVolumes.length > 0 ? { extraVolumes: extra.singleuserExtraVolumes } : {}),
       ...(extra.singleuserExtraVolumeMounts.length > 0 ? { extraVolumeMounts: extra.singleuserExtraVolumeMounts } : {}),
     },
-    ...(homeOwnerInitContainers(storage).length > 0 ? { initContainers: homeOwnerInitContainers(storage) } : {}),
+    ...(chartWideInitContainers.length > 0 ? { initContainers: chartWideInitContainers } : {}),
     ...nonEmpty("extraFiles", extra.singleuserExtraFiles),
     ...nonEmpty("extraEnv", extra.singleuserExtraEnv),
+    ...(networkPolicy.ingress.length + networkPolicy.egress.length > 0
+      ? {
+          networkPolicy: {
+            ...(networkPolicy.ingress.length > 0 ? { ingress: networkPolicy.ingress } : {}),
+            ...(networkPolicy.egress.length > 0 ? { egress: networkPolicy.egress } : {}),
+          },
+        }
+      : {}),
   };
 }
 

@@ -17,6 +17,7 @@ export interface KubeSpawnerOverride {
   uid?: number;
   allow_privilege_escalation?: boolean;
   environment?: Record<string, string>;
+  init_containers?: Record<string, unknown>[];
 }
 
 export interface ChartProfile {
@@ -27,22 +28,27 @@ export interface ChartProfile {
   kubespawner_override: KubeSpawnerOverride;
 }
 
+/** A profile's own init containers, given its image; absent: the chart-wide ones. */
+export type InitContainersFor = (image: string) => Record<string, unknown>[];
+
 /** Enabled profiles, in config order. Disabled ones are left out so nobody can pick them. */
-export function buildProfileList(profiles: readonly Profile[], built: BuiltImages = {}): ChartProfile[] {
-  return profiles.filter((p) => p.enabled).map((profile) => buildProfile(profile, built));
+export function buildProfileList(profiles: readonly Profile[], built: BuiltImages = {}, initContainersFor?: InitContainersFor): ChartProfile[] {
+  return profiles.filter((p) => p.enabled).map((profile) => buildProfile(profile, built, initContainersFor));
 }
 
-export function buildProfile(profile: Profile, built: BuiltImages = {}): ChartProfile {
+export function buildProfile(profile: Profile, built: BuiltImages = {}, initContainersFor?: InitContainersFor): ChartProfile {
+  const image = formatImageReference(parseImageReference(profileImageReference(profile.image, built))!);
   return {
     slug: profile.slug,
     display_name: profile.displayName,
     description: profile.description,
     ...(profile.default ? { default: true as const } : {}),
     kubespawner_override: {
-      image: formatImageReference(parseImageReference(profileImageReference(profile.image, built))!),
+      image,
       ...resources(profile),
       ...(profile.gpus > 0 ? { extra_resource_limits: { [GPU_RESOURCE]: String(profile.gpus) } } : {}),
       ...(profile.sudo ? sudo() : {}),
+      ...(initContainersFor ? { init_containers: initContainersFor(image) } : {}),
     },
   };
 }

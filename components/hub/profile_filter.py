@@ -8,6 +8,12 @@ post or from the REST API.
 The hub loads this file as a module from `hub.extraConfig` (components/hub/hubPythonModule.ts)
 and calls `install(...)`; the profile list itself stays in `singleuser.profileList`, the groups
 per profile in `custom.profileGroups`.
+
+KubeSpawner checks the profile only in start(), after JupyterHub has run the pre-spawn hook, so
+the spawner class's check here comes too late to keep that hook from acting on a refused spawn.
+The Vault hook (components/vault/vault_token_hook.py) therefore checks the requested profile
+against the spawner's `profile_list` before it mints anything; with this filter installed that
+list is the callable below, so the same per-user answer refuses a forbidden profile there first.
 Standard library only: it runs inside the hub image.
 """
 
@@ -37,7 +43,8 @@ def check_choice(requested_slug, profiles, username):
 
     An empty choice means "the default profile", which is always open to everyone.
     """
-    if requested_slug and requested_slug not in {profile["slug"] for profile in profiles}:
+    # A list, not a set: a slug sent through the REST API may be any JSON value, even unhashable.
+    if requested_slug and requested_slug not in [profile["slug"] for profile in profiles]:
         raise ProfileNotAllowed(f"profile {requested_slug!r} is not available to {username}")
 
 

@@ -6,13 +6,14 @@ import type { Settings } from "../../settings";
 import type { VaultSettings } from "../../settings/vaultSchema";
 import { vaultNames } from "../vault/vaultPolicies";
 import { hubPythonModule, type HubPythonModule } from "./hubPythonModule";
+import { CA_FILE } from "../trust/caBundleValues";
 
 const VAULT_DIR = path.join(__dirname, "..", "vault");
 /** Where servers find the notebook helper (`import vault_secrets`). */
 export const NOTEBOOK_PYTHON_DIR = "/opt/jupyterhub/python";
 
 /** The hook's configuration (`custom.vault`): addresses and names, nothing secret. */
-export function vaultHookConfig(vault: VaultSettings, namespace: string): Record<string, unknown> {
+export function vaultHookConfig(vault: VaultSettings, namespace: string, trustsOwnCa = false): Record<string, unknown> {
   const names = vaultNames(namespace);
   return {
     address: vault.address,
@@ -23,6 +24,8 @@ export function vaultHookConfig(vault: VaultSettings, namespace: string): Record
     pathPrefix: vault.pathPrefix,
     onFailure: vault.onFailure,
     timeoutSeconds: vault.timeout,
+    // The homelab CA, added to the public ones for the hook's calls to Vault.
+    ...(trustsOwnCa ? { caFile: CA_FILE } : {}),
   };
 }
 
@@ -44,7 +47,7 @@ export function vaultValues(settings: Settings): VaultValues | undefined {
   return {
     hubExtraConfig: { "40-vault-hook": hook.extraConfig },
     hubExtraFiles: hook.extraFiles,
-    custom: { vault: vaultHookConfig(settings.vault, settings.hub.namespace) },
+    custom: { vault: vaultHookConfig(settings.vault, settings.hub.namespace, settings.caBundle !== undefined) },
     singleuserExtraFiles: {
       "vault-secrets": {
         mountPath: `${NOTEBOOK_PYTHON_DIR}/vault_secrets.py`,

@@ -43,14 +43,15 @@ export function onePasswordPublicKey(vault: string, item: string): pulumi.Output
   });
 }
 
-type OnePasswordItem = Pick<onepassword.GetItemResult, "credential" | "password" | "username" | "sections">;
+type OnePasswordItem = Pick<onepassword.GetItemResult, "credential" | "password" | "username" | "noteValue" | "sections">;
 
-/** A field of a 1Password item: a built-in one by name, else a section field by label. */
+/** A field of a 1Password item: a built-in one by name (`notes` is a Secure Note's text), else a section field by label. */
 export function itemField(item: OnePasswordItem, field: string, title: string): string {
   const builtIn: Record<string, string | undefined> = {
     credential: item.credential,
     password: item.password,
     username: item.username,
+    notes: item.noteValue,
   };
   const value = builtIn[field] || item.sections?.flatMap((s) => s.fields ?? []).find((f) => f.label === field)?.value;
   if (!value) {

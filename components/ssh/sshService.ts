@@ -26,6 +26,9 @@ export function sshServiceArgs(
     },
     spec: {
       type: "LoadBalancer",
+      // Keep the client's address: the servers' NetworkPolicy admits sshd only from ssh.sourceRanges,
+      // which it could not check on traffic the node had rewritten to its own address.
+      externalTrafficPolicy: "Local",
       selector: defaultServerSelector(user.name, settings.hub.releaseName),
       ports: [{ name: "ssh", protocol: "TCP", port: 22, targetPort: SSHD_PORT }],
       ...(user.ssh?.loadBalancerIP ? { loadBalancerIP: user.ssh.loadBalancerIP } : {}),

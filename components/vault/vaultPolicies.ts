@@ -78,5 +78,10 @@ export function userPolicy(settings: Pick<VaultSettings, "kvMount" | "pathPrefix
     "# Its own token: look it up and renew it before it expires.",
     block("auth/token/lookup-self", ["read"]),
     block("auth/token/renew-self", ["update"]),
+    // The token role sets token_no_default_policy, so the default policy's revoke-self is not
+    // there: the hub revokes a server's token with the token itself when the server stops
+    // (components/vault/vault_token_hook.py, post_stop_hook).
+    "# Its own token: revoke it (the hub does when the server stops).",
+    block("auth/token/revoke-self", ["update"]),
   ].join("\n");
 }

@@ -9,15 +9,21 @@
 The token (NOTEBOOK_VAULT_TOKEN) lasts a limited time between renewals; every call here renews it
 once half of that time has passed, so a notebook that uses it now and then keeps it alive until
 its hard limit, which the hub sets beyond the server's maximum age. Standard library only.
+
+Over HTTPS it trusts the system's CAs plus, when VAULT_CACERT names a PEM file, the CAs in that
+file (a homelab's own CA). Vault's own CLI reads the same variable but then trusts only that file.
 """
 
 import json
 import os
+import ssl
 import time
 import urllib.error
 import urllib.request
 
 _renewal = {"due": 0.0}
+# The TLS context for the current VAULT_CACERT, made once: {"cafile": ..., "context": ...}.
+_tls = {}
 
 
 class VaultSecretsError(Exception):
@@ -48,14 +54,40 @@ def _call(method, path, body=None, renew=True):
         method=method,
         headers={"X-Vault-Token": settings["token"], "Content-Type": "application/json"},
     )
+    context = _ssl_context() if settings["address"].startswith("https:") else None
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=10, context=context) as response:
             text = response.read()
             return json.loads(text) if text else {}
     except urllib.error.HTTPError as error:
+        error.close()
         if error.code == 404:
             return None
         raise VaultSecretsError(f"Vault refused {method} {path}: HTTP {error.code}") from None
+    except (urllib.error.URLError, TimeoutError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        if isinstance(reason, ssl.SSLCertVerificationError):
+            cafile = os.environ.get("VAULT_CACERT")
+            hint = f"VAULT_CACERT={cafile} did not sign it" if cafile else "set VAULT_CACERT to the CA that signed it"
+            raise VaultSecretsError(
+                f"Vault at {settings['address']} presented a TLS certificate this server does not trust: "
+                f"{reason.verify_message}; {hint}"
+            ) from None
+        raise VaultSecretsError(f"Vault at {settings['address']} is unreachable: {reason}") from None
+
+
+def _ssl_context():
+    """The system's CAs plus the PEM file in VAULT_CACERT, if set."""
+    cafile = os.environ.get("VAULT_CACERT") or None
+    if _tls.get("cafile") != cafile or "context" not in _tls:
+        context = ssl.create_default_context()
+        if cafile:
+            try:
+                context.load_verify_locations(cafile=cafile)
+            except (OSError, ssl.SSLError) as error:
+                raise VaultSecretsError(f"cannot trust the CA in VAULT_CACERT={cafile}: {error}") from None
+        _tls.update(cafile=cafile, context=context)
+    return _tls["context"]
 
 
 def renew_token():

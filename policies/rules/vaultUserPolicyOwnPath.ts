@@ -4,9 +4,16 @@ import { parseVaultPolicy, type VaultPathRule } from "./vaultPolicyPaths";
 
 const USER_POLICY_PREFIX = "jupyterhub-user";
 const WRITE_CAPABILITIES = ["create", "update", "delete", "patch"];
-// A token acting on itself (renewing it before it expires, looking it up, revoking it) reaches
-// nothing of anyone else's; user tokens are renewable, so their policy needs renew-self.
-const SELF_TOKEN_PATHS = ["auth/token/lookup-self", "auth/token/renew-self", "auth/token/revoke-self"];
+// A token acting on itself (looking it up, renewing it before it expires, revoking it) reaches
+// nothing of anyone else's; user tokens are renewable, so their policy needs renew-self, and the
+// hub revokes a stopped server's token with the token itself (revoke-self). Each of these
+// endpoints is one GET (lookup-self: read) or one POST (renew-self, revoke-self: update) in
+// Vault's token auth API, so exactly that capability is accepted on it, and nothing more.
+const SELF_TOKEN_PATHS: ReadonlyMap<string, readonly string[]> = new Map([
+  ["auth/token/lookup-self", ["read"]],
+  ["auth/token/renew-self", ["update"]],
+  ["auth/token/revoke-self", ["update"]],
+]);
 // The per-user segment may be Vault's templated entity name (one shared policy for every user)
 // or the user's name written out (one policy per user, named jupyterhub-user-<user>).
 const TEMPLATED_USER = /^\{\{identity\.entity\.(name|aliases\.[A-Za-z0-9_.-]+\.name)\}\}$/;
@@ -16,10 +23,10 @@ const LITERAL_USER = /^[a-z0-9][a-z0-9._@+-]*$/;
  * A user's Vault token reaches only that user's secrets: in a policy named jupyterhub-user…,
  * every path that can be written (create, update, delete, patch) is the user's own directory
  * `<mount>/…/<prefix>/users/<user>/` (the prefix is `jupyter` by default and configurable, so any
- * wildcard-free prefix is accepted) or the token's own self-management, no path reaches into
- * another user's (or every user's) directory, none starts with a wildcard, none touches `sys/`,
- * and nothing grants sudo. Reading a shared path elsewhere is fine (DESIGN.md, "Per-user Vault
- * tokens").
+ * wildcard-free prefix is accepted) or the token's own self-management (lookup-self read,
+ * renew-self and revoke-self update, exactly), no path reaches into another user's (or every
+ * user's) directory, none starts with a wildcard, none touches `sys/`, and nothing grants sudo.
+ * Reading a shared path elsewhere is fine (DESIGN.md, "Per-user Vault tokens").
  */
 export function vaultUserPolicyOwnPath(): ResourceValidationPolicy {
   return {
@@ -56,8 +63,12 @@ export function pathProblems({ path, capabilities }: VaultPathRule, user: string
   if (granted.includes("sudo")) problems.push("grants sudo, which no user token needs");
   const own = ownUserPath(segments, user);
   const writes = granted.filter((capability) => WRITE_CAPABILITIES.includes(capability));
+  const selfNeeds = SELF_TOKEN_PATHS.get(path);
   if (own === "other") problems.push("reaches into users/ beyond the user's own directory");
-  else if (own === "none" && writes.length > 0 && !SELF_TOKEN_PATHS.includes(path)) {
+  else if (selfNeeds) {
+    const beyond = granted.filter((capability) => capability !== "sudo" && !selfNeeds.includes(capability));
+    if (beyond.length > 0) problems.push(`grants ${beyond.join(", ")} on the token's own ${path}, which needs only ${selfNeeds.join(", ")}`);
+  } else if (own === "none" && writes.length > 0) {
     problems.push(`grants ${writes.join(", ")} outside the user's own users/<user>/ path`);
   }
   return problems;

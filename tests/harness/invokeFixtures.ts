@@ -20,6 +20,8 @@ export function onePasswordItem(args: MockCallArgs): Record<string, unknown> {
     username: `fixture-${slug}-username`,
     credential: `fixture-${slug}-credential`,
     password: "",
+    // A Secure Note's text; a PEM certificate, so a CA read from 1Password passes its checks.
+    noteValue: `-----BEGIN CERTIFICATE-----\nMIIBfixture${slug.replace(/[^a-z0-9]/g, "")}\n-----END CERTIFICATE-----\n`,
     publicKey: `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFixture${slug.replace(/[^a-z0-9]/g, "")} ${slug}@1password`,
     sections: [
       {

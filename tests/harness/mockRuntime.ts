@@ -21,6 +21,7 @@ interface RegisterResourceRequest {
   getCustom(): boolean;
   getProtect(): boolean | undefined;
   getRetainondelete(): boolean | undefined;
+  getDependenciesList(): string[];
   getObject(): unknown;
 }
 
@@ -61,6 +62,7 @@ export function installMocks(options: {
       custom: request.getCustom(),
       protect: request.getProtect() ?? false,
       retainOnDelete: request.getRetainondelete() ?? false,
+      dependsOn: [...new Set(request.getDependenciesList().map((urn) => urnToReference(urn)!))].sort(),
       inputs: redact(pulumi.runtime.deserializeProperties(request.getObject() as never)) as Record<string, unknown>,
     });
     return register(request, callback);

@@ -14,6 +14,8 @@ export interface RecordedResource {
   readonly custom: boolean;
   readonly protect: boolean;
   readonly retainOnDelete: boolean;
+  /** What must exist first ("type::name", sorted): explicit dependsOn and the resources its inputs come from. */
+  readonly dependsOn: readonly string[];
   /** Inputs as registered, secrets replaced by "[secret]". */
   readonly inputs: Record<string, unknown>;
 }

@@ -73,6 +73,7 @@ describe("evaluatePolicies", () => {
     custom: true,
     protect: false,
     retainOnDelete: true,
+    dependsOn: [],
     inputs,
   });
   const resources = [

@@ -2,7 +2,12 @@
 entry, in key order, with exec() in one shared namespace holding `c` and `get_config`, with the
 hub.extraFiles "mounted" (written under a temporary directory standing in for /). Reads the chart
 values as JSON on stdin and prints what the entries configured, as JSON. Used by
-tests/hub/extraConfig.test.ts; kubespawner is a stand-in, since only the wiring is under test."""
+tests/hub/extraConfig.test.ts; kubespawner is a stand-in, since only the wiring is under test.
+
+The hub.extraVolumeMounts are made under the same directory; a file whose content lives in a
+Kubernetes object rather than in the values (a ConfigMap's CA) is given as an argument,
+`<path in the hub pod>=<local file>`. The entries' string literals naming a path under one of
+those mounts are pointed at the temporary directory before they run."""
 import importlib.util
 import json
 import os
@@ -47,19 +52,40 @@ _spec_from_file_location = importlib.util.spec_from_file_location
 importlib.util.spec_from_file_location = lambda name, location, *a, **k: _spec_from_file_location(
     name, os.path.join(ROOT, location.lstrip("/")), *a, **k
 )
+MOUNTS = [mount["mountPath"].rstrip("/") for mount in get_config("hub.extraVolumeMounts", [])]
+for mount in MOUNTS:
+    os.makedirs(os.path.join(ROOT, mount.lstrip("/")), exist_ok=True)
+for argument in sys.argv[1:]:
+    pod_path, local = argument.split("=", 1)
+    target = os.path.join(ROOT, pod_path.lstrip("/"))
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    with open(local, encoding="utf-8") as source, open(target, "w", encoding="utf-8") as handle:
+        handle.write(source.read())
+
+
+def relocated(code):
+    for mount in MOUNTS:
+        code = code.replace(f'"{mount}/', f'"{ROOT}{mount}/')
+    return code
+
+
 sys.modules["kubespawner"] = types.SimpleNamespace(KubeSpawner=KubeSpawner)
 c = Config()
 c.KubeSpawner.profile_list = [p for p in get_config("singleuser.profileList", [])]
 namespace = {"c": c, "get_config": get_config}
 for key, code in sorted(get_config("hub.extraConfig", {}).items()):
-    exec(code, namespace)
+    exec(relocated(code), namespace)
 
 spawner_class = getattr(c.JupyterHub, "spawner_class", None)
+# The bundle OAuthenticator's requests trust, as a path in the hub pod, once it has been written.
+ca_certs = (getattr(c.OAuthenticator, "http_request_kwargs", None) or {}).get("ca_certs")
+oauthenticator_ca_certs = ca_certs[len(ROOT):] if ca_certs and ca_certs.startswith(ROOT) and os.path.isfile(ca_certs) else ca_certs
 print(
     json.dumps(
         {
             "globals": sorted(k for k in namespace if not k.startswith("__")),
             "pre_spawn_hook": callable(getattr(c.Spawner, "pre_spawn_hook", None)),
+            "oauthenticator_ca_certs": oauthenticator_ca_certs,
             "profile_list_callable": callable(getattr(c.KubeSpawner, "profile_list", None)),
             "modify_pod_hook": callable(getattr(c.KubeSpawner, "modify_pod_hook", None)),
             "spawner_class_is_kubespawner": isinstance(spawner_class, type) and issubclass(spawner_class, KubeSpawner),

@@ -1,6 +1,6 @@
 """Tests of components/vault/vault_token_hook.py against a local fake Vault (run by `npm test`)."""
 import asyncio
-import importlib.util
+import copy
 import io
 import logging
 import pathlib
@@ -9,22 +9,16 @@ import types
 import unittest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import throwaway_ca  # noqa: E402
+from project_module import load_project_module as load  # noqa: E402
 from fake_vault import HUB_TOKEN, SERVICE_ACCOUNT_JWT, FakeVault, closed_port_address, user_token_for  # noqa: E402
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-
-
-def load(relative, name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / relative)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 hook_module = load("components/vault/vault_token_hook.py", "vault_token_hook")
 
 
-def config(address, on_failure="refuse", timeout=2):
+def config(address, on_failure="refuse", timeout=2, ca_file=None):
     return {
         "address": address,
         "kubernetesAuthMount": "kubernetes",
@@ -34,6 +28,7 @@ def config(address, on_failure="refuse", timeout=2):
         "pathPrefix": "jupyter",
         "onFailure": on_failure,
         "timeoutSeconds": timeout,
+        **({"caFile": ca_file} if ca_file else {}),
     }
 
 
@@ -155,6 +150,114 @@ class SecrecyTest(unittest.TestCase):
         for text in (logs.text, str(refused.exception)):
             for secret in (HUB_TOKEN, user_token_for("ada"), user_token_for("grace"), SERVICE_ACCOUNT_JWT):
                 self.assertNotIn(secret, text)
+
+
+
+class RevokeSelfTest(unittest.TestCase):
+    """VaultClient.revoke_self against the fake's revoke-self (Vault's token API: POST, 204, no body)."""
+
+    def client(self, vault):
+        return hook_module.VaultClient(config(vault.address), read_service_account_token=lambda: SERVICE_ACCOUNT_JWT)
+
+    def test_revokes_the_token_with_the_token_itself_and_takes_the_empty_204(self):
+        with FakeVault() as vault:
+            token = vault.seed_user_token("ada")
+            self.client(vault).revoke_self(token)
+            self.assertFalse(vault.is_live(token))
+        self.assertEqual(vault.requests, [("POST", "/v1/auth/token/revoke-self", None, token)])
+
+    def test_a_token_already_revoked_gets_403_permission_denied(self):
+        with FakeVault() as vault:
+            token = vault.seed_user_token("ada")
+            client = self.client(vault)
+            client.revoke_self(token)
+            with self.assertRaisesRegex(hook_module.VaultError, "HTTP 403 .*permission denied") as denied:
+                client.revoke_self(token)
+        self.assertEqual(denied.exception.status, 403)
+        self.assertNotIn(token, str(denied.exception))
+
+    def test_a_policy_without_revoke_self_gets_403_and_the_token_stays(self):
+        # token_no_default_policy: the default policy's revoke-self is not there to fall back on.
+        with FakeVault() as vault:
+            vault.user_policy_self_paths.discard("auth/token/revoke-self")
+            token = vault.seed_user_token("ada")
+            with self.assertRaisesRegex(hook_module.VaultError, "HTTP 403"):
+                self.client(vault).revoke_self(token)
+            self.assertTrue(vault.is_live(token))
+
+
+class PostStopHookTest(unittest.TestCase):
+    """The pre-spawn hook arms the revoke on the spawner it mints for (spawner.post_stop_hook)."""
+
+    def test_the_hook_survives_traitlets_deepcopy_of_config_values(self):
+        # traitlets' Configurable._load_config deep-copies each config value into every Spawner:
+        # a function stays itself, and so does the record of minted tokens in its closure.
+        hook = hook_module.make_pre_spawn_hook(config("http://127.0.0.1:1"))
+        self.assertIs(copy.deepcopy(hook), hook)
+
+    def test_arms_the_spawner_it_mints_for_and_the_stop_revokes(self):
+        with FakeVault() as vault, CapturedLogs():
+            target = spawner("ada")
+            run_hook(config(vault.address), target)
+            token = target.environment["NOTEBOOK_VAULT_TOKEN"]
+            self.assertTrue(vault.is_live(token))
+            asyncio.run(target.post_stop_hook(target))
+            self.assertFalse(vault.is_live(token))
+        self.assertNotIn("NOTEBOOK_VAULT_TOKEN", target.environment)
+
+    def test_a_post_stop_hook_configured_before_still_runs_first(self):
+        calls = []
+        with FakeVault() as vault, CapturedLogs():
+            cfg = config(vault.address)
+            hook = hook_module.make_pre_spawn_hook(cfg, hook_module.VaultClient(cfg, read_service_account_token=lambda: SERVICE_ACCOUNT_JWT))
+            target = spawner("ada")
+            target.post_stop_hook = lambda s: calls.append(("configured", vault.is_live(s.environment["NOTEBOOK_VAULT_TOKEN"])))
+            asyncio.run(hook(target))
+            # A second spawn of the same spawner, its stop never run: the first token goes first.
+            asyncio.run(hook(target))
+            self.assertFalse(vault.is_live(user_token_for("ada", 0)))
+            asyncio.run(target.post_stop_hook(target))
+            self.assertFalse(vault.is_live(user_token_for("ada", 1)))
+        self.assertEqual(calls, [("configured", True)])  # armed once, the configured hook kept
+
+
+@unittest.skipUnless(throwaway_ca.available(), "needs the openssl CLI to make throwaway CAs")
+class HomelabCaTest(unittest.TestCase):
+    """caFile: the hook trusts the system's CAs plus that file, against a fake Vault over HTTPS."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cas = throwaway_ca.cas()
+
+    def test_trusts_a_vault_whose_certificate_the_homelab_ca_signed(self):
+        with FakeVault(tls=self.cas.a.server) as vault:
+            target = spawner("ada")
+            run_hook(config(vault.address, ca_file=self.cas.a.ca), target)
+        self.assertTrue(vault.address.startswith("https://"))
+        self.assertEqual(target.environment["NOTEBOOK_VAULT_TOKEN"], user_token_for("ada"))
+
+    def test_refuses_the_spawn_when_another_ca_signed_vaults_certificate(self):
+        with FakeVault(tls=self.cas.b.server) as vault, CapturedLogs() as logs:
+            target = spawner("ada")
+            with self.assertRaisesRegex(
+                hook_module.VaultError,
+                "Vault did not give one: Vault at https://127.0.0.1:[0-9]+ presented a TLS certificate the hub does not trust "
+                r"\(auth/kubernetes/login\): .*; caFile .*a-ca.pem did not sign it",
+            ):
+                run_hook(config(vault.address, ca_file=self.cas.a.ca), target)
+        self.assertEqual(vault.requests, [])  # the handshake failed: nothing reached Vault
+        self.assertNotIn("NOTEBOOK_VAULT_TOKEN", target.environment)
+        self.assertIn("refusing the spawn", logs.text)
+
+    def test_without_ca_file_only_the_system_cas_count(self):
+        with FakeVault(tls=self.cas.a.server) as vault, CapturedLogs():
+            with self.assertRaisesRegex(hook_module.VaultError, "does not trust .*set caFile to the CA that signed it"):
+                run_hook(config(vault.address), spawner("ada"))
+
+    def test_a_missing_ca_file_refuses_the_spawn_naming_it(self):
+        with FakeVault(tls=self.cas.a.server) as vault, CapturedLogs():
+            with self.assertRaisesRegex(hook_module.VaultError, "cannot trust the CA in caFile /no/such/ca.pem"):
+                run_hook(config(vault.address, ca_file="/no/such/ca.pem"), spawner("ada"))
 
 
 if __name__ == "__main__":

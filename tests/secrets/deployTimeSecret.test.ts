@@ -29,11 +29,12 @@ describe("deployTimeSecret", () => {
 });
 
 describe("itemField", () => {
-  const item = { credential: "", password: "pw", username: "u", sections: [{ id: "s", label: "x", fields: [{ id: "f", label: "api key", purpose: "", type: "CONCEALED", value: "k" }] }] };
+  const item = { credential: "", password: "pw", username: "u", noteValue: "-----BEGIN CERTIFICATE-----", sections: [{ id: "s", label: "x", fields: [{ id: "f", label: "api key", purpose: "", type: "CONCEALED", value: "k" }] }] };
 
   it("names the item, the field and the fields it has when the field is empty or missing", () => {
     expect(itemField(item, "password", "App")).toBe("pw");
     expect(itemField(item, "api key", "App")).toBe("k");
+    expect(itemField(item, "notes", "App")).toBe("-----BEGIN CERTIFICATE-----");
     expect(() => itemField(item, "credential", "App")).toThrow("1Password item 'App' has no value in field 'credential' (its section fields: api key)");
   });
 });

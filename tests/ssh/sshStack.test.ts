@@ -17,7 +17,7 @@ function sshConfig(ssh: RawConfig = {}): RawConfig {
       { name: "aiko.tanaka", ssh: { onePasswordKeys: [{ vault: "v", item: "Aiko laptop" }] } },
       { name: "grace" },
     ],
-    ssh,
+    ssh: { sourceRanges: ["192.168.0.0/16"], ...ssh },
   };
 }
 
@@ -112,7 +112,10 @@ it("writes authorized_keys one key per line, each once", () => {
   expect(authorizedKeys([KEY, ` ${KEY} `, "", "ssh-rsa AAAA b"])).toBe(`${KEY}\nssh-rsa AAAA b\n`);
 });
 
-it("leaves source ranges out when none are configured", () => {
-  const settings = parseSettings(sshConfig());
-  expect(sshServiceArgs(settings.users[0], settings, "jupyterhub").spec).not.toHaveProperty("loadBalancerSourceRanges");
+it("limits the endpoint to the client ranges and keeps the client's address for the servers' NetworkPolicy", () => {
+  const settings = parseSettings(sshConfig({ sourceRanges: ["192.168.0.0/16", "10.8.0.0/24"] }));
+  expect(sshServiceArgs(settings.users[0], settings, "jupyterhub").spec).toMatchObject({
+    loadBalancerSourceRanges: ["192.168.0.0/16", "10.8.0.0/24"],
+    externalTrafficPolicy: "Local",
+  });
 });

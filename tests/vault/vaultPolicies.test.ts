@@ -26,7 +26,7 @@ it("lets the hub create tokens through the user token role and do nothing else",
 describe("the user policy", () => {
   const policy = userPolicy({ kvMount: "kv", pathPrefix: "team/jupyter" }, ACCESSOR);
 
-  it("parses as HCL and grants exactly: own path read-write, shared path read, own token lookup and renew", async () => {
+  it("parses as HCL and grants exactly: own path read-write, shared path read, own token lookup, renew and revoke", async () => {
     expect(await pathsOf(policy)).toEqual({
       [`kv/data/team/jupyter/users/${SELF}/*`]: ["create", "read", "update", "patch", "delete"],
       [`kv/metadata/team/jupyter/users/${SELF}/*`]: ["read", "list", "delete"],
@@ -38,12 +38,16 @@ describe("the user policy", () => {
       "kv/metadata/team/jupyter/shared": ["list"],
       "auth/token/lookup-self": ["read"],
       "auth/token/renew-self": ["update"],
+      // The role sets token_no_default_policy: without this the hub could not revoke a stopped
+      // server's token with the token itself (components/vault/vault_token_hook.py).
+      "auth/token/revoke-self": ["update"],
     });
   });
 
   it("writes only below the token's own user segment", async () => {
     const writes = Object.entries(await pathsOf(policy)).filter(([, caps]) => caps.some((c) => ["create", "update", "patch", "delete"].includes(c)));
-    for (const [path] of writes) expect(path === "auth/token/renew-self" || path.includes(`/users/${SELF}/`)).toBe(true);
+    const selfManagement = ["auth/token/renew-self", "auth/token/revoke-self"];
+    for (const [path] of writes) expect(selfManagement.includes(path) || path.includes(`/users/${SELF}/`)).toBe(true);
   });
 });
 

@@ -15,6 +15,7 @@ describe("vault settings", () => {
   it("fills the defaults", () => {
     expect(parseSettings(vaultConfig()).vault).toEqual({
       address: "https://vault.example.test:8200",
+      networkPolicy: { cidrs: ["192.0.2.10/32"] },
       kvMount: "secret",
       pathPrefix: "jupyter",
       kubernetesAuth: { mount: "kubernetes", create: false, kubernetesHost: "https://kubernetes.default.svc" },
@@ -139,8 +140,16 @@ describe("a Vault stack", () => {
 });
 
 it("uses an existing Kubernetes auth method without declaring one, and writes no hub secret without one to keep", async () => {
-  const config = { ...minimalConfig(), culling: { maxAge: "8h" }, vault: { address: "http://vault.vault.svc:8200" } };
-  const { resources } = await renderStack(asStackConfig(config));
+  const networkPolicy = { namespace: "vault", podLabels: { "app.kubernetes.io/name": "vault" } };
+  const config = { ...minimalConfig(), culling: { maxAge: "8h" }, vault: { address: "http://vault.vault.svc:8200", networkPolicy } };
+  const { resources, values } = await renderStack(asStackConfig(config));
+  // An in-cluster Vault: its pods in their namespace, one peer holding both selectors, the URL's port.
+  expect((values.singleuser as any).networkPolicy.egress).toEqual([
+    {
+      to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "vault" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "vault" } } }],
+      ports: [{ port: 8200, protocol: "TCP" }],
+    },
+  ]);
   expect(of(resources, "vault:index/authBackend:AuthBackend")).toEqual([]);
   expect(of(resources, "vault:kubernetes/authBackendRole:AuthBackendRole")[0].inputs).toMatchObject({ backend: "kubernetes" });
   expect(resources.filter((r) => /ExternalSecret|secretV2|core\/v1:Secret/.test(r.type))).toEqual([]);

@@ -23,6 +23,7 @@ describe("as render evaluates it, from the declared resources", () => {
     custom: true,
     protect: false,
     retainOnDelete: false,
+    dependsOn: [],
     inputs: { values: { cull } },
   });
   const tokenRole = (tokenExplicitMaxTtl: number): RecordedResource => ({

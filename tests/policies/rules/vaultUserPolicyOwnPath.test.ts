@@ -1,6 +1,7 @@
 import { VAULT_POLICY } from "../../../policies/resourceTypes";
 import { parseVaultPolicy } from "../../../policies/rules/vaultPolicyPaths";
 import { vaultUserPolicyOwnPath } from "../../../policies/rules/vaultUserPolicyOwnPath";
+import { userPolicy } from "../../../components/vault/vaultPolicies";
 import { assertHasViolation, assertNoViolation, createResourceValidationArgs, violationsOf } from "../policyHarness";
 
 const policy = vaultUserPolicyOwnPath();
@@ -19,7 +20,7 @@ path "secret/data/jupyter/shared/*" {
 `;
 
 // The shape components/vault builds: the alias name of the token auth method, a configurable
-// prefix, the user's own directory listed, and the token's self-renewal.
+// prefix, the user's own directory listed, and the token's self-renewal and self-revocation.
 const ALIASED = `
 path "kv/data/lab/users/{{identity.entity.aliases.auth_token_0a1b2c.name}}/*" { capabilities = ["create", "read", "update", "patch", "delete"] }
 path "kv/metadata/lab/users/{{identity.entity.aliases.auth_token_0a1b2c.name}}" { capabilities = ["list"] }
@@ -27,6 +28,7 @@ path "kv/delete/lab/users/{{identity.entity.aliases.auth_token_0a1b2c.name}}/*" 
 path "kv/data/lab/shared/*" { capabilities = ["read"] }
 path "auth/token/lookup-self" { capabilities = ["read"] }
 path "auth/token/renew-self" { capabilities = ["update"] }
+path "auth/token/revoke-self" { capabilities = ["update"] }
 `;
 
 it("passes a templated per-user policy and a literal one named after its user", () => {
@@ -56,6 +58,34 @@ it("fails writing outside the user's path, or into another user's", () => {
     vaultPolicy("jupyterhub-users", `path "kv/data/jupyter/users/+/*" { capabilities = ["create"] }`),
     "beyond the user's own directory",
   );
+});
+
+it("passes the policy components/vault really builds", () => {
+  assertNoViolation(policy, vaultPolicy("jupyterhub-user-lab", userPolicy({ kvMount: "kv", pathPrefix: "team/jupyter" }, "auth_token_12ab34cd")));
+});
+
+it("lets a token manage only itself: revoke-self and renew-self with update, lookup-self with read, exactly", () => {
+  const text = `
+path "auth/token/revoke-self" { capabilities = ["create", "update", "delete"] }
+path "auth/token/renew-self" { capabilities = ["update", "patch"] }
+path "auth/token/lookup-self" { capabilities = ["read", "update", "list"] }
+`;
+  expect(violationsOf(policy, vaultPolicy("jupyterhub-users", text))).toEqual([
+    `policy jupyterhub-users, path "auth/token/revoke-self": grants create, delete on the token's own auth/token/revoke-self, which needs only update`,
+    `policy jupyterhub-users, path "auth/token/renew-self": grants patch on the token's own auth/token/renew-self, which needs only update`,
+    `policy jupyterhub-users, path "auth/token/lookup-self": grants update, list on the token's own auth/token/lookup-self, which needs only read`,
+  ]);
+});
+
+it("fails revoking any other token: by value, by accessor, or a glob around revoke-self", () => {
+  for (const path of ["auth/token/revoke", "auth/token/revoke-accessor", "auth/token/revoke-orphan", "auth/token/revoke-self*", "auth/token/revoke*"]) {
+    assertHasViolation(
+      policy,
+      vaultPolicy("jupyterhub-users", `path "${path}" { capabilities = ["update"] }`),
+      `path "${path}": grants update outside the user's own users/<user>/ path`,
+    );
+  }
+  assertHasViolation(policy, vaultPolicy("jupyterhub-users", `path "auth/token/revoke-self" { capabilities = ["update", "sudo"] }`), "grants sudo");
 });
 
 it("fails wildcard mounts, sys/ and sudo", () => {

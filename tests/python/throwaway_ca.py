@@ -1,0 +1,68 @@
+"""Two throwaway CAs made with the openssl CLI for the TLS tests, each with a server certificate
+for 127.0.0.1 and localhost: a homelab CA ("A") the code under test is told to trust, and another
+("B") nobody trusts. Made once per test run, in a temporary directory, never anywhere else.
+
+The certificates satisfy the strict checks of newer Pythons (VERIFY_X509_STRICT from 3.13):
+CA basicConstraints critical with keyCertSign, key identifiers on both sides, the server's
+names in subjectAltName.
+"""
+import atexit
+import os
+import shutil
+import subprocess
+import tempfile
+import types
+
+OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
+_made = {}
+
+
+def available():
+    return os.path.exists(OPENSSL)
+
+
+def _run(*args, cwd):
+    subprocess.run([OPENSSL, *args], cwd=cwd, check=True, capture_output=True)
+
+
+def _ca(directory, name):
+    cert, key = f"{name}-ca.pem", f"{name}-ca.key"
+    _run(
+        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        "-keyout", key, "-out", cert, "-days", "2", "-subj", f"/CN=jupyterhub-pulumi throwaway CA {name}",
+        "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+        "-addext", "subjectKeyIdentifier=hash",
+        cwd=directory,
+    )
+    return os.path.join(directory, cert), os.path.join(directory, key)
+
+
+def _server(directory, name, ca_cert, ca_key):
+    cert, key, csr, ext = f"{name}-server.pem", f"{name}-server.key", f"{name}-server.csr", f"{name}-server.ext"
+    with open(os.path.join(directory, ext), "w", encoding="ascii") as handle:
+        handle.write(
+            "basicConstraints=critical,CA:FALSE\n"
+            "keyUsage=critical,digitalSignature\n"
+            "extendedKeyUsage=serverAuth\n"
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+            "subjectKeyIdentifier=hash\n"
+            "authorityKeyIdentifier=keyid\n"
+        )
+    _run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-keyout", key, "-out", csr, "-subj", "/CN=localhost", cwd=directory)
+    _run("x509", "-req", "-in", csr, "-CA", ca_cert, "-CAkey", ca_key, "-set_serial", "2",
+         "-days", "2", "-extfile", ext, "-out", cert, cwd=directory)
+    return os.path.join(directory, cert), os.path.join(directory, key)
+
+
+def cas():
+    """SimpleNamespace(a=..., b=...), each with .ca (PEM path) and .server ((cert, key) paths)."""
+    if not _made:
+        directory = tempfile.mkdtemp(prefix="throwaway-ca-")
+        atexit.register(shutil.rmtree, directory, True)
+        for name in ("a", "b"):
+            ca_cert, ca_key = _ca(directory, name)
+            _made[name] = types.SimpleNamespace(ca=ca_cert, server=_server(directory, name, ca_cert, ca_key))
+        _made["directory"] = directory
+    return types.SimpleNamespace(**_made)
