@@ -4,7 +4,7 @@
 import { SUPPORTED_CHART_VERSIONS } from "../../settings/schema";
 import { BUNDLE_FILE, CA_DIR, TRUST_DIR } from "../../components/trust/caBundleValues";
 import { HUB_PYTHON_DIR } from "../../components/hub/hubPythonModule";
-import { helmTemplate, manifest, type Manifest } from "../harness/helmTemplate";
+import { chartDirectory, helmTemplate, manifest, type Manifest } from "../harness/helmTemplate";
 import { renderStack, type RenderedStack } from "../harness/renderStack";
 import { committedStacks, readStackConfig } from "../harness/stackConfig";
 import { hubSecretValues } from "../network/clusterModel";
@@ -106,4 +106,17 @@ describe.each(SUPPORTED_CHART_VERSIONS)("homelab on chart %s", (version) => {
     const values = hubSecretValues(all());
     expect(values.singleuser.extraEnv).toMatchObject({ SSL_CERT_FILE: BUNDLE_FILE, REQUESTS_CA_BUNDLE: BUNDLE_FILE, VAULT_CACERT: `${CA_DIR}/ca.crt` });
   });
+});
+
+it("says loudly where the real chart should be when shared/ is missing, instead of skipping", () => {
+  const saved = process.env.Z2JH_CHARTS;
+  process.env.Z2JH_CHARTS = "/nonexistent/shared/z2jh";
+  try {
+    expect(() => chartDirectory("4.4.0")).toThrow(
+      "the real Z2JH chart 4.4.0 is missing at /nonexistent/shared/z2jh/4.4.0/chart. The real-chart tests need the team's shared/ folder",
+    );
+  } finally {
+    if (saved === undefined) delete process.env.Z2JH_CHARTS;
+    else process.env.Z2JH_CHARTS = saved;
+  }
 });

@@ -4,7 +4,7 @@
 import { SUPPORTED_CHART_VERSIONS } from "../../settings/schema";
 import { helmTemplate, type Manifest } from "../harness/helmTemplate";
 import { renderStack, type RenderedStack } from "../harness/renderStack";
-import { committedStacks, readStackConfig } from "../harness/stackConfig";
+import { committedStacks, readStackConfig, type StackConfig } from "../harness/stackConfig";
 import { clusterModel, type ClusterModel } from "./clusterModel";
 import { evaluateFlow, type Endpoint, type PodEndpoint } from "./networkPolicy";
 
@@ -161,5 +161,35 @@ describe("the flow tests fail when the chart's defaults come back (homelab, char
     expect(opened).toEqual(
       expect.arrayContaining(["a pod of another namespace → server sshd:2222", "a client outside the SSH ranges → server sshd:2222", "hub → server sshd:2222"]),
     );
+  });
+});
+
+describe("Vault inside the cluster (homelab with Vault's pods in namespace vault)", () => {
+  let homelab: RenderedStack;
+  let model: ClusterModel;
+  const vaultPod = (labels: Record<string, string>, namespace = "vault"): PodEndpoint => ({
+    kind: "pod",
+    name: "vault-0",
+    namespace,
+    labels,
+    ip: "10.42.4.40",
+    ports: [{ name: "https", containerPort: 8200, protocol: "TCP" }],
+  });
+  beforeAll(async () => {
+    const config: StackConfig = structuredClone(readStackConfig("homelab")) as Record<string, any>;
+    const vault = (config as Record<string, any>)["jupyterhub:vault"];
+    vault.address = "https://vault.vault.svc:8200";
+    vault.networkPolicy = { namespace: "vault", podLabels: { "app.kubernetes.io/name": "vault" } };
+    homelab = await renderStack(config, "homelab");
+    model = templateModel(homelab, "4.4.0");
+  });
+
+  it("lets notebooks reach Vault's pods on 8200, and nothing else in that namespace", () => {
+    const [maria] = model.servers;
+    const allowed = (to: PodEndpoint, port = 8200) => verdictOf(model, { name: "", from: maria, to, port }).allowed;
+    expect(allowed(vaultPod({ "app.kubernetes.io/name": "vault" }))).toBe(true);
+    expect(allowed(vaultPod({ "app.kubernetes.io/name": "vault" }), 8201)).toBe(false);
+    expect(allowed(vaultPod({ "app.kubernetes.io/name": "vault-agent-injector" }))).toBe(false);
+    expect(allowed(vaultPod({ "app.kubernetes.io/name": "vault" }, "other-app"))).toBe(false);
   });
 });
