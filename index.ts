@@ -8,3 +8,6 @@ export const hubUrl = deployment.hubUrl;
 export const namespace = deployment.namespace;
 export const releaseName = deployment.releaseName;
 export const sshEndpoints = deployment.sshEndpoints;
+export const sshHost = deployment.sshHost;
+export const sshPort = deployment.sshPort;
+export const sshHostKeyFingerprint = deployment.sshHostKeyFingerprint;

@@ -13,7 +13,7 @@ import { hubUrl } from "./components/hub/hubUrl";
 import { Identity } from "./components/identity/Identity";
 import { HubNamespace } from "./components/namespace/HubNamespace";
 import { deployTimeSecret, missingEnvironment, onePasswordPublicKey, type Environment } from "./components/secrets/deployTimeSecret";
-import { SshAccess } from "./components/ssh/SshAccess";
+import { SshGateway } from "./components/ssh/SshGateway";
 import { usersWithSsh } from "./components/ssh/sshValues";
 import { NfsHomes } from "./components/storage/NfsHomes";
 import { HubSecretEnvironment } from "./components/secrets/HubSecretEnvironment";
@@ -36,6 +36,10 @@ export interface Deployment {
   readonly releaseName: pulumi.Output<string>;
   /** Username → SSH destination of their default server, for users with keys. */
   readonly sshEndpoints: pulumi.Output<Record<string, string>>;
+  /** The SSH gateway's name (or address), port and host key fingerprint; absent without SSH users. */
+  readonly sshHost?: pulumi.Output<string>;
+  readonly sshPort?: pulumi.Output<number>;
+  readonly sshHostKeyFingerprint?: pulumi.Output<string>;
 }
 
 export function deployJupyterHub(settings: Settings, environment: Environment): Deployment {
@@ -86,11 +90,12 @@ export function deployJupyterHub(settings: Settings, environment: Environment): 
       : undefined;
   const ssh =
     usersWithSsh(settings.users).length > 0
-      ? new SshAccess(
+      ? new SshGateway(
           "jupyterhub-ssh",
           {
             settings,
             namespace: settings.hub.namespace,
+            hubServiceAccount: HUB_SERVICE_ACCOUNT,
             onePasswordKeys: Object.fromEntries(
               settings.users.map((user) => [user.name, (user.ssh?.onePasswordKeys ?? []).map((key) => onePasswordPublicKey(key.vault, key.item))]),
             ),
@@ -133,6 +138,7 @@ export function deployJupyterHub(settings: Settings, environment: Environment): 
     namespace: namespace.name,
     releaseName: hub.releaseName,
     sshEndpoints: ssh?.endpoints ?? pulumi.output<Record<string, string>>({}),
+    ...(ssh ? { sshHost: ssh.host, sshPort: ssh.port, sshHostKeyFingerprint: ssh.hostKeyFingerprint } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 // Checks that span more than one key: each returns problems as (path, message) pairs and runs
 // only on sections that parsed, so a config gets every problem reported in one go.
 import type { Settings } from "./schema";
+import { checkSshGateway, hasSshKeys } from "./sshChecks";
 
 export interface CrossCheckProblem {
   readonly path: readonly (string | number)[];
@@ -194,7 +195,7 @@ export function checkVaultReachable({ vault }: Sections): CrossCheckProblem[] {
 // opened to everything, every pod in the cluster could).
 export function checkSshSourceRanges({ users, ssh }: Sections): CrossCheckProblem[] {
   if (!users || !ssh || ssh.sourceRanges.length > 0) return [];
-  if (!users.some((user) => (user.ssh?.publicKeys.length ?? 0) + (user.ssh?.onePasswordKeys.length ?? 0) > 0)) return [];
+  if (!users.some(hasSshKeys)) return [];
   return [
     {
       path: ["ssh", "sourceRanges"],
@@ -225,5 +226,6 @@ export const CROSS_CHECKS: readonly ((sections: Sections, raw: RawConfig) => Cro
   checkBuiltImagesHaveRegistry,
   checkVaultReachable,
   checkSshSourceRanges,
+  checkSshGateway,
   checkCertManagerHost,
 ];

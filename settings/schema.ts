@@ -143,6 +143,12 @@ export const profileSchema = z.strictObject({
     .default([])
     .describe("Groups whose members may use this profile; empty means every user."),
   enabled: z.boolean().default(true).describe("Offer the profile. A disabled profile stays in config but is not offered."),
+  sshd: z
+    .boolean()
+    .optional()
+    .describe(
+      "The image runs sshd on port 2222 with the start hooks of images/base, so SSH reaches its servers. Default: true for an image built from images/, false for any other.",
+    ),
 });
 
 export const profilesSchema = z

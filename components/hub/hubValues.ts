@@ -7,7 +7,8 @@ import { authConfig, hubSecretEnvironment } from "./authValues";
 import { buildProfileList } from "./profileList";
 import { profileFilterValues } from "./profileFilterValues";
 import { vaultValues } from "./vaultValues";
-import { sshVolumeValues } from "../ssh/sshValues";
+import { sshValues, SSHD_LABEL } from "../ssh/sshValues";
+import { profileRunsSshd } from "../../settings/sshChecks";
 import { homeOwnerInitContainers, storageValues } from "../storage/homeVolumes";
 import { sharedVolumeValues } from "../storage/sharedVolumeValues";
 import { caTrustValues, trustInitContainer } from "../trust/caBundleValues";
@@ -26,23 +27,26 @@ interface Extensions {
   readonly singleuserExtraEnv: Record<string, string>;
   readonly singleuserExtraVolumes: readonly Record<string, unknown>[];
   readonly singleuserExtraVolumeMounts: readonly Record<string, unknown>[];
+  /** Users reach their servers over SSH through the gateway. */
+  readonly ssh: boolean;
 }
 
 function extensions(settings: Settings): Extensions {
   const profileFilter = profileFilterValues(settings.profiles);
   const vault = vaultValues(settings);
-  const ssh = sshVolumeValues(settings.users);
+  const ssh = sshValues(settings);
   const shared = sharedVolumeValues(settings.sharedVolumes);
   const trust = caTrustValues(settings);
   return {
-    hubExtraConfig: { ...trust?.hubExtraConfig, ...profileFilter?.extraConfig, ...vault?.hubExtraConfig, ...shared?.hubExtraConfig },
-    hubExtraFiles: { ...trust?.hubExtraFiles, ...profileFilter?.extraFiles, ...vault?.hubExtraFiles, ...shared?.hubExtraFiles },
+    hubExtraConfig: { ...trust?.hubExtraConfig, ...profileFilter?.extraConfig, ...vault?.hubExtraConfig, ...shared?.hubExtraConfig, ...ssh?.hubExtraConfig },
+    hubExtraFiles: { ...trust?.hubExtraFiles, ...profileFilter?.extraFiles, ...vault?.hubExtraFiles, ...shared?.hubExtraFiles, ...ssh?.hubExtraFiles },
     hubExtraVolumes: trust?.hubExtraVolumes ?? [],
     hubExtraVolumeMounts: trust?.hubExtraVolumeMounts ?? [],
-    custom: { ...profileFilter?.custom, ...vault?.custom, ...shared?.custom },
+    custom: { ...profileFilter?.custom, ...vault?.custom, ...shared?.custom, ...ssh?.custom },
     singleuserExtraFiles: { ...vault?.singleuserExtraFiles },
     singleuserExtraEnv: { ...trust?.singleuserExtraEnv, ...vault?.singleuserExtraEnv },
     singleuserExtraVolumes: [...(ssh?.volumes ?? []), ...(shared?.volumes ?? []), ...(trust?.singleuserExtraVolumes ?? [])],
+    ssh: ssh !== undefined,
     singleuserExtraVolumeMounts: [...(ssh?.mounts ?? []), ...(shared?.mounts ?? []), ...(trust?.singleuserExtraVolumeMounts ?? [])],
   };
 }
@@ -147,7 +151,10 @@ function singleuserSection(settings: Settings, extra: Extensions, built: BuiltIm
     // and a spawn without a profile choice use it instead of the chart's sample image.
     image: chartImage(defaultImage),
     allowPrivilegeEscalation: false,
-    profileList: buildProfileList(profiles, built, initContainersFor),
+    profileList: buildProfileList(profiles, built, {
+      initContainersFor,
+      ...(extra.ssh ? { sshdLabel: { key: SSHD_LABEL, runsSshd: profileRunsSshd } } : {}),
+    }),
     storage: {
       ...storageValues(storage),
       ...(extra.singleuserExtraVolumes.length > 0 ? { extraVolumes: extra.singleuserExtraVolumes } : {}),

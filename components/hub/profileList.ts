@@ -18,6 +18,7 @@ export interface KubeSpawnerOverride {
   allow_privilege_escalation?: boolean;
   environment?: Record<string, string>;
   init_containers?: Record<string, unknown>[];
+  extra_labels?: Record<string, string>;
 }
 
 export interface ChartProfile {
@@ -28,15 +29,21 @@ export interface ChartProfile {
   kubespawner_override: KubeSpawnerOverride;
 }
 
-/** A profile's own init containers, given its image; absent: the chart-wide ones. */
-export type InitContainersFor = (image: string) => Record<string, unknown>[];
-
-/** Enabled profiles, in config order. Disabled ones are left out so nobody can pick them. */
-export function buildProfileList(profiles: readonly Profile[], built: BuiltImages = {}, initContainersFor?: InitContainersFor): ChartProfile[] {
-  return profiles.filter((p) => p.enabled).map((profile) => buildProfile(profile, built, initContainersFor));
+/** What a profile gets from features outside it. */
+export interface ProfileExtras {
+  /** A profile's own init containers, given its image; absent: the chart-wide ones. */
+  readonly initContainersFor?: (image: string) => Record<string, unknown>[];
+  /** A label for the servers of profiles that run sshd (the hub routes SSH only to those). */
+  readonly sshdLabel?: { readonly key: string; readonly runsSshd: (profile: Profile) => boolean };
 }
 
-export function buildProfile(profile: Profile, built: BuiltImages = {}, initContainersFor?: InitContainersFor): ChartProfile {
+/** Enabled profiles, in config order. Disabled ones are left out so nobody can pick them. */
+export function buildProfileList(profiles: readonly Profile[], built: BuiltImages = {}, extras: ProfileExtras = {}): ChartProfile[] {
+  return profiles.filter((p) => p.enabled).map((profile) => buildProfile(profile, built, extras));
+}
+
+export function buildProfile(profile: Profile, built: BuiltImages = {}, extras: ProfileExtras = {}): ChartProfile {
+  const { initContainersFor, sshdLabel } = extras;
   const image = formatImageReference(parseImageReference(profileImageReference(profile.image, built))!);
   return {
     slug: profile.slug,
@@ -49,6 +56,8 @@ export function buildProfile(profile: Profile, built: BuiltImages = {}, initCont
       ...(profile.gpus > 0 ? { extra_resource_limits: { [GPU_RESOURCE]: String(profile.gpus) } } : {}),
       ...(profile.sudo ? sudo() : {}),
       ...(initContainersFor ? { init_containers: initContainersFor(image) } : {}),
+      // A map, so KubeSpawner merges it into the chart's extra_labels instead of replacing them.
+      ...(sshdLabel?.runsSshd(profile) ? { extra_labels: { [sshdLabel.key]: "true" } } : {}),
     },
   };
 }

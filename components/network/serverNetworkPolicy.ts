@@ -5,7 +5,8 @@
 // every pod) or `allowedIngressPorts` (a port opened to every source).
 import type { Settings } from "../../settings";
 import type { Destination } from "../../settings/networkSchema";
-import { SSHD_PORT, usersWithSsh } from "../ssh/sshValues";
+import { gatewayPodLabels, SSHD_PORT } from "../ssh/gatewayObjects";
+import { usersWithSsh } from "../ssh/sshValues";
 
 export type NetworkPolicyRule = Record<string, unknown>;
 
@@ -36,15 +37,14 @@ export function egressRule(destination: Destination, defaultPort: number): Netwo
   return { to, ports: [{ port: destination.port ?? defaultPort, protocol: "TCP" }] };
 }
 
-export function serverNetworkPolicy(settings: Pick<Settings, "vault" | "users" | "ssh">): ServerNetworkPolicy {
+export function serverNetworkPolicy(settings: Pick<Settings, "vault" | "users" | "hub">): ServerNetworkPolicy {
   const egress: NetworkPolicyRule[] = [];
   if (settings.vault?.networkPolicy) egress.push(egressRule(settings.vault.networkPolicy, urlPort(settings.vault.address)));
   const ingress: NetworkPolicyRule[] = [];
   if (usersWithSsh(settings.users).length > 0) {
-    // Each user's SSH Service keeps the client's address (externalTrafficPolicy: Local), so the
-    // ranges are checked here as well as by the load balancer; pods are not in them.
+    // sshd in a server: from the SSH gateway's pods only (the gateway checks who connects).
     ingress.push({
-      from: settings.ssh.sourceRanges.map((cidr) => ({ ipBlock: { cidr } })),
+      from: [{ podSelector: { matchLabels: gatewayPodLabels(settings.hub.releaseName) } }],
       ports: [{ port: SSHD_PORT, protocol: "TCP" }],
     });
   }

@@ -1,5 +1,5 @@
-// The labels KubeSpawner 7 (Zero to JupyterHub 4.x) puts on a user's server pod, computed the way
-// it computes them, so a Service can select one user's server without hard-coding pod names.
+// The slugs KubeSpawner 7 (Zero to JupyterHub 4.x) makes of a username (pod labels, `{username}` in
+// templates), computed the way it computes them, so names the program makes match the hub's.
 import * as crypto from "crypto";
 
 const HASH_LENGTH = 8;
@@ -47,14 +47,4 @@ export function labelSlug(name: string): string {
 /** What `{username}` expands to in KubeSpawner templates (volume and secret names). */
 export function templateSlug(name: string): string {
   return safeSlug(name, isValidObjectName, 48);
-}
-
-/** Selector of a user's default (unnamed) server pod in a Zero to JupyterHub release. */
-export function defaultServerSelector(username: string, releaseName: string): Record<string, string> {
-  return {
-    component: "singleuser-server",
-    release: releaseName,
-    "hub.jupyter.org/username": labelSlug(username),
-    "hub.jupyter.org/servername": "",
-  };
 }

@@ -1,42 +1,65 @@
-// Chart values that mount each user's SSH keys (and host key) into their own server only: one
-// Secret per user, named with KubeSpawner's {username} expansion, optional so users without keys
-// start as usual. The image's start hooks install them (images/README.md).
+// Chart values for SSH through the gateway: the gateway's key as every server's authorized_keys,
+// the hub module that writes a Pipe for each server it starts, and the label that marks servers
+// whose profile runs sshd.
+import * as path from "path";
 import type { Settings } from "../../settings";
+import { hasSshKeys } from "../../settings/sshChecks";
+import { hubPythonModule, type HubPythonModule } from "../hub/hubPythonModule";
+import { templateSlug } from "./kubespawnerLabels";
+import { gatewayNames, SSHD_PORT, userKeysSecretName } from "./gatewayObjects";
 
 export const SSH_MOUNT_PATH = "/etc/jupyterhub/ssh";
-/** sshd's port inside the server; the per-user Service maps port 22 to it. */
-export const SSHD_PORT = 2222;
-export const SSH_SECRET_KEYS = {
-  authorizedKeys: "authorized_keys",
-  hostKey: "ssh_host_ed25519_key",
-  hostPublicKey: "ssh_host_ed25519_key.pub",
-} as const;
-
-/** Name of a user's SSH Secret; `{username}` in the chart is expanded to the same by KubeSpawner. */
-export function sshSecretName(usernameSlug: string): string {
-  return `ssh-${usernameSlug}`;
-}
+/** On servers whose profile runs sshd; the hub writes Pipes only for those. */
+export const SSHD_LABEL = "jupyterhub-pulumi/sshd";
+/** The notebook user sshd lets in (Jupyter Docker Stacks' NB_USER). */
+export const SERVER_USER = "jovyan";
+const SSH_PIPES_SOURCE = path.join(__dirname, "ssh_pipes.py");
 
 export function usersWithSsh(users: Settings["users"]): Settings["users"] {
-  return users.filter((u) => u.ssh && (u.ssh.publicKeys.length > 0 || u.ssh.onePasswordKeys.length > 0));
+  return users.filter(hasSshKeys);
+}
+
+/** The hook's configuration (`custom.ssh`): names only, nothing secret. */
+export function sshPipesConfig(settings: Pick<Settings, "users" | "hub">): Record<string, unknown> {
+  const names = gatewayNames(settings.hub.releaseName);
+  return {
+    upstreamKeySecretName: names.upstreamKey,
+    port: SSHD_PORT,
+    serverUser: SERVER_USER,
+    sshdLabel: SSHD_LABEL,
+    release: settings.hub.releaseName,
+    users: Object.fromEntries(usersWithSsh(settings.users).map((user) => [user.name, userKeysSecretName(templateSlug(user.name))])),
+  };
+}
+
+export interface SshValues {
+  readonly hubExtraConfig: Record<string, string>;
+  readonly hubExtraFiles: HubPythonModule["extraFiles"];
+  readonly custom: Record<string, unknown>;
+  readonly volumes: Record<string, unknown>[];
+  readonly mounts: Record<string, unknown>[];
 }
 
 // Lists, not maps: chart 4.2.0's schema takes extraVolumes and extraVolumeMounts as lists only.
-export function sshVolumeValues(users: Settings["users"]): { volumes: Record<string, unknown>[]; mounts: Record<string, unknown>[] } | undefined {
-  if (usersWithSsh(users).length === 0) return undefined;
+export function sshValues(settings: Pick<Settings, "users" | "hub">): SshValues | undefined {
+  if (usersWithSsh(settings.users).length === 0) return undefined;
+  // After the profile filter ("50-") and the shared volumes ("60-"): the Pipe writer wraps whichever spawner class is set by then.
+  const module = hubPythonModule(
+    SSH_PIPES_SOURCE,
+    "ssh_pipes",
+    'from kubespawner import KubeSpawner\nssh_pipes.install(c, get_config("custom.ssh"), KubeSpawner)',
+  );
   return {
+    hubExtraConfig: { "70-ssh-pipes": module.extraConfig },
+    hubExtraFiles: module.extraFiles,
+    custom: { ssh: sshPipesConfig(settings) },
     volumes: [
       {
         name: "ssh",
-        secret: {
-          secretName: sshSecretName("{username}"),
-          optional: true,
-          defaultMode: 0o440,
-          items: [
-            { key: SSH_SECRET_KEYS.authorizedKeys, path: "authorized_keys" },
-            { key: SSH_SECRET_KEYS.hostKey, path: `host-keys/${SSH_SECRET_KEYS.hostKey}` },
-            { key: SSH_SECRET_KEYS.hostPublicKey, path: `host-keys/${SSH_SECRET_KEYS.hostPublicKey}` },
-          ],
+        configMap: {
+          name: gatewayNames(settings.hub.releaseName).serverAuthorizedKeys,
+          defaultMode: 0o444,
+          items: [{ key: "authorized_keys", path: "authorized_keys" }],
         },
       },
     ],

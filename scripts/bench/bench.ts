@@ -87,6 +87,7 @@ function main(): number {
     const homelab = measure(renderArgs("homelab", path.join(scratch, "out-homelab")), ROOT, scratch);
     const local = generated("local");
     const keycloak = generated("keycloak");
+    const ssh = generated("ssh");
 
     const row = (name: string, m: Measurement, versus: Measurement, label: string) =>
       `${name.padEnd(40)} ${m.wallMs.toFixed(0).padStart(7)} ms ${m.maxRssMiB.toFixed(1).padStart(8)} MiB` +
@@ -96,17 +97,22 @@ function main(): number {
     console.log(row("render homelab", homelab, floor, "floor"));
     console.log(row("render 1,000 users, 20 profiles", local.large, homelab, "homelab"));
     console.log(row("  same with Keycloak login (no target)", keycloak.large, homelab, "homelab"));
-    for (const [label, result] of [["local login", local], ["Keycloak login", keycloak]] as const) {
+    console.log(row("  same, every user with an SSH key", ssh.large, homelab, "homelab"));
+    for (const [label, result] of [["local login", local], ["Keycloak login", keycloak], ["SSH keys", ssh]] as const) {
       console.log(
         `resources with ${label}: ${result.resources500} for 500 users, ${result.resources1000} for 1,000 users: ${result.perUser} per user`,
       );
     }
+    const sshPerUser = ssh.perUser - local.perUser;
+    console.log(`resources per SSH user beyond what every user costs: ${sshPerUser}`);
     const targets = [
       { name: "homelab render time <= 1.5x floor", ok: homelab.wallMs <= 1.5 * floor.wallMs },
       { name: "homelab render memory <= 1.5x floor", ok: homelab.maxRssMiB <= 1.5 * floor.maxRssMiB },
       { name: "1,000-user render time <= 2x homelab", ok: local.large.wallMs <= 2 * homelab.wallMs },
       { name: "1,000-user render memory <= 2x homelab", ok: local.large.maxRssMiB <= 2 * homelab.maxRssMiB },
-      { name: "resources per user constant", ok: Number.isInteger(local.perUser) && Number.isInteger(keycloak.perUser) },
+      { name: "resources per user constant", ok: [local, keycloak, ssh].every((r) => Number.isInteger(r.perUser)) },
+      { name: "1,000 SSH users render time <= 2x homelab", ok: ssh.large.wallMs <= 2 * homelab.wallMs },
+      { name: "at most 1 resource per SSH user", ok: sshPerUser <= 1 },
     ];
     for (const target of targets) console.log(`${target.ok ? "met   " : "MISSED"} ${target.name}`);
     return targets.every((t) => t.ok) ? 0 : 1;

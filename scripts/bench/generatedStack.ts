@@ -1,8 +1,14 @@
 // Large stacks for the benchmark: many users spread over groups, many profiles, with the hub's
-// local login or with Keycloak (where each user is also a Keycloak user resource).
+// local login, with Keycloak (where each user is also a Keycloak user resource), or with local
+// login and an SSH key for every user (one keys Secret each, through the one SSH gateway).
 import YAML from "yaml";
 
-export type Login = "local" | "keycloak";
+export type Login = "local" | "keycloak" | "ssh";
+
+/** A made-up ed25519 public key line per user: valid in form, distinct per index. */
+function benchKey(i: number): string {
+  return `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${Buffer.from(`bench-user-${String(i).padStart(10, "0")}-key`).toString("base64").slice(0, 43)} user${i}@bench`;
+}
 
 export function generatedStackFile(userCount: number, profileCount: number, login: Login): string {
   const groups = ["lab", "gpu", "teaching", "staff"];
@@ -11,6 +17,7 @@ export function generatedStackFile(userCount: number, profileCount: number, logi
     ...(login === "keycloak" ? { email: `user${String(i).padStart(4, "0")}@bench.test` } : {}),
     ...(i % 100 === 0 ? { admin: true } : {}),
     groups: [groups[i % groups.length]],
+    ...(login === "ssh" ? { ssh: { publicKeys: [benchKey(i)] } } : {}),
   }));
   const profiles = Array.from({ length: profileCount }, (_, i) => ({
     slug: `profile-${i}`,
@@ -22,6 +29,7 @@ export function generatedStackFile(userCount: number, profileCount: number, logi
     ...(i % 7 === 6 ? { sudo: true } : {}),
     cpu: { guarantee: "500m", limit: String(1 + (i % 8)) },
     memory: { guarantee: "1Gi", limit: `${2 + (i % 14)}Gi` },
+    ...(login === "ssh" ? { sshd: true } : {}),
   }));
   const keycloak = {
     "jupyterhub:https": { type: "secret", secretName: "hub-tls" },
@@ -40,6 +48,7 @@ export function generatedStackFile(userCount: number, profileCount: number, logi
       "jupyterhub:profiles": profiles,
       "jupyterhub:namedServers": { enabled: true, limitPerUser: 2 },
       ...(login === "keycloak" ? keycloak : {}),
+      ...(login === "ssh" ? { "jupyterhub:ssh": { host: "ssh.bench.test", sourceRanges: ["192.168.0.0/16"] } } : {}),
     },
   });
 }

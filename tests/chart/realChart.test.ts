@@ -65,11 +65,11 @@ describe.each(cases)("stack %s on chart %s", (stack, version) => {
 describe.each(SUPPORTED_CHART_VERSIONS)("homelab on chart %s", (version) => {
   const all = () => manifests.get(`homelab@${version}`)!;
 
-  it("opens notebooks → Vault on its address and port only, and sshd only to the SSH client ranges", () => {
+  it("opens notebooks → Vault on its address and port only, and sshd only to the SSH gateway's pods", () => {
     const { ingress, egress } = manifest(all(), "NetworkPolicy", "singleuser").spec;
     expect(egress).toContainEqual({ to: [{ ipBlock: { cidr: "192.168.50.10/32" } }], ports: [{ port: 8200, protocol: "TCP" }] });
     expect(ingress).toContainEqual({
-      from: [{ ipBlock: { cidr: "192.168.0.0/16" } }, { ipBlock: { cidr: "10.8.0.0/24" } }],
+      from: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "sshpiperd", "app.kubernetes.io/instance": "jupyterhub", "app.kubernetes.io/component": "ssh-gateway", "app.kubernetes.io/part-of": "jupyterhub" } } }],
       ports: [{ port: 2222, protocol: "TCP" }],
     });
   });

@@ -46,7 +46,7 @@ export async function renderStack(
   try {
     const deployment = deployJupyterHub(settings, environment);
     outputs = await new Promise<Record<string, unknown>>((resolve) =>
-      pulumi.all({ ...deployment } as Record<string, pulumi.Output<unknown>>).apply((resolved) => resolve(resolved)),
+      pulumi.all({ ...deployment } as unknown as Record<string, pulumi.Output<unknown>>).apply((resolved) => resolve(resolved)),
     );
     resources = await runtime.settle();
   } finally {

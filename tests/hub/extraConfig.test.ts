@@ -6,12 +6,13 @@ import { BUNDLE_FILE, CA_FILE } from "../../components/trust/caBundleValues";
 import { renderStack } from "../harness/renderStack";
 import { PROJECT_ROOT, readStackConfig } from "../harness/stackConfig";
 
-it("wires the CA trust, the Vault hook, the profile filter and the shared-volume hook, each in its own module", async () => {
+it("wires the CA trust, the Vault hook, the profile filter, the shared-volume hook and the SSH routes, each in its own module", async () => {
   const { values } = await renderStack(readStackConfig("homelab"), "homelab");
   expect(Object.values((values as { hub: { extraFiles: Record<string, { mountPath: string }> } }).hub.extraFiles).map((f) => f.mountPath).sort()).toEqual([
     "/usr/local/etc/jupyterhub-pulumi/ca_trust.py",
     "/usr/local/etc/jupyterhub-pulumi/profile_filter.py",
     "/usr/local/etc/jupyterhub-pulumi/shared_volumes.py",
+    "/usr/local/etc/jupyterhub-pulumi/ssh_pipes.py",
     "/usr/local/etc/jupyterhub-pulumi/vault_token_hook.py",
   ]);
   // The CA comes from 1Password through a ConfigMap, not from the values: the test CA stands in.
@@ -23,11 +24,13 @@ it("wires the CA trust, the Vault hook, the profile filter and the shared-volume
   expect(run.stderr).toBe("");
   expect(JSON.parse(run.stdout)).toEqual({
     // Only the module names reach the chart's namespace, not the files' own functions.
-    globals: ["KubeSpawner", "_importlib_util", "_spec", "c", "ca_trust", "get_config", "profile_filter", "shared_volumes", "vault_token_hook"],
+    globals: ["KubeSpawner", "_importlib_util", "_spec", "c", "ca_trust", "get_config", "profile_filter", "shared_volumes", "ssh_pipes", "vault_token_hook"],
     pre_spawn_hook: true,
     oauthenticator_ca_certs: BUNDLE_FILE,
     profile_list_callable: true,
     modify_pod_hook: true,
     spawner_class_is_kubespawner: true,
+    // The SSH routes wrap the profile filter's spawner, not replace it.
+    spawner_classes: ["SshRoutedSpawner", "GroupGatedSpawner", "KubeSpawner"],
   });
 });

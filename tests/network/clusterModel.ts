@@ -12,6 +12,7 @@ export const ADDRESSES = {
   proxy: "10.42.0.11",
   serverOfMaria: "10.42.1.20",
   serverOfTomas: "10.42.2.21",
+  gateway: "10.42.0.12",
   podElsewhere: "10.42.3.30",
   keycloak: "192.168.50.11",
   nas: "192.168.50.5",
@@ -30,6 +31,8 @@ export interface ClusterModel {
   readonly servers: [PodEndpoint, PodEndpoint];
   /** A pod of another application in another namespace. */
   readonly podElsewhere: PodEndpoint;
+  /** The SSH gateway's pod, as the program's Deployment labels it; absent without SSH users. */
+  readonly gateway?: PodEndpoint;
   readonly host: (name: keyof typeof ADDRESSES, ip?: string) => ExternalEndpoint;
 }
 
@@ -75,10 +78,20 @@ export function hubSecretValues(manifests: readonly Manifest[]): any {
   return jsYaml.load(Buffer.from(secret.data["values.yaml"], "base64").toString("utf8"));
 }
 
+/** What the program declares itself, beside the chart: NetworkPolicies and Deployments. */
+function declared(rendered: RenderedStack, kind: "NetworkPolicy" | "Deployment"): Manifest[] {
+  const type = kind === "NetworkPolicy" ? "kubernetes:networking.k8s.io/v1:NetworkPolicy" : "kubernetes:apps/v1:Deployment";
+  return rendered.resources.filter((r) => r.type === type).map((r) => ({ apiVersion: "", kind, ...(r.inputs as any) }));
+}
+
 export function clusterModel(rendered: RenderedStack, manifests: readonly Manifest[]): ClusterModel {
   const { namespace, releaseName } = rendered.settings.hub;
   const chartValues = hubSecretValues(manifests);
-  const policies = manifests.filter((m) => m.kind === "NetworkPolicy").map((m) => ({ ...m, metadata: { ...m.metadata, namespace } })) as NetworkPolicy[];
+  const policies = [...manifests.filter((m) => m.kind === "NetworkPolicy"), ...declared(rendered, "NetworkPolicy")].map((m) => ({
+    ...m,
+    metadata: { ...m.metadata, namespace },
+  })) as NetworkPolicy[];
+  const gateway = declared(rendered, "Deployment").find((d) => d.metadata.name === `${releaseName}-ssh-gateway`);
   return {
     namespace,
     namespaces: [{ name: namespace }, { name: "kube-system" }, { name: "vault" }, { name: "other-app" }],
@@ -90,6 +103,7 @@ export function clusterModel(rendered: RenderedStack, manifests: readonly Manife
       serverOf("tomas", releaseName, namespace, ADDRESSES.serverOfTomas, chartValues),
     ],
     podElsewhere: { kind: "pod", name: "other-app", namespace: "other-app", labels: { app: "other" }, ip: ADDRESSES.podElsewhere },
+    ...(gateway ? { gateway: podOf(gateway, "ssh-gateway", namespace, ADDRESSES.gateway) } : {}),
     host: (name, ip) => ({ kind: "external", name, ip: ip ?? ADDRESSES[name] }),
   };
 }

@@ -19,6 +19,10 @@ function firstAddress(cidr: string): string {
   return cidr.split("/")[0];
 }
 
+function sshClientIn(range: string, model: ClusterModel): Endpoint {
+  return model.host("lanHost", firstAddress(range).replace(/\.0$/, ".7"));
+}
+
 /** Where Vault is in this model: the host its config names, or a pod in the vault namespace. */
 function vaultEndpoint(rendered: RenderedStack, model: ClusterModel): { endpoint: Endpoint; port: number } | undefined {
   const vault = rendered.settings.vault;
@@ -52,9 +56,12 @@ export function neededFlows(rendered: RenderedStack, model: ClusterModel): Named
     flows.push({ name: "hub → Vault", from: model.hub, to: vault.endpoint, port: vault.port });
     flows.push({ name: "server → Vault", from: maria, to: vault.endpoint, port: vault.port });
   }
-  for (const range of rendered.settings.ssh.sourceRanges) {
-    // Through the user's LoadBalancer with externalTrafficPolicy: Local, so the client's address.
-    flows.push({ name: `SSH client in ${range} → server sshd:2222`, from: model.host("lanHost", firstAddress(range).replace(/\.0$/, ".7")), to: maria, port: 2222 });
+  if (model.gateway) {
+    for (const range of rendered.settings.ssh.sourceRanges) {
+      // Through the gateway's LoadBalancer with externalTrafficPolicy: Local: the client's own address.
+      flows.push({ name: `SSH client in ${range} → gateway:2222`, from: sshClientIn(range, model), to: model.gateway, port: 2222 });
+    }
+    flows.push({ name: "gateway → server sshd:2222", from: model.gateway, to: maria, port: 2222 });
   }
   return flows;
 }
@@ -79,8 +86,17 @@ export function closedFlows(rendered: RenderedStack, model: ClusterModel): Named
   if (vault && vault.endpoint.kind === "external") {
     flows.push({ name: "server → Vault's host on another port (22)", from: maria, to: vault.endpoint, port: 22 });
   }
-  if (rendered.settings.ssh.sourceRanges.length === 0) {
-    flows.push({ name: "LAN client → server sshd:2222 (no SSH in this stack)", from: model.host("lanHost"), to: maria, port: 2222 });
+  // Straight to a server, bypassing the gateway, even from a range the gateway admits.
+  const inRange = rendered.settings.ssh.sourceRanges[0];
+  flows.push({ name: "SSH client → server sshd:2222, around the gateway", from: inRange ? sshClientIn(inRange, model) : model.host("lanHost"), to: maria, port: 2222 });
+  if (model.gateway) {
+    flows.push(
+      { name: "a client outside the SSH ranges → gateway:2222", from: model.host("outsideClient"), to: model.gateway, port: 2222 },
+      { name: "a pod of another namespace → gateway:2222", from: model.podElsewhere, to: model.gateway, port: 2222 },
+      { name: "gateway → server:8888", from: model.gateway, to: maria, port: 8888 },
+      { name: "gateway → hub:8081", from: model.gateway, to: model.hub, port: 8081 },
+      { name: "gateway → NAS nfs:2049", from: model.gateway, to: model.host("nas"), port: 2049 },
+    );
   }
   return flows;
 }
@@ -135,9 +151,9 @@ describe("the flow tests fail when the chart's defaults come back (homelab, char
   const allowedClosed = ({ homelab, model }: { homelab: RenderedStack; model: ClusterModel }) =>
     closedFlows(homelab, model).filter((flow) => verdictOf(model, flow).allowed).map((flow) => flow.name);
 
-  it("without the servers' rules, notebooks lose Vault and SSH is dropped", () => {
+  it("without the servers' rules, notebooks lose Vault and the gateway cannot reach sshd", () => {
     const denied = deniedNeeded(withSingleuser((singleuser) => delete singleuser.networkPolicy));
-    expect(denied).toEqual(["server → Vault", "SSH client in 192.168.0.0/16 → server sshd:2222", "SSH client in 10.8.0.0/24 → server sshd:2222"]);
+    expect(denied).toEqual(["server → Vault", "gateway → server sshd:2222"]);
   });
 
   it("without the Vault rule alone, only notebooks → Vault is denied", () => {
@@ -151,6 +167,15 @@ describe("the flow tests fail when the chart's defaults come back (homelab, char
     );
   });
 
+  it("without the gateway's own NetworkPolicy, any pod could reach the gateway", () => {
+    const homelab = rendered.get("homelab")!;
+    const model = templateModel(homelab, "4.4.0");
+    const withoutGatewayPolicy = { ...model, policies: model.policies.filter((p) => p.metadata.name !== "jupyterhub-ssh-gateway") };
+    const flow = closedFlows(homelab, model).find((f) => f.name === "a pod of another namespace → gateway:2222")!;
+    expect(verdictOf(model, flow).allowed).toBe(false);
+    expect(verdictOf(withoutGatewayPolicy, flow).allowed).toBe(true);
+  });
+
   it("opening sshd by port alone (allowedIngressPorts) lets every pod and every client reach it", () => {
     const opened = allowedClosed(
       withSingleuser((singleuser) => {
@@ -159,7 +184,7 @@ describe("the flow tests fail when the chart's defaults come back (homelab, char
       }),
     );
     expect(opened).toEqual(
-      expect.arrayContaining(["a pod of another namespace → server sshd:2222", "a client outside the SSH ranges → server sshd:2222", "hub → server sshd:2222"]),
+      expect.arrayContaining(["a pod of another namespace → server sshd:2222", "SSH client → server sshd:2222, around the gateway", "hub → server sshd:2222"]),
     );
   });
 });

@@ -89,6 +89,8 @@ print(
             "profile_list_callable": callable(getattr(c.KubeSpawner, "profile_list", None)),
             "modify_pod_hook": callable(getattr(c.KubeSpawner, "modify_pod_hook", None)),
             "spawner_class_is_kubespawner": isinstance(spawner_class, type) and issubclass(spawner_class, KubeSpawner),
+            # Each wrapper over the one before it, down to KubeSpawner.
+            "spawner_classes": [cls.__name__ for cls in spawner_class.__mro__ if issubclass(cls, KubeSpawner)] if isinstance(spawner_class, type) else [],
         }
     )
 )

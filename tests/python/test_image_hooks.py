@@ -394,6 +394,10 @@ class SshdConfigTest(unittest.TestCase):
             "gatewayports": "no",
             "permittunnel": "no",
             "permituserenvironment": "no",
+            "allowtcpforwarding": "local",
+            "allowstreamlocalforwarding": "no",
+            # Forwarding reaches the server itself only, never the cluster behind it.
+            "permitopen": "localhost:* 127.0.0.1:* [::1]:*",
         }.items():
             self.assertEqual(settings.get(key), value, key)
         # The hook sets these on the command line; a Port here would be ignored and mislead.

@@ -48,7 +48,11 @@ describe("vault.networkPolicy", () => {
 });
 
 describe("ssh.sourceRanges", () => {
-  const withKeys = (ssh?: RawConfig): RawConfig => ({ ...minimalConfig(), users: [{ name: "ada", ssh: { publicKeys: [KEY] } }], ...(ssh ? { ssh } : {}) });
+  const withKeys = (ssh?: RawConfig): RawConfig => {
+    const config = minimalConfig();
+    const profiles = (config.profiles as RawConfig[]).map((p) => ({ ...p, sshd: true }));
+    return { ...config, profiles, users: [{ name: "ada", ssh: { publicKeys: [KEY] } }], ...(ssh ? { ssh } : {}) };
+  };
 
   it("is required once a user has keys: sshd is admitted only from these ranges", () => {
     expect(problemsOf(withKeys())).toEqual([expect.stringMatching(/^jupyterhub:ssh\.sourceRanges: is required when users have SSH keys/)]);

@@ -1,6 +1,6 @@
 // Expected values are what KubeSpawner 7.0.0's safe_slug(name, is_valid=is_valid_label) returns
 // for these names (the version in Zero to JupyterHub 4.2.0 and 4.4.0).
-import { defaultServerSelector, isValidLabelValue, labelSlug, templateSlug } from "../../components/ssh/kubespawnerLabels";
+import { isValidLabelValue, labelSlug, templateSlug } from "../../components/ssh/kubespawnerLabels";
 
 it.each([
   ["ada", "ada"],
@@ -19,15 +19,6 @@ it.each([
 ])("labels %j as %j, like KubeSpawner", (name, label) => {
   expect(labelSlug(name)).toBe(label);
   expect(isValidLabelValue(labelSlug(name))).toBe(true);
-});
-
-it("selects a user's default server only: the empty server name, the server component, the release", () => {
-  expect(defaultServerSelector("maria@example.org", "jupyterhub")).toEqual({
-    component: "singleuser-server",
-    release: "jupyterhub",
-    "hub.jupyter.org/username": "maria-example-org---60c61206",
-    "hub.jupyter.org/servername": "",
-  });
 });
 
 // safe_slug(name, max_length=48): what "{username}" becomes in KubeSpawner 7 templates.

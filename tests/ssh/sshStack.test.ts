@@ -1,23 +1,30 @@
-// SSH endpoints under mocks: one Service per user with keys, selecting that user's default server.
-import { authorizedKeys, sshServiceArgs } from "../../components/ssh/sshService";
+// The SSH gateway under mocks: one sshpiperd, one address, one Secret of keys per SSH user; the
+// routes to servers are the hub's (tests/python/test_ssh_pipes.py).
+import { authorizedKeys, gatewayBanner, serverAuthorizedKeys } from "../../components/ssh/gatewayObjects";
+import { SSHPIPERD_IMAGE } from "../../settings/sshSchema";
 import { parseSettings } from "../../settings";
-import { SettingsError } from "../../settings/SettingsError";
 import { renderStack, type RenderedStack } from "../harness/renderStack";
 import { SECRET_PLACEHOLDER, type RecordedResource } from "../harness/recordedResource";
-import { asStackConfig, minimalConfig, type RawConfig } from "../fixtures/configs";
+import { asStackConfig, minimalConfig, profile, type RawConfig } from "../fixtures/configs";
+import { problemsOf } from "../fixtures/problemsOf";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGm4lCq0hGqkqz3y2m0d0H6b2Yb1m9Jm1p8x3xk0aDa1 ada@laptop";
 const of = (resources: RecordedResource[], type: string) => resources.filter((r) => r.type === type);
+const named = (resources: RecordedResource[], type: string, name: string) => of(resources, type).find((r) => r.name === name)!;
 
-function sshConfig(ssh: RawConfig = {}): RawConfig {
+export function sshConfig(ssh: RawConfig = {}, extra: RawConfig = {}): RawConfig {
+  const base = minimalConfig();
   return {
-    ...minimalConfig(),
+    ...base,
     users: [
-      { name: "ada", admin: true, ssh: { publicKeys: [KEY], loadBalancerIP: "192.168.50.31" } },
+      { name: "ada", admin: true, ssh: { publicKeys: [KEY] } },
       { name: "aiko.tanaka", ssh: { onePasswordKeys: [{ vault: "v", item: "Aiko laptop" }] } },
       { name: "grace" },
     ],
+    // The minimal profile runs an external image; mark it as one with sshd.
+    profiles: (base.profiles as RawConfig[]).map((p) => ({ ...p, sshd: true })),
     ssh: { sourceRanges: ["192.168.0.0/16"], ...ssh },
+    ...extra,
   };
 }
 
@@ -30,8 +37,25 @@ describe("ssh settings", () => {
     expect(() => parseSettings(config)).toThrow(new RegExp(`jupyterhub:users\\[0\\]\\.ssh\\.publicKeys\\[0\\]: ${message}`));
   });
 
-  it("rejects a source range that is no CIDR", () => {
-    expect(() => parseSettings(sshConfig({ sourceRanges: ["home"] }))).toThrow(SettingsError);
+  it("refuses SSH settings that can never work", () => {
+    expect(problemsOf({ ...sshConfig(), profiles: [{ ...profile({ default: true }) }] })).toEqual([
+      "jupyterhub:profiles: users have SSH keys, but no enabled profile runs sshd: build one from images/ (image: { build: ... }) or mark an image that runs it with sshd: true",
+    ]);
+    expect(problemsOf(sshConfig({}, { users: [{ name: "ada+b", ssh: { publicKeys: [KEY] } }] }))).toEqual([
+      "jupyterhub:users[0].name: 'ada+b' has SSH keys, and SSH reads '+' as the start of a server name; rename the user or drop the keys",
+    ]);
+    expect(problemsOf(sshConfig({ service: { type: "NodePort", loadBalancerIP: "192.168.50.31" } }))).toEqual([
+      "jupyterhub:ssh.service.loadBalancerIP: applies to type LoadBalancer only",
+    ]);
+    expect(problemsOf(sshConfig({ host: "hub.example.test" }))).toEqual([
+      "jupyterhub:ssh.host: is hub.host as well; the gateway needs a name of its own (e.g. ssh.example.test)",
+    ]);
+  });
+
+  it("points a per-user address of the old design to the gateway's", () => {
+    expect(problemsOf(sshConfig({}, { users: [{ name: "ada", ssh: { publicKeys: [KEY], loadBalancerIP: "192.168.50.31" } }] }))).toEqual([
+      expect.stringMatching(/^jupyterhub:users\[0\]\.ssh\.loadBalancerIP: unknown key/),
+    ]);
   });
 });
 
@@ -39,83 +63,134 @@ describe("a stack with SSH users", () => {
   let rendered: RenderedStack;
   beforeAll(async () => {
     rendered = await renderStack(
-      asStackConfig(sshConfig({ domain: "ssh.home.arpa", sourceRanges: ["192.168.0.0/16"], annotations: { "metallb.universe.tf/address-pool": "ssh" } })),
+      asStackConfig(
+        sshConfig({ host: "ssh.home.arpa", service: { loadBalancerIP: "192.168.50.31" }, annotations: { "metallb.universe.tf/address-pool": "ssh" } }),
+      ),
     );
   });
 
-  it("declares a Service on port 22 per user with keys, selecting that user's default server only", () => {
+  it("declares one gateway Service on port 22 for everyone, keeping the client's address, with no node port", () => {
     const services = of(rendered.resources, "kubernetes:core/v1:Service");
-    expect(services.map((s) => s.name).sort()).toEqual(["jupyterhub-ssh-ada", "jupyterhub-ssh-aiko-tanaka---bb0feed0"]);
-    const aiko = services.find((s) => s.name.includes("aiko"))!;
-    expect(aiko.inputs).toMatchObject({
+    expect(services.map((s) => s.name)).toEqual(["jupyterhub-ssh-gateway"]);
+    expect(services[0].inputs).toMatchObject({
       metadata: {
-        name: "ssh-aiko-tanaka---bb0feed0",
+        name: "jupyterhub-ssh",
         namespace: "jupyterhub",
-        labels: { "app.kubernetes.io/component": "ssh", "hub.jupyter.org/username": "aiko.tanaka" },
-        annotations: { "metallb.universe.tf/address-pool": "ssh", "external-dns.alpha.kubernetes.io/hostname": "aiko-tanaka---bb0feed0.ssh.home.arpa" },
+        labels: { "app.kubernetes.io/component": "ssh" },
+        annotations: { "metallb.universe.tf/address-pool": "ssh", "external-dns.alpha.kubernetes.io/hostname": "ssh.home.arpa" },
       },
       spec: {
         type: "LoadBalancer",
         ports: [{ name: "ssh", protocol: "TCP", port: 22, targetPort: 2222 }],
-        selector: { component: "singleuser-server", release: "jupyterhub", "hub.jupyter.org/username": "aiko.tanaka", "hub.jupyter.org/servername": "" },
+        selector: { "app.kubernetes.io/name": "sshpiperd", "app.kubernetes.io/instance": "jupyterhub" },
+        externalTrafficPolicy: "Local",
+        allocateLoadBalancerNodePorts: false,
         loadBalancerSourceRanges: ["192.168.0.0/16"],
+        loadBalancerIP: "192.168.50.31",
       },
     });
-    expect(services.find((s) => s.name.endsWith("-ada"))!.inputs).toMatchObject({ spec: { loadBalancerIP: "192.168.50.31" } });
   });
 
-  it("keeps each user's keys and a generated host key in a secret Secret named as KubeSpawner expands ssh-{username}", () => {
-    const secrets = of(rendered.resources, "kubernetes:core/v1:Secret");
-    expect(secrets.map((s) => (s.inputs.metadata as { name: string }).name).sort()).toEqual(["ssh-ada", "ssh-aiko-tanaka---bb0feed0"]);
-    for (const secret of secrets) expect(secret.inputs.stringData).toBe(SECRET_PLACEHOLDER);
-    expect(of(rendered.resources, "tls:index/privateKey:PrivateKey").map((k) => k.inputs)).toEqual([{ algorithm: "ED25519" }, { algorithm: "ED25519" }]);
+  it("runs pinned sshpiperd with the stack's host key, no key generation and no remote forwarding", () => {
+    const deployment = named(rendered.resources, "kubernetes:apps/v1:Deployment", "jupyterhub-ssh-gateway");
+    const container = (deployment.inputs as any).spec.template.spec.containers[0];
+    expect(container.image).toBe(SSHPIPERD_IMAGE);
+    expect(SSHPIPERD_IMAGE).toMatch(/:v\d+\.\d+\.\d+$/);
+    const env = Object.fromEntries(container.env.map((e: { name: string; value: string }) => [e.name, e.value]));
+    expect(env).toMatchObject({
+      PLUGIN: "kubernetes",
+      SSHPIPERD_SERVER_KEY: "/etc/sshpiperd/host-key/ssh_host_ed25519_key",
+      SSHPIPERD_SERVER_KEY_GENERATE_MODE: "disable",
+      SSHPIPERD_DISABLE_REMOTE_FORWARDING: "true",
+    });
+    expect(container.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
+    expect(deployment.dependsOn).toContain("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition::jupyterhub-ssh-pipe-crd");
   });
 
-  it("mounts the user's own Secret read-only, optional for users without keys", () => {
+  it("costs one resource per SSH user: a Secret of their keys; no address or key pair per user", () => {
+    const secrets = of(rendered.resources, "kubernetes:core/v1:Secret").map((s) => (s.inputs.metadata as { name: string }).name).sort();
+    expect(secrets).toEqual(["jupyterhub-ssh-gateway", "jupyterhub-ssh-upstream", "ssh-ada", "ssh-aiko-tanaka---bb0feed0"]);
+    // The Kubernetes provider keeps every Secret's data secret, public keys included.
+    expect(named(rendered.resources, "kubernetes:core/v1:Secret", "jupyterhub-ssh-ada").inputs.stringData).toBe(SECRET_PLACEHOLDER);
+    expect(of(rendered.resources, "tls:index/privateKey:PrivateKey").map((k) => k.name)).toEqual(["jupyterhub-ssh-host-key", "jupyterhub-ssh-upstream-key"]);
+    expect(named(rendered.resources, "kubernetes:core/v1:Secret", "jupyterhub-ssh-upstream-key").inputs).toMatchObject({
+      type: "kubernetes.io/ssh-auth",
+      stringData: SECRET_PLACEHOLDER,
+    });
+  });
+
+  it("lets the gateway read Pipes and the Secrets they name, and the hub write Pipes", () => {
+    const roles = of(rendered.resources, "kubernetes:rbac.authorization.k8s.io/v1:Role");
+    expect(named(rendered.resources, "kubernetes:rbac.authorization.k8s.io/v1:Role", "jupyterhub-ssh-gateway").inputs.rules).toEqual([
+      { apiGroups: ["sshpiper.com"], resources: ["pipes"], verbs: ["get", "list", "watch"] },
+      { apiGroups: [""], resources: ["secrets"], resourceNames: ["jupyterhub-ssh-upstream", "ssh-ada", "ssh-aiko-tanaka---bb0feed0"], verbs: ["get"] },
+    ]);
+    expect(roles).toHaveLength(2);
+    expect(named(rendered.resources, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "jupyterhub-ssh-hub-pipes").inputs).toMatchObject({
+      roleRef: { kind: "Role", name: "jupyterhub-ssh-pipes" },
+      subjects: [{ kind: "ServiceAccount", name: "hub", namespace: "jupyterhub" }],
+    });
+  });
+
+  it("gives every server the gateway's key, restricted, as authorized_keys", () => {
     const storage = (rendered.values as Record<string, any>).singleuser.storage;
-    expect(storage.extraVolumes).toEqual([{
-      name: "ssh",
-      secret: {
-        secretName: "ssh-{username}",
-        optional: true,
-        defaultMode: 0o440,
-        items: [
-          { key: "authorized_keys", path: "authorized_keys" },
-          { key: "ssh_host_ed25519_key", path: "host-keys/ssh_host_ed25519_key" },
-          { key: "ssh_host_ed25519_key.pub", path: "host-keys/ssh_host_ed25519_key.pub" },
-        ],
-      },
-    }]);
+    expect(storage.extraVolumes).toEqual([
+      { name: "ssh", configMap: { name: "jupyterhub-ssh-gateway-key", defaultMode: 0o444, items: [{ key: "authorized_keys", path: "authorized_keys" }] } },
+    ]);
     expect(storage.extraVolumeMounts).toEqual([{ name: "ssh", mountPath: "/etc/jupyterhub/ssh", readOnly: true }]);
+    const configMap = named(rendered.resources, "kubernetes:core/v1:ConfigMap", "jupyterhub-ssh-server-authorized-keys");
+    expect((configMap.inputs.data as Record<string, string>).authorized_keys).toMatch(/^restrict,pty,port-forwarding ssh-ed25519 \S+ jupyterhub-ssh-gateway\n$/);
   });
 
-  it("lists each user's endpoint as a stack output", () => {
-    expect(rendered.outputs.sshEndpoints).toEqual({
-      ada: "jovyan@ada.ssh.home.arpa",
-      "aiko.tanaka": "jovyan@aiko-tanaka---bb0feed0.ssh.home.arpa",
+  it("tells the hub which users get routes, with which keys, and marks the servers of profiles with sshd", () => {
+    const values = rendered.values as Record<string, any>;
+    expect(values.custom.ssh).toEqual({
+      upstreamKeySecretName: "jupyterhub-ssh-upstream",
+      port: 2222,
+      serverUser: "jovyan",
+      sshdLabel: "jupyterhub-pulumi/sshd",
+      release: "jupyterhub",
+      users: { ada: "ssh-ada", "aiko.tanaka": "ssh-aiko-tanaka---bb0feed0" },
+    });
+    expect(values.hub.extraConfig["70-ssh-pipes"]).toContain('ssh_pipes.install(c, get_config("custom.ssh"), KubeSpawner)');
+    expect(values.singleuser.profileList[0].kubespawner_override.extra_labels).toEqual({ "jupyterhub-pulumi/sshd": "true" });
+  });
+
+  it("outputs the one address, the port, the host key fingerprint and each user's destination", () => {
+    expect(rendered.outputs).toMatchObject({
+      sshHost: "ssh.home.arpa",
+      sshPort: 22,
+      sshHostKeyFingerprint: expect.stringMatching(/^SHA256:[A-Za-z0-9+/]{43}$/),
+      sshEndpoints: { ada: "ada@ssh.home.arpa", "aiko.tanaka": "aiko.tanaka@ssh.home.arpa" },
     });
   });
+});
+
+it("on a local cluster: a fixed node port, which the gateway's NetworkPolicy still limits to the ranges", async () => {
+  const { resources, outputs } = await renderStack(asStackConfig(sshConfig({ service: { type: "NodePort", nodePort: 30022 } })));
+  const service = named(resources, "kubernetes:core/v1:Service", "jupyterhub-ssh-gateway");
+  expect(service.inputs.spec).toMatchObject({ type: "NodePort", externalTrafficPolicy: "Local", ports: [{ port: 22, targetPort: 2222, nodePort: 30022 }] });
+  expect(service.inputs.spec).not.toHaveProperty("loadBalancerSourceRanges");
+  expect(outputs.sshPort).toBe(30022);
 });
 
 it("declares no SSH resources or mounts when nobody has keys", async () => {
-  const { resources, values } = await renderStack(asStackConfig(minimalConfig()));
-  expect(resources.filter((r) => /Service|tls:/.test(r.type))).toEqual([]);
+  const { resources, values, outputs } = await renderStack(asStackConfig(minimalConfig()));
+  expect(resources.filter((r) => /Service|tls:|Role|Pipe|CustomResourceDefinition/.test(r.type))).toEqual([]);
   expect((values as Record<string, any>).singleuser.storage.extraVolumes).toBeUndefined();
-});
-
-it("falls back to the fixed address for an endpoint without a domain", async () => {
-  const { outputs } = await renderStack(asStackConfig(sshConfig()));
-  expect((outputs.sshEndpoints as Record<string, string>).ada).toBe("jovyan@192.168.50.31");
+  expect(outputs).not.toHaveProperty("sshHost");
 });
 
 it("writes authorized_keys one key per line, each once", () => {
   expect(authorizedKeys([KEY, ` ${KEY} `, "", "ssh-rsa AAAA b"])).toBe(`${KEY}\nssh-rsa AAAA b\n`);
 });
 
-it("limits the endpoint to the client ranges and keeps the client's address for the servers' NetworkPolicy", () => {
-  const settings = parseSettings(sshConfig({ sourceRanges: ["192.168.0.0/16", "10.8.0.0/24"] }));
-  expect(sshServiceArgs(settings.users[0], settings, "jupyterhub").spec).toMatchObject({
-    loadBalancerSourceRanges: ["192.168.0.0/16", "10.8.0.0/24"],
-    externalTrafficPolicy: "Local",
-  });
+it("restricts the gateway's key in the servers to a terminal and forwarding from the client", () => {
+  expect(serverAuthorizedKeys("ssh-ed25519 AAAAC3Nza gw\n")).toBe("restrict,pty,port-forwarding ssh-ed25519 AAAAC3Nza gw jupyterhub-ssh-gateway\n");
+});
+
+it("tells every client, before login, how to reach a default or a named server", () => {
+  const settings = parseSettings(sshConfig({ host: "ssh.home.arpa" }, { https: { type: "letsencrypt", contactEmail: "a@b.test" } }));
+  expect(gatewayBanner(settings)).toContain("https://hub.example.test/hub/home");
+  expect(gatewayBanner(settings)).toContain("ssh <you>+<server>@ssh.home.arpa");
 });

@@ -1,0 +1,302 @@
+// The SSH gateway's Kubernetes objects, from the settings. Pure.
+//
+// The gateway is sshpiperd (github.com/tg123/sshpiper v1.6.1) with its kubernetes plugin: it reads
+// `Pipe` objects (sshpiper.com/v1beta1) in its own namespace and, for a login name that matches a
+// Pipe's `from.username` with a key from that Pipe's `authorized_keys_secret`, opens SSH to
+// `to.host` as `to.username` with the key in `to.private_key_secret`. The hub writes one Pipe per
+// running server with sshd (components/ssh/ssh_pipes.py), so this stack declares only what is
+// fixed: the daemon, its host key, its key towards the servers, its address and its policies.
+import type * as k8s from "@pulumi/kubernetes";
+import type { Settings } from "../../settings";
+import type { SshSettings } from "../../settings/sshSchema";
+
+/** sshd's port in a user's server (images/base/before-notebook.d/20-sshd.sh). */
+export const SSHD_PORT = 2222;
+/** sshpiperd's own port in its container (its default). */
+export const GATEWAY_PORT = 2222;
+const HOST_KEY_DIR = "/etc/sshpiperd/host-key";
+export const HOST_KEY_FILE = "ssh_host_ed25519_key";
+
+/** The label the policy pack's SSH rules select on (policies/rules/sshService.ts). */
+export const SSH_COMPONENT_LABEL = { "app.kubernetes.io/component": "ssh" } as const;
+
+export interface GatewayNames {
+  /** Deployment, ServiceAccount, Role, NetworkPolicy and the host key Secret. */
+  readonly gateway: string;
+  /** The Service users connect to. */
+  readonly service: string;
+  /** kubernetes.io/ssh-auth Secret with the gateway's key towards the servers. */
+  readonly upstreamKey: string;
+  /** ConfigMap with that key's public half, as the servers' authorized_keys. */
+  readonly serverAuthorizedKeys: string;
+  /** Role and RoleBinding that let the hub write Pipes. */
+  readonly hubPipes: string;
+}
+
+export function gatewayNames(releaseName: string): GatewayNames {
+  return {
+    gateway: `${releaseName}-ssh-gateway`,
+    service: `${releaseName}-ssh`,
+    upstreamKey: `${releaseName}-ssh-upstream`,
+    serverAuthorizedKeys: `${releaseName}-ssh-gateway-key`,
+    hubPipes: `${releaseName}-ssh-pipes`,
+  };
+}
+
+/** authorized_keys text: each key once, in the order given. */
+export function authorizedKeys(keys: readonly string[]): string {
+  return [...new Set(keys.map((k) => k.trim()).filter((k) => k))].join("\n") + "\n";
+}
+
+/** A user's keys Secret (authorized_keys), which the Pipes for their servers name. */
+export function userKeysSecretName(usernameSlug: string): string {
+  return `ssh-${usernameSlug}`;
+}
+
+export function gatewayPodLabels(releaseName: string): Record<string, string> {
+  return {
+    "app.kubernetes.io/name": "sshpiperd",
+    "app.kubernetes.io/instance": releaseName,
+    "app.kubernetes.io/component": "ssh-gateway",
+    "app.kubernetes.io/part-of": "jupyterhub",
+  };
+}
+
+/**
+ * The gateway's key in a server's authorized_keys. `restrict` turns off everything, then only a
+ * terminal and forwarding from the client's side come back; sshd_config's PermitOpen limits that
+ * forwarding to the server itself (VS Code's server listens on localhost).
+ */
+export function serverAuthorizedKeys(gatewayPublicKey: string): string {
+  return `restrict,pty,port-forwarding ${gatewayPublicKey.trim()} jupyterhub-ssh-gateway\n`;
+}
+
+/** What every client sees before it logs in: sshpiperd can only show one text for everyone. */
+export function gatewayBanner(settings: Pick<Settings, "hub" | "ssh" | "https">): string {
+  const scheme = settings.https.type === "none" ? "http" : "https";
+  const host = settings.ssh.host ?? "<this address>";
+  return [
+    "JupyterHub SSH gateway.",
+    `Your server must be running, with a profile that has SSH: start it at ${scheme}://${settings.hub.host}/hub/home`,
+    `Default server: ssh <you>@${host}    A named server: ssh <you>+<server>@${host}`,
+    "",
+  ].join("\n");
+}
+
+export function gatewayDeploymentArgs(
+  settings: Pick<Settings, "hub" | "ssh" | "https">,
+  namespace: string,
+): k8s.apps.v1.DeploymentArgs {
+  const names = gatewayNames(settings.hub.releaseName);
+  const labels = gatewayPodLabels(settings.hub.releaseName);
+  return {
+    metadata: { name: names.gateway, namespace, labels },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: {
+          serviceAccountName: names.gateway,
+          securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
+          containers: [
+            {
+              name: "sshpiperd",
+              image: settings.ssh.image,
+              env: [
+                // The image's entrypoint loads the plugin named here; it watches Pipes in its own namespace.
+                { name: "PLUGIN", value: "kubernetes" },
+                { name: "SSHPIPERD_PORT", value: String(GATEWAY_PORT) },
+                // The host key from the stack (kept in Pulumi state), never one generated in the pod.
+                { name: "SSHPIPERD_SERVER_KEY", value: `${HOST_KEY_DIR}/${HOST_KEY_FILE}` },
+                { name: "SSHPIPERD_SERVER_KEY_GENERATE_MODE", value: "disable" },
+                // Servers never open ports towards the client (ssh -R); forwarding from the client
+                // (ssh -L, VS Code) passes, and each server's sshd limits it to the server itself.
+                { name: "SSHPIPERD_DISABLE_REMOTE_FORWARDING", value: "true" },
+                { name: "SSHPIPERD_BANNERTEXT", value: gatewayBanner(settings) },
+                { name: "SSHPIPERD_LOG_LEVEL", value: "info" },
+              ],
+              ports: [{ name: "ssh", containerPort: GATEWAY_PORT, protocol: "TCP" }],
+              readinessProbe: { tcpSocket: { port: GATEWAY_PORT }, periodSeconds: 10 },
+              resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "256Mi" } },
+              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+              volumeMounts: [{ name: "host-key", mountPath: HOST_KEY_DIR, readOnly: true }],
+            },
+          ],
+          volumes: [{ name: "host-key", secret: { secretName: names.gateway, defaultMode: 0o440, items: [{ key: HOST_KEY_FILE, path: HOST_KEY_FILE }] } }],
+        },
+      },
+    },
+  };
+}
+
+export function gatewayServiceArgs(settings: Pick<Settings, "hub" | "ssh">, namespace: string): k8s.core.v1.ServiceArgs {
+  const { ssh } = settings;
+  const loadBalancer = ssh.service.type === "LoadBalancer";
+  const annotations = { ...ssh.annotations, ...(ssh.host ? { "external-dns.alpha.kubernetes.io/hostname": ssh.host } : {}) };
+  return {
+    metadata: {
+      name: gatewayNames(settings.hub.releaseName).service,
+      namespace,
+      labels: { ...SSH_COMPONENT_LABEL, "app.kubernetes.io/part-of": "jupyterhub" },
+      ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+    },
+    spec: {
+      type: ssh.service.type,
+      selector: gatewayPodLabels(settings.hub.releaseName),
+      ports: [{ name: "ssh", protocol: "TCP", port: 22, targetPort: GATEWAY_PORT, ...(ssh.service.nodePort ? { nodePort: ssh.service.nodePort } : {}) }],
+      // The client's own address reaches the gateway, so its NetworkPolicy can check the ranges
+      // (also on the node port, which a LoadBalancer would otherwise leave open to anyone).
+      externalTrafficPolicy: "Local",
+      ...(loadBalancer
+        ? {
+            loadBalancerSourceRanges: [...ssh.sourceRanges],
+            // MetalLB and most load balancers need no node port; none is opened then.
+            allocateLoadBalancerNodePorts: false,
+            ...(ssh.service.loadBalancerIP ? { loadBalancerIP: ssh.service.loadBalancerIP } : {}),
+          }
+        : {}),
+    },
+  };
+}
+
+// Private ranges: the Kubernetes API is reached at the API server's own address once the
+// `kubernetes` Service is translated, which NetworkPolicy sees; it is a node's address.
+const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
+
+/**
+ * Clients in the configured ranges may reach the gateway, and the gateway may reach the servers'
+ * sshd, DNS and the Kubernetes API (to watch Pipes and read keys); nothing else.
+ */
+export function gatewayNetworkPolicyArgs(settings: Pick<Settings, "hub" | "ssh">, namespace: string): k8s.networking.v1.NetworkPolicyArgs {
+  const release = settings.hub.releaseName;
+  return {
+    metadata: { name: gatewayNames(release).gateway, namespace, labels: { "app.kubernetes.io/part-of": "jupyterhub" } },
+    spec: {
+      podSelector: { matchLabels: gatewayPodLabels(release) },
+      policyTypes: ["Ingress", "Egress"],
+      ingress: [{ from: settings.ssh.sourceRanges.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ port: GATEWAY_PORT, protocol: "TCP" }] }],
+      egress: [
+        {
+          // The chart's own labels of user servers (files/hub/jupyterhub_config.py, KubeSpawner).
+          to: [{ podSelector: { matchLabels: { component: "singleuser-server", release } } }],
+          ports: [{ port: SSHD_PORT, protocol: "TCP" }],
+        },
+        {
+          to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } } }],
+          ports: [
+            { port: 53, protocol: "UDP" },
+            { port: 53, protocol: "TCP" },
+          ],
+        },
+        {
+          to: PRIVATE_RANGES.map((cidr) => ({ ipBlock: { cidr } })),
+          ports: [
+            { port: 443, protocol: "TCP" },
+            { port: 6443, protocol: "TCP" },
+          ],
+        },
+      ],
+    },
+  };
+}
+
+/** What the gateway may read: Pipes, and only the Secrets they name (its key, users' keys). */
+export function gatewayRoleArgs(releaseName: string, namespace: string, userKeySecrets: readonly string[]): k8s.rbac.v1.RoleArgs {
+  const names = gatewayNames(releaseName);
+  return {
+    metadata: { name: names.gateway, namespace },
+    rules: [
+      { apiGroups: ["sshpiper.com"], resources: ["pipes"], verbs: ["get", "list", "watch"] },
+      { apiGroups: [""], resources: ["secrets"], resourceNames: [names.upstreamKey, ...userKeySecrets], verbs: ["get"] },
+    ],
+  };
+}
+
+/** The hub writes and removes the Pipe of each server it starts and stops. */
+export function hubPipesRoleArgs(releaseName: string, namespace: string): k8s.rbac.v1.RoleArgs {
+  return {
+    metadata: { name: gatewayNames(releaseName).hubPipes, namespace },
+    rules: [{ apiGroups: ["sshpiper.com"], resources: ["pipes"], verbs: ["get", "list", "create", "update", "patch", "delete"] }],
+  };
+}
+
+export function roleBindingArgs(name: string, namespace: string, serviceAccount: string): k8s.rbac.v1.RoleBindingArgs {
+  return {
+    metadata: { name, namespace },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
+    subjects: [{ kind: "ServiceAccount", name: serviceAccount, namespace }],
+  };
+}
+
+const string = { type: "string" };
+const secretReference = { type: "object", properties: { name: string } };
+
+/**
+ * sshpiper's Pipe type, written from its Go types (plugin/kubernetes/apis/sshpiper/v1beta1/
+ * types.go at v1.6.1): the fields the kubernetes plugin reads.
+ */
+export function pipeCrdArgs(): k8s.apiextensions.v1.CustomResourceDefinitionArgs {
+  return {
+    metadata: { name: "pipes.sshpiper.com" },
+    spec: {
+      group: "sshpiper.com",
+      names: { kind: "Pipe", listKind: "PipeList", plural: "pipes", singular: "pipe" },
+      scope: "Namespaced",
+      versions: [
+        {
+          name: "v1beta1",
+          served: true,
+          storage: true,
+          schema: {
+            openAPIV3Schema: {
+              type: "object",
+              required: ["spec"],
+              properties: {
+                spec: {
+                  type: "object",
+                  required: ["from", "to"],
+                  properties: {
+                    from: {
+                      type: "array",
+                      items: {
+                        type: "object",
+                        required: ["username"],
+                        properties: {
+                          username: string,
+                          username_regex_match: { type: "boolean" },
+                          authorized_keys_data: string,
+                          authorized_keys_file: string,
+                          authorized_keys_secret: secretReference,
+                          htpasswd_data: string,
+                          htpasswd_file: string,
+                        },
+                      },
+                    },
+                    to: {
+                      type: "object",
+                      required: ["host"],
+                      properties: {
+                        host: string,
+                        username: string,
+                        private_key_secret: secretReference,
+                        password_secret: secretReference,
+                        known_hosts_data: string,
+                        ignore_hostkey: { type: "boolean" },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+      ],
+    },
+  };
+}
+
+/** How users reach the gateway, for outputs and docs. */
+export function gatewayPort(ssh: SshSettings): number {
+  return ssh.service.type === "NodePort" && ssh.service.nodePort ? ssh.service.nodePort : 22;
+}

@@ -1,0 +1,47 @@
+// Cross-checks of the SSH gateway's settings: SSH settings that could never work are refused.
+import type { CrossCheckProblem } from "./crossChecks";
+import type { Settings } from "./schema";
+
+type Sections = Partial<Settings>;
+
+export function hasSshKeys(user: Settings["users"][number]): boolean {
+  return (user.ssh?.publicKeys.length ?? 0) + (user.ssh?.onePasswordKeys.length ?? 0) > 0;
+}
+
+/** Whether a profile's servers run sshd: images built from images/ do, others only when declared. */
+export function profileRunsSshd(profile: Settings["profiles"][number]): boolean {
+  return profile.sshd ?? typeof profile.image !== "string";
+}
+
+export function checkSshGateway({ users, ssh, profiles, hub }: Sections): CrossCheckProblem[] {
+  const problems: CrossCheckProblem[] = [];
+  if (ssh) {
+    if (ssh.service.type !== "LoadBalancer" && ssh.service.loadBalancerIP) {
+      problems.push({ path: ["ssh", "service", "loadBalancerIP"], message: "applies to type LoadBalancer only" });
+    }
+    if (ssh.service.type !== "NodePort" && ssh.service.nodePort !== undefined) {
+      problems.push({ path: ["ssh", "service", "nodePort"], message: "applies to type NodePort only" });
+    }
+    if (hub && ssh.host && ssh.host === hub.host) {
+      problems.push({ path: ["ssh", "host"], message: `is hub.host as well; the gateway needs a name of its own (e.g. ssh.${hub.host.split(".").slice(1).join(".") || hub.host})` });
+    }
+    if (hub?.service.loadBalancerIP && ssh.service.loadBalancerIP === hub.service.loadBalancerIP) {
+      problems.push({ path: ["ssh", "service", "loadBalancerIP"], message: `is hub.service.loadBalancerIP as well; a LoadBalancer address serves one Service` });
+    }
+  }
+  if (!users) return problems;
+  const sshUsers = users.map((user, index) => ({ user, index })).filter(({ user }) => hasSshKeys(user));
+  for (const { user, index } of sshUsers) {
+    // `<user>+<server>@host` names a named server; a '+' in the username would be ambiguous.
+    if (user.name.includes("+")) {
+      problems.push({ path: ["users", index, "name"], message: `'${user.name}' has SSH keys, and SSH reads '+' as the start of a server name; rename the user or drop the keys` });
+    }
+  }
+  if (sshUsers.length > 0 && profiles && !profiles.some((p) => p.enabled && profileRunsSshd(p))) {
+    problems.push({
+      path: ["profiles"],
+      message: "users have SSH keys, but no enabled profile runs sshd: build one from images/ (image: { build: ... }) or mark an image that runs it with sshd: true",
+    });
+  }
+  return problems;
+}
