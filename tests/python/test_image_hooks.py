@@ -170,6 +170,13 @@ class AuthorizedKeysHookTest(HookCase):
         self.assertEqual(self.lines(self.authorized_keys), [BEGIN, KEY_A, KEY_B, END])
         self.assert_private()
 
+    def test_installs_the_gateways_key_with_its_restrictions_intact(self):
+        # What the deployment mounts: the SSH gateway's key, limited by authorized_keys options.
+        gateway = f"restrict,pty,port-forwarding {KEY_A.split(' @')[0]} jupyterhub-ssh-gateway"
+        write(self.mounted_keys, gateway + "\n")
+        self.source(KEYS_HOOK)
+        self.assertEqual(self.lines(self.authorized_keys), [BEGIN, gateway, END])
+
     def test_nothing_mounted_creates_nothing(self):
         log = self.source(KEYS_HOOK)
         self.assertFalse(self.ssh_dir.exists())
