@@ -4,22 +4,26 @@
 import type { Policies } from "@pulumi/policy";
 import { homeVolumesRetained } from "./rules/homeVolumesRetained";
 import { imagesPinned } from "./rules/imagesPinned";
+import { namespacePodSecurity } from "./rules/namespacePodSecurity";
 import { noPlainSecretsInValues } from "./rules/noPlainSecretsInValues";
 import { oauthRedirectExact } from "./rules/oauthRedirectExact";
 import { privilegeOnlyForSudo } from "./rules/privilegeOnlyForSudo";
 import { profileLimits } from "./rules/profileLimits";
 import { sshServicePortOnly } from "./rules/sshServicePortOnly";
 import { sshServiceSourceRanges } from "./rules/sshServiceSourceRanges";
+import { vaultHubPolicyMinimal } from "./rules/vaultHubPolicyMinimal";
 import { vaultUserPolicyOwnPath } from "./rules/vaultUserPolicyOwnPath";
 
 export const allPolicies: Policies = [
   imagesPinned(),
   profileLimits(),
   privilegeOnlyForSudo(),
+  namespacePodSecurity(),
   sshServicePortOnly(),
   sshServiceSourceRanges(),
   noPlainSecretsInValues(),
   homeVolumesRetained(),
   oauthRedirectExact(),
   vaultUserPolicyOwnPath(),
+  vaultHubPolicyMinimal(),
 ];

@@ -1,5 +1,5 @@
 // Runs the policy pack without the Pulumi engine, over the resources a stack declares under
-// mocks (tests/harness). `npm run render` calls it so that every render, locally and in CI's
+// mocks (offline/). `npm run render` calls it so that every render, locally and in CI's
 // preview diff, shows the same verdicts `pulumi preview --policy-pack policies` would give,
 // plus the stack-level rules the policy API cannot express.
 import type {
@@ -11,7 +11,7 @@ import type {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
-import type { RecordedResource } from "../tests/harness/recordedResource";
+import type { RecordedResource } from "../offline/recordedResource";
 import { allPolicies } from "./allPolicies";
 import type { PolicyResult, StackRule, Violation } from "./policyResult";
 import { NotApplicable, resourceValidationArgs } from "./resourceValidationArgs";

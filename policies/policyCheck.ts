@@ -1,6 +1,6 @@
 // The policy step of `npm run render`: evaluate the rendered stack, print the verdicts, and fail
 // on a mandatory violation (scripts/render.ts then writes nothing).
-import type { RecordedResource } from "../tests/harness/recordedResource";
+import type { RecordedResource } from "../offline/recordedResource";
 import { evaluatedPolicies, evaluatePolicies } from "./evaluate";
 import type { PolicyResult } from "./policyResult";
 

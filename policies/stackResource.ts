@@ -1,5 +1,5 @@
 // What the stack-level checks read of a declared resource. The test harness's RecordedResource
-// (tests/harness/recordedResource.ts) has this shape; the checks do not depend on the harness.
+// (offline/recordedResource.ts) has this shape; the checks do not depend on the harness.
 
 export interface StackResource {
   readonly type: string;

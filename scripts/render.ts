@@ -1,13 +1,13 @@
 // npm run render -- <stack> [--out <dir>]
 // Runs the real program for Pulumi.<stack>.yaml in-process under mocks (no CLI, cluster or
-// credentials) and writes values.yaml and resources.json; see DESIGN.md, "Contracts".
+// credentials) and writes values.yaml and resources.json; see README, "See what a stack would deploy, offline".
 import * as fs from "fs";
 import * as path from "path";
 import * as jsYaml from "js-yaml";
 import { SettingsError } from "../settings";
 import { policyCheck } from "../policies/policyCheck";
-import { renderStack, type RenderedStack } from "../tests/harness/renderStack";
-import { readStackConfig } from "../tests/harness/stackConfig";
+import { renderStack, type RenderedStack } from "../offline/renderStack";
+import { readStackConfig } from "../offline/stackConfig";
 
 const USAGE = "usage: npm run render -- <stack> [--out <dir>]";
 

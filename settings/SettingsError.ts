@@ -1,3 +1,4 @@
+import { RunError } from "@pulumi/pulumi";
 /** One thing wrong with the stack config: where (a config key path) and what. */
 export interface SettingsProblem {
   /** Full key path as a user would look for it, e.g. `jupyterhub:profiles[1].cpu.limit`. */
@@ -5,8 +6,11 @@ export interface SettingsProblem {
   readonly message: string;
 }
 
-/** Thrown before any resource is declared; lists every problem found, not just the first. */
-export class SettingsError extends Error {
+/**
+ * Thrown before any resource is declared; lists every problem found, not just the first. A
+ * RunError, so the Pulumi CLI prints the message alone, without "unhandled exception" and a stack.
+ */
+export class SettingsError extends RunError {
   constructor(readonly problems: readonly SettingsProblem[]) {
     super(
       `invalid stack config (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +

@@ -2,6 +2,7 @@
 // only on sections that parsed, so a config gets every problem reported in one go.
 import type { Settings } from "./schema";
 import { checkSshGateway, hasSshKeys } from "./sshChecks";
+import { checkKeycloakGroups, checkSharedVolumeMounts, checkVaultTokenTtls } from "./consistencyChecks";
 
 export interface CrossCheckProblem {
   readonly path: readonly (string | number)[];
@@ -123,14 +124,12 @@ export function checkOneLoginMethod(_: Sections, raw: RawConfig): CrossCheckProb
   return [{ path: ["auth"], message: "remove it: with a jupyterhub:keycloak block, users log in through Keycloak" }];
 }
 
+// An email no longer links anything (issue 12: only keycloak.users.<name>.identities do), so it
+// is optional; the users the stack creates still need distinct ones (duplicateEmailsAllowed off).
 export function checkKeycloakUsers({ keycloak, users }: Sections): CrossCheckProblem[] {
   if (!keycloak || !users) return [];
-  const problems: CrossCheckProblem[] = users.flatMap((user, index) =>
-    user.email
-      ? []
-      : [{ path: ["users", index, "email"], message: `is required with Keycloak login: it links ${user.name}'s first login to their Keycloak user` }],
-  );
-  const withEmail = users.map((user, index) => ({ user, index })).filter(({ user }) => user.email);
+  const problems: CrossCheckProblem[] = [];
+  const withEmail = users.map((user, index) => ({ user, index })).filter(({ user }) => user.email && !keycloak.users[user.name]?.existing);
   for (const [position, first] of duplicates(withEmail, ({ user }) => user.email!.toLowerCase())) {
     problems.push({
       path: ["users", withEmail[position].index, "email"],
@@ -141,8 +140,55 @@ export function checkKeycloakUsers({ keycloak, users }: Sections): CrossCheckPro
 }
 
 export function checkKeycloakRealm({ keycloak }: Sections): CrossCheckProblem[] {
-  if (!keycloak?.sessions || keycloak.createRealm) return [];
-  return [{ path: ["keycloak", "sessions"], message: "only applies to a realm this stack creates (createRealm: true)" }];
+  if (!keycloak || keycloak.createRealm) return [];
+  return [
+    ...(keycloak.sessions ? [{ path: ["keycloak", "sessions"], message: "only applies to a realm this stack creates (createRealm: true)" }] : []),
+    ...(keycloak.deleteRealmOnDestroy
+      ? [{ path: ["keycloak", "deleteRealmOnDestroy"], message: "only applies to a realm this stack creates (createRealm: true); an existing realm is never deleted" }]
+      : []),
+  ];
+}
+
+// keycloak.users names configured users; `existing` only makes sense in a realm that was there
+// before; a link needs its provider, and one account can be linked to one user only (Keycloak
+// refuses a second link, and the hub could not tell the two apart).
+export function checkKeycloakUserLinks({ keycloak, users }: Sections): CrossCheckProblem[] {
+  if (!keycloak || !users) return [];
+  const configured = new Set(users.map((u) => u.name));
+  const problems: CrossCheckProblem[] = [];
+  const linkedBy = new Map<string, string>();
+  for (const [name, entry] of Object.entries(keycloak.users)) {
+    const path = ["keycloak", "users", name];
+    if (!configured.has(name)) problems.push({ path, message: `'${name}' is not in jupyterhub:users` });
+    if (entry.existing && keycloak.createRealm) {
+      problems.push({ path: [...path, "existing"], message: "a realm this stack creates has no users of its own; only with createRealm: false" });
+    }
+    for (const [provider, identity] of Object.entries(entry.identities)) {
+      if (!identity) continue;
+      const at = [...path, "identities", provider];
+      if (entry.existing) {
+        problems.push({ path: at, message: "the stack does not change a user it did not create: link their account in Keycloak (admin console or the user's own account console)" });
+      }
+      if (!keycloak.identityProviders[provider as keyof typeof keycloak.identityProviders]) {
+        problems.push({ path: at, message: `needs keycloak.identityProviders.${provider}` });
+      }
+      const first = linkedBy.get(`${provider}:${identity.userId}`);
+      if (first) problems.push({ path: [...at, "userId"], message: `${provider} account ${identity.userId} is already linked to ${first}` });
+      else linkedBy.set(`${provider}:${identity.userId}`, name);
+    }
+  }
+  return problems;
+}
+
+export function checkKeycloakUsernameClaim(_: Sections, raw: RawConfig): CrossCheckProblem[] {
+  const keycloak = raw.keycloak as Record<string, unknown> | undefined;
+  if (!keycloak || typeof keycloak !== "object" || !("usernameClaim" in keycloak)) return [];
+  return [
+    {
+      path: ["keycloak", "usernameClaim"],
+      message: "was removed: the hub username is always Keycloak's preferred_username, which is users[].name (homes, Vault and SSH are keyed on it)",
+    },
+  ];
 }
 
 export function checkKeycloakHttps({ keycloak, https }: Sections): CrossCheckProblem[] {
@@ -221,11 +267,16 @@ export const CROSS_CHECKS: readonly ((sections: Sections, raw: RawConfig) => Cro
   checkOneLoginMethod,
   checkKeycloakUsers,
   checkKeycloakRealm,
+  checkKeycloakUserLinks,
+  checkKeycloakUsernameClaim,
   checkKeycloakHttps,
   checkVaultTokenOutlivesServers,
   checkBuiltImagesHaveRegistry,
   checkVaultReachable,
   checkSshSourceRanges,
   checkSshGateway,
+  checkSharedVolumeMounts,
+  checkVaultTokenTtls,
+  checkKeycloakGroups,
   checkCertManagerHost,
 ];

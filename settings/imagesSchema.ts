@@ -1,9 +1,21 @@
-// The `jupyterhub:images` block: where images built from images/<folder> are pushed, and the
-// 1Password item whose username and token push them and let the cluster pull them.
+// The `jupyterhub:images` block: where images built from images/<folder> are pushed, the 1Password
+// item whose login pushes them (write access, used only where `pulumi up` runs), and the separate,
+// read-only one the cluster pulls them with.
 import { z } from "zod";
 import { imageReference } from "./primitives";
 
 export const IMAGE_FOLDER = /^[a-z0-9][a-z0-9._-]*$/;
+
+/** A registry login kept in 1Password: which item, and which of its fields hold the username and token. */
+const registryLogin = (token: string) =>
+  z.strictObject({
+    vault: z.string().min(1).describe("UUID of the 1Password vault."),
+    item: z.string().min(1).describe("Title of the item with the registry login."),
+    usernameField: z.string().min(1).default("username").describe("Field with the registry username."),
+    tokenField: z.string().min(1).default("credential").describe(`Field with the token (${token}).`),
+  });
+
+export type RegistryLogin = z.output<ReturnType<typeof registryLogin>>;
 
 const lowerName = (what: string) =>
   z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, { error: `must be ${what}: lower-case letters, digits and . _ -` });
@@ -18,14 +30,14 @@ export const imagesSchema = z
     owner: lowerName("a registry namespace (user or organisation)").describe("Owner in the registry, e.g. your GitHub user."),
     prefix: lowerName("an image name prefix").default("jupyter").describe("Images are named <registry>/<owner>/<prefix>-<folder>."),
     platform: z.string().default("linux/amd64").describe("Platform the images are built for."),
-    credentials: z
-      .strictObject({
-        vault: z.string().min(1).describe("UUID of the 1Password vault."),
-        item: z.string().min(1).describe("Title of the item with the registry login."),
-        usernameField: z.string().min(1).default("username").describe("Field with the registry username."),
-        tokenField: z.string().min(1).default("credential").describe("Field with the token (e.g. a GitHub token with write:packages)."),
-      })
-      .describe("1Password item read at deploy time: it pushes the images and becomes the cluster's pull secret."),
+    credentials: registryLogin("e.g. a GitHub token with write:packages").describe(
+      "1Password item read at deploy time whose login pushes the images. Used only by the image build where `pulumi up` runs; it never goes into the cluster.",
+    ),
+    pullCredentials: registryLogin("e.g. a GitHub token with only read:packages")
+      .optional()
+      .describe(
+        "1Password item with a read-only registry login (a separate item from credentials), read at deploy time: it becomes the cluster's pull secret. Required with a jupyterhub:images block.",
+      ),
   })
   .optional()
   .describe("Building the images in images/ and pulling private images. Absent: profiles use external images only.");

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { CROSS_CHECKS } from "./crossChecks";
 import { settingsSchema, settingsShape, type Settings } from "./schema";
 import { configKey, SettingsError, type SettingsProblem } from "./SettingsError";
+import { closestName } from "./closestName";
 
 type SectionName = keyof typeof settingsShape;
 const SECTION_NAMES = Object.keys(settingsShape) as SectionName[];
@@ -78,30 +79,8 @@ function allKeyNames(): string[] {
 }
 
 function unknownKeyMessage(key: string): string {
-  const suggestion = closestKey(key, allKeyNames());
+  const suggestion = closestName(key, allKeyNames());
   return suggestion ? `unknown key; did you mean '${suggestion}'?` : "unknown key";
-}
-
-function closestKey(key: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(key.length / 4)) + 1;
-  for (const candidate of candidates) {
-    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
 }
 
 function deepFreeze<T>(value: T): T {

@@ -36,13 +36,25 @@ export const groupName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, {
   error: "must be a group name: letters, digits and . _ -, starting with a letter or digit",
 });
 
-export const cpuQuantity = z.string().meta({ "x-type": "CPU quantity" }).refine((q) => parseCpu(q) !== undefined && parseCpu(q)! > 0, {
-  error: "must be a positive Kubernetes CPU quantity such as 500m, 1 or 2.5",
-});
+// Kubernetes takes a quantity as a string or a number (`cpu: 1`, `memory: 1073741824`), and so
+// does this: a number is read as its decimal text.
+const quantityText = z.union([z.string(), z.number()]).transform((q) => String(q));
 
-export const byteQuantity = z.string().meta({ "x-type": "byte quantity" }).refine((q) => (parseBytes(q) ?? 0) > 0, {
-  error: "must be a positive Kubernetes byte quantity such as 512Mi, 4Gi or 10G",
-});
+export const cpuQuantity = quantityText
+  .pipe(
+    z.string().refine((q) => parseCpu(q) !== undefined && parseCpu(q)! > 0, {
+      error: "must be a positive Kubernetes CPU quantity such as 500m, 1 or 2.5",
+    }),
+  )
+  .meta({ "x-type": "CPU quantity" });
+
+export const byteQuantity = quantityText
+  .pipe(
+    z.string().refine((q) => (parseBytes(q) ?? 0) > 0, {
+      error: "must be a positive Kubernetes byte quantity such as 512Mi, 4Gi or 10G",
+    }),
+  )
+  .meta({ "x-type": "byte quantity" });
 
 // Parsed to whole seconds, which is what the chart and the idle culler take.
 export const duration = z

@@ -58,6 +58,12 @@ export const hubSchema = z
     host: hostname.describe(
       "Public hostname of the hub, e.g. hub.home.arpa. Users browse to it; HTTPS certificates and login redirects use it.",
     ),
+    port: z
+      .int()
+      .min(1)
+      .max(65535)
+      .optional()
+      .describe("Port users browse to, when it is not the scheme's own (e.g. 8080 for `kubectl port-forward svc/proxy-public 8080:80`). Goes into the hub's URL and login redirects."),
     namespace: dnsLabel("a namespace").default("jupyterhub").describe("Kubernetes namespace of the hub and the users' servers."),
     releaseName: dnsLabel("a release name")
       .max(40, { error: "a release name must be at most 40 characters (the chart appends suffixes)" })
@@ -107,7 +113,7 @@ export const userSchema = z.strictObject({
   email: z
     .email()
     .optional()
-    .describe("Email address; with Keycloak it is required and links the user's first Google or GitHub login to this user."),
+    .describe("Email address, given to the Keycloak user the stack creates. It links nothing: keycloak.users.<name>.identities does."),
   admin: z.boolean().default(false).describe("Hub administrator."),
   groups: z.array(groupName).default([]).describe("Groups the user belongs to; profiles can be limited to groups."),
   ssh: userSshSchema,

@@ -4,6 +4,23 @@ import { z } from "zod";
 import { duration } from "./primitives";
 import { destinationSchema } from "./networkSchema";
 
+// The API server's CA: public, so it may sit in the repository; or kept in 1Password with the rest.
+const caCertSource = z
+  .union(
+    [
+      z.strictObject({ file: z.string().min(1).describe("Path of a PEM file, relative to the project directory.") }),
+      z.strictObject({
+        onePassword: z.strictObject({
+          vault: z.string().min(1).describe("UUID of the 1Password vault."),
+          item: z.string().min(1).describe("Title of the item."),
+          field: z.string().min(1).default("notes").describe("Field with the PEM text: notes (a Secure Note's text) or a field's label."),
+        }),
+      }),
+    ],
+    { error: "must be { file } or { onePassword: { vault, item, field } }" },
+  )
+  .meta({ "x-type": "CA source" });
+
 const vaultPath = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/, {
   error: "must be a Vault path such as jupyter or team/jupyter (no leading or trailing slash)",
 });
@@ -34,17 +51,55 @@ export const vaultSchema = z
         kubernetesHost: z
           .url()
           .default("https://kubernetes.default.svc")
-          .describe("API server URL Vault uses to review ServiceAccount tokens (only with create: true)."),
+          .describe(
+            "API server URL as Vault reaches it, to review ServiceAccount tokens (only with create: true). The default resolves only inside the cluster; a Vault outside it needs the API server's own address, e.g. https://192.168.50.5:6443.",
+          ),
+        kubernetesCaCert: caCertSource
+          .optional()
+          .describe(
+            "CA certificate (PEM) of the API server, for Vault's calls to it (only with create: true). Absent: Vault in a pod of this cluster uses its own ServiceAccount's CA; a Vault outside the cluster needs it.",
+          ),
+        tokenReviewer: z
+          .enum(["local", "clientJwt", "serviceAccount"])
+          .default("local")
+          .describe(
+            "Whose token Vault shows the API server to review the hub's login (only with create: true). local: Vault's own ServiceAccount, for a Vault running in this cluster. clientJwt: the hub's own token, so the stack binds system:auth-delegator to the hub's ServiceAccount. serviceAccount: a dedicated ServiceAccount with system:auth-delegator whose long-lived token Vault keeps.",
+          ),
+        audience: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            "Audience the hub's login token must carry (the Kubernetes auth role's audience). The hub then logs in with a projected ServiceAccount token of that audience, good for nothing else. Not with tokenReviewer: clientJwt (the API server accepts no token of another audience as a reviewer).",
+          ),
+        deleteOnDestroy: z
+          .boolean()
+          .default(false)
+          .describe(
+            "Let `pulumi destroy` disable the auth method this stack created (only with create: true), which revokes every token logged in through it. Off: destroy leaves it in Vault (retainOnDelete).",
+          ),
       })
       .prefault({})
       .describe("How the hub logs in to Vault: its ServiceAccount token, through Kubernetes auth."),
     userTokens: z
       .strictObject({
-        ttl: duration.prefault("1h").describe("Lifetime of a user's token between renewals."),
-        maxTtl: duration.prefault("24h").describe("Hard lifetime of a user's token; the server's culling.maxAge must be shorter."),
+        ttl: duration.prefault("1h").describe("Lifetime of a user's token between renewals (sent as the token's ttl when it is created)."),
+        maxTtl: duration
+          .prefault("24h")
+          .describe("Hard lifetime of a user's token (the token role's explicit max TTL); the server's culling.maxAge must be shorter."),
+        wrapTtl: duration
+          .prefault("10m")
+          .refine((seconds) => seconds >= 300 && seconds <= 3600, {
+            error: "must be between 5m (the chart's server start timeout) and 1h",
+          })
+          .describe(
+            "How long the one-time wrapping token in the server's pod spec can be unwrapped. The server's start hook unwraps it seconds after the container starts; it must outlive the pod's start (image pulls included, at most the chart's 300s start timeout).",
+          ),
       })
       .prefault({})
-      .describe("The token each user's server gets as NOTEBOOK_VAULT_TOKEN: orphan, renewable, reaching only that user's secrets."),
+      .describe(
+        "The token each user's server gets: orphan, renewable, reaching only that user's secrets. It is delivered response-wrapped (the pod spec holds only a one-time wrapping token) and unwrapped into a file in memory (VAULT_TOKEN_FILE).",
+      ),
     externalSecrets: z
       .strictObject({
         storeName: z.string().min(1).default("vault").describe("Name of the External Secrets store that reads this Vault."),

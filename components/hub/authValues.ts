@@ -4,6 +4,7 @@
 import type { Settings } from "../../settings";
 import type { KeycloakSettings } from "../../settings/keycloakSchema";
 import { logoutUrl, realmEndpoints } from "../identity/keycloakEndpoints";
+import { GROUPS_CLAIM } from "../identity/keycloakInputs";
 import { hubUrl } from "./hubUrl";
 
 export type TraitletsConfig = Record<string, Record<string, unknown>>;
@@ -51,8 +52,12 @@ export function groupMembers(users: Settings["users"], declared: Settings["group
   );
 }
 
-// Groups come from Keycloak's `groups` claim on every login (manage_groups), so who may log in,
-// who is admin and which profiles a user sees all follow Keycloak group membership.
+// Groups come from the client's group claim on every login (manage_groups), so who may log in,
+// who is admin and which profiles a user sees all follow membership of the groups this stack
+// made in Keycloak (components/identity/keycloakInputs.ts, groupsClaimArgs: the claim carries
+// the hub client's own roles, one per group, under their bare names, which OAuthenticator makes
+// the JupyterHub group names as they are). The username is `preferred_username`, i.e. the
+// Keycloak username, i.e. users[].name: what homes, Vault aliases and SSH are keyed on.
 function keycloakConfig(settings: Settings, keycloak: KeycloakSettings): TraitletsConfig {
   const endpoints = realmEndpoints(keycloak);
   const url = hubUrl(settings);
@@ -65,11 +70,11 @@ function keycloakConfig(settings: Settings, keycloak: KeycloakSettings): Traitle
       token_url: endpoints.token,
       userdata_url: endpoints.userinfo,
       scope: ["openid", "profile", "email"],
-      username_claim: keycloak.usernameClaim,
+      username_claim: "preferred_username",
       login_service: keycloak.loginService,
       enable_pkce: true,
       manage_groups: true,
-      auth_state_groups_key: "oauth_user.groups",
+      auth_state_groups_key: `oauth_user.${GROUPS_CLAIM}`,
       allowed_groups: [keycloak.userGroup],
       admin_groups: [keycloak.adminGroup],
       enable_auth_state: true,

@@ -151,6 +151,10 @@ function singleuserSection(settings: Settings, extra: Extensions, built: BuiltIm
     // and a spawn without a profile choice use it instead of the chart's sample image.
     image: chartImage(defaultImage),
     allowPrivilegeEscalation: false,
+    // The chart's cloud-metadata block is a privileged root init container in every server, which
+    // the namespace's Pod Security level (baseline) refuses. The servers' NetworkPolicy keeps the
+    // metadata address closed instead (egressAllowRules.cloudMetadataServer stays false).
+    cloudMetadata: { blockWithIptables: false },
     profileList: buildProfileList(profiles, built, {
       initContainersFor,
       ...(extra.ssh ? { sshdLabel: { key: SSHD_LABEL, runsSshd: profileRunsSshd } } : {}),

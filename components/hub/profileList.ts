@@ -17,6 +17,8 @@ export interface KubeSpawnerOverride {
   uid?: number;
   allow_privilege_escalation?: boolean;
   environment?: Record<string, string>;
+  container_security_context?: Record<string, unknown>;
+  pod_security_context?: Record<string, unknown>;
   init_containers?: Record<string, unknown>[];
   extra_labels?: Record<string, string>;
 }
@@ -72,9 +74,53 @@ function resources(profile: Profile) {
   };
 }
 
+/**
+ * What root may do in a sudo server: the capabilities the container keeps (it drops ALL and adds
+ * these back), every one in the Pod Security baseline list, so the namespace's
+ * `pod-security.kubernetes.io/enforce: baseline` admits the server. Each is needed by start.sh
+ * (Docker Stacks, run as root before it drops to the notebook user), by images/base's start hooks
+ * or by sudo, and with them by what the profile is for, installing system packages:
+ *
+ * - SETUID, SETGID: start.sh ends in `sudo --user $NB_USER`, the start hooks switch to the user
+ *   with `setpriv`, sshd (as root) drops to its privilege separation user and then to the user,
+ *   the user's own `sudo` becomes root, and apt drops to `_apt` to download.
+ * - CHOWN: `usermod` (20-sshd.sh unlocks the user's password field) rewrites /etc/shadow as
+ *   root:shadow, sshd hands a terminal (pty) to the user, dpkg installs files owned by others.
+ * - FOWNER: sshd sets the mode of the pty it has just given the user; dpkg and `sudo chmod` change
+ *   files root does not own.
+ * - DAC_OVERRIDE: root reading and writing files it does not own, as `sudo` users expect: apt
+ *   moves downloads out of its `_apt`-owned partial/ directory, `sudo pip` writes into the
+ *   user-owned conda tree, root reaches into the 0750 home.
+ * - KILL: signals across users. tini (PID 1, root) and the sudo that start.sh execs relay the
+ *   pod's SIGTERM to the notebook server running as the user; without KILL the server never
+ *   stops gracefully. `sudo kill` of a process of the notebook user needs it too.
+ * - SYS_CHROOT: sshd started as root chroots its pre-authentication child to /run/sshd and refuses
+ *   every connection without it (SSH into sudo servers).
+ * - AUDIT_WRITE: sudo writes an audit record for every command, and prints "unable to send audit
+ *   message" on every call without it.
+ *
+ * Left out, though a runtime grants them by default: NET_RAW (raw packets on the pod network;
+ * outside baseline), MKNOD, NET_BIND_SERVICE, SETFCAP, SETPCAP and FSETID (dpkg then silently drops
+ * the setgid bit of the rare setgid program it installs; nothing in a notebook needs that).
+ * policies/rules/privilegeOnlyForSudo.ts holds the same list as the most a sudo profile may add.
+ */
+export const SUDO_CAPABILITIES = ["AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "KILL", "SETGID", "SETUID", "SYS_CHROOT"] as const;
+
 // The Jupyter Docker Stacks grant sudo when the container starts as root with GRANT_SUDO=yes,
 // then drop to the notebook user. sudo is setuid, so it also needs privilege escalation, which
-// every other profile keeps off (singleuser.allowPrivilegeEscalation: false).
-function sudo(): Pick<KubeSpawnerOverride, "uid" | "allow_privilege_escalation" | "environment"> {
-  return { uid: 0, allow_privilege_escalation: true, environment: { GRANT_SUDO: "yes" } };
+// every other profile keeps off (singleuser.allowPrivilegeEscalation: false). Root keeps only
+// SUDO_CAPABILITIES, and the whole pod (init containers too) runs the container runtime's default
+// seccomp profile, which blocks the system calls containers never need (KubeSpawner 7 merges
+// these two dictionaries into the security contexts it builds, over uid and escalation).
+function sudo(): Pick<
+  KubeSpawnerOverride,
+  "uid" | "allow_privilege_escalation" | "environment" | "container_security_context" | "pod_security_context"
+> {
+  return {
+    uid: 0,
+    allow_privilege_escalation: true,
+    environment: { GRANT_SUDO: "yes" },
+    container_security_context: { capabilities: { drop: ["ALL"], add: [...SUDO_CAPABILITIES] } },
+    pod_security_context: { seccompProfile: { type: "RuntimeDefault" } },
+  };
 }

@@ -3,12 +3,16 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Settings } from "../../settings";
 import type { KeycloakSettings } from "../../settings/keycloakSchema";
 import {
-  FIRST_BROKER_LOGIN_EXECUTIONS,
+  brokeredProviderArgs,
   FIRST_BROKER_LOGIN_FLOW,
   groupMembers,
+  groupsClaimArgs,
   hubClientArgs,
   keycloakGroupNames,
+  managedUsers,
   realmArgs,
+  realmResourceOptions,
+  REFUSE_UNLINKED_LOGIN,
 } from "./keycloakInputs";
 
 export interface IdentityArgs {
@@ -22,9 +26,10 @@ export interface IdentityArgs {
 }
 
 /**
- * Login and groups in Keycloak: the hub's OpenID client, a `groups` claim, the groups, the
- * configured users in their groups, and Google/GitHub brokered so that a user's first login
- * links to the Keycloak user this creates for them.
+ * Login and groups in Keycloak: the hub's OpenID client, a group claim made of the client's own
+ * roles (one per group, granted to that group only), the groups and their members, the users the
+ * stack creates with their Google/GitHub accounts linked by id, and Google/GitHub brokered with a
+ * first-login flow that refuses every account not linked already.
  */
 export class Identity extends pulumi.ComponentResource {
   public readonly clientId: pulumi.Output<string>;
@@ -38,67 +43,38 @@ export class Identity extends pulumi.ComponentResource {
 
     // An existing realm is named, not looked up, so a preview works before it exists.
     const realmId: pulumi.Input<string> = settings.createRealm
-      ? new keycloak.Realm(`${name}-realm`, realmArgs(settings), child).realm
+      ? new keycloak.Realm(`${name}-realm`, realmArgs(settings), { ...child, ...realmResourceOptions(settings) }).realm
       : settings.realm;
 
     const client = new keycloak.openid.Client(`${name}-hub`, { realmId, ...hubClientArgs(settings, args.hubUrl) }, child);
-    new keycloak.openid.GroupMembershipProtocolMapper(
+    new keycloak.openid.UserClientRoleProtocolMapper(
       `${name}-groups-claim`,
-      {
-        realmId,
-        clientId: client.id,
-        name: "groups",
-        claimName: "groups",
-        fullPath: false,
-        addToIdToken: true,
-        addToAccessToken: true,
-        addToUserinfo: true,
-      },
+      { realmId, clientId: client.id, clientIdForRoleMappings: client.clientId, ...groupsClaimArgs() },
       child,
     );
 
-    const keycloakUsers = args.users.map(
-      (user) =>
-        new keycloak.User(
-          `${name}-user-${user.name}`,
-          { realmId, username: user.name, email: user.email, emailVerified: true, enabled: true },
-          child,
-        ),
+    // Links name a provider by alias, which Keycloak must know before a user can be linked to it.
+    const providers = this.identityProviders(name, realmId, settings, args.identityProviderSecrets);
+    const keycloakUsers = managedUsers(args.users, settings).map(
+      (user) => new keycloak.User(`${name}-user-${user.name}`, { realmId, ...user.args }, { parent: this, dependsOn: providers }),
     );
     // One membership list per group rather than one group list per user: the stack config is
     // the whole truth about who is in these groups, and a user costs one resource, not two.
-    // Members are named by username, so the lists wait for the users to exist.
+    // Members are named by username (users marked `existing` too), so the lists wait for the
+    // users the stack creates.
     for (const [group, members] of groupMembers(args.users, keycloakGroupNames(args, settings), settings)) {
       const keycloakGroup = new keycloak.Group(`${name}-group-${group}`, { realmId, name: group }, child);
+      const role = new keycloak.Role(
+        `${name}-role-${group}`,
+        { realmId, clientId: client.id, name: group, description: `Member of the Keycloak group ${group} of this JupyterHub` },
+        child,
+      );
+      // Not exhaustive: other roles someone maps to the group are theirs to keep.
+      new keycloak.GroupRoles(`${name}-group-${group}-role`, { realmId, groupId: keycloakGroup.id, roleIds: [role.id], exhaustive: false }, child);
       new keycloak.GroupMemberships(
         `${name}-group-${group}-members`,
         { realmId, groupId: keycloakGroup.id, members },
         { parent: this, dependsOn: keycloakUsers },
-      );
-    }
-
-    const firstLogin = this.firstBrokerLoginFlow(name, realmId);
-    const brokered = { realm: realmId, trustEmail: true, syncMode: "IMPORT", firstBrokerLoginFlowAlias: firstLogin.alias };
-    // A provider whose flow has no steps yet would let a first login through unchecked.
-    const brokeredOpts = { parent: this, dependsOn: firstLogin.steps };
-    const { google, github } = settings.identityProviders;
-    if (google) {
-      new keycloak.oidc.GoogleIdentityProvider(
-        `${name}-google`,
-        {
-          ...brokered,
-          clientId: google.clientId,
-          clientSecret: args.identityProviderSecrets.google!,
-          ...(google.hostedDomain ? { hostedDomain: google.hostedDomain } : {}),
-        },
-        brokeredOpts,
-      );
-    }
-    if (github) {
-      new keycloak.oidc.GithubIdentityProvider(
-        `${name}-github`,
-        { ...brokered, clientId: github.clientId, clientSecret: args.identityProviderSecrets.github! },
-        brokeredOpts,
       );
     }
 
@@ -107,23 +83,64 @@ export class Identity extends pulumi.ComponentResource {
     this.registerOutputs({ clientId: this.clientId, clientSecret: this.clientSecret });
   }
 
-  private firstBrokerLoginFlow(
+  private identityProviders(
     name: string,
     realmId: pulumi.Input<string>,
-  ): { alias: pulumi.Output<string>; steps: keycloak.authentication.Execution[] } {
+    settings: KeycloakSettings,
+    secrets: IdentityArgs["identityProviderSecrets"],
+  ): pulumi.Resource[] {
+    const { google, github } = settings.identityProviders;
+    if (!google && !github) return [];
+    const firstLogin = this.firstBrokerLoginFlow(name, realmId);
+    // A provider whose flow has no steps yet would let a first login through unchecked.
+    const opts = { parent: this, dependsOn: firstLogin.steps };
+    const common = { realm: realmId, firstBrokerLoginFlowAlias: firstLogin.alias };
+    const providers: pulumi.Resource[] = [];
+    if (google) {
+      providers.push(
+        new keycloak.oidc.GoogleIdentityProvider(
+          `${name}-google`,
+          {
+            ...common,
+            ...brokeredProviderArgs("google"),
+            clientId: google.clientId,
+            clientSecret: secrets.google!,
+            ...(google.hostedDomain ? { hostedDomain: google.hostedDomain } : {}),
+          },
+          opts,
+        ),
+      );
+    }
+    if (github) {
+      providers.push(
+        new keycloak.oidc.GithubIdentityProvider(
+          `${name}-github`,
+          { ...common, ...brokeredProviderArgs("github"), clientId: github.clientId, clientSecret: secrets.github! },
+          opts,
+        ),
+      );
+    }
+    return providers;
+  }
+
+  private firstBrokerLoginFlow(name: string, realmId: pulumi.Input<string>): { alias: pulumi.Output<string>; steps: pulumi.Resource[] } {
     const flow = new keycloak.authentication.Flow(
       `${name}-first-login`,
-      { realmId, alias: FIRST_BROKER_LOGIN_FLOW, description: "Link a brokered login to the configured user with the same email" },
+      { realmId, alias: FIRST_BROKER_LOGIN_FLOW, description: "Refuse a Google/GitHub account that is not linked to a JupyterHub user" },
       { parent: this },
     );
-    const steps = FIRST_BROKER_LOGIN_EXECUTIONS.map(
-      ({ authenticator, requirement }, index) =>
-        new keycloak.authentication.Execution(
-          `${name}-first-login-${index}`,
-          { realmId, parentFlowAlias: flow.alias, authenticator, requirement, priority: (index + 1) * 10 },
-          { parent: this },
-        ),
+    const { authenticator, requirement, config } = REFUSE_UNLINKED_LOGIN;
+    const refuse = new keycloak.authentication.Execution(
+      `${name}-first-login-refuse`,
+      { realmId, parentFlowAlias: flow.alias, authenticator, requirement, priority: 10 },
+      { parent: this },
     );
+    const message = new keycloak.authentication.ExecutionConfig(
+      `${name}-first-login-refuse-message`,
+      { realmId, executionId: refuse.id, alias: `${FIRST_BROKER_LOGIN_FLOW}-message`, config },
+      { parent: this },
+    );
+    const steps = [refuse, message];
     return { alias: flow.alias, steps };
   }
 }

@@ -32,9 +32,24 @@ export class HubNamespace extends pulumi.ComponentResource {
   }
 }
 
+/**
+ * Pod Security Admission for every pod in the hub's namespace. Enforced: baseline, which refuses
+ * privileged containers, the node's namespaces and hostPath volumes, and capabilities outside its
+ * short list, and admits the sudo profile (root, escalation, and capabilities all from that list:
+ * components/hub/profileList.ts). Restricted would refuse the sudo profile and home-owner (root),
+ * so it is only warned about (to whoever applies a pod or workload) and audited (in the API
+ * server's audit log), which shows where the servers still stand apart from it. No version label:
+ * the cluster's own version of each level applies.
+ */
+export const POD_SECURITY_LABELS = {
+  "pod-security.kubernetes.io/enforce": "baseline",
+  "pod-security.kubernetes.io/warn": "restricted",
+  "pod-security.kubernetes.io/audit": "restricted",
+} as const;
+
 export function namespaceMetadata(namespace: string): k8s.types.input.meta.v1.ObjectMeta {
   return {
     name: namespace,
-    labels: { "app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "jupyterhub" },
+    labels: { "app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "jupyterhub", ...POD_SECURITY_LABELS },
   };
 }

@@ -1,4 +1,4 @@
-import type { RecordedResource } from "../../tests/harness/recordedResource";
+import type { RecordedResource } from "../../offline/recordedResource";
 import type { StackRule, Violation } from "../policyResult";
 import { HELM_RELEASE } from "../resourceTypes";
 

@@ -2,7 +2,7 @@ import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { HELM_CHART_V4, HELM_RELEASE } from "../resourceTypes";
 import { isObject } from "./chartValues";
 
-// Render (tests/harness) shows every Pulumi secret as this placeholder.
+// Render (offline/recordedResource.ts) shows every Pulumi secret as this placeholder.
 const SECRET_PLACEHOLDER = "[secret]";
 
 // Words that make a key name a secret's, matched in the key lower-cased without "_" and "-"
@@ -22,7 +22,7 @@ const REFERENCE_BEGINNINGS = ["existing"];
  * No Helm value holds a secret in plain text: Helm keeps values in its release Secret and
  * `helm get values` prints them, and our values are diffed in pull requests (render). Secrets
  * reach the hub as environment from a Kubernetes Secret (`valueFrom.secretKeyRef`) instead
- * (DESIGN.md, "No secret in Helm values").
+ * (README, "Login through Keycloak": secrets reach the hub from a Kubernetes Secret).
  *
  * Under render, a Pulumi secret shows as "[secret]" and passes. Under the CrossGuard analyzer
  * the policy SDK hands rules secrets already decrypted, so there a Pulumi secret in values is

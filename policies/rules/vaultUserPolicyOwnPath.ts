@@ -3,7 +3,8 @@ import { VAULT_POLICY } from "../resourceTypes";
 import { parseVaultPolicy, type VaultPathRule } from "./vaultPolicyPaths";
 
 const USER_POLICY_PREFIX = "jupyterhub-user";
-const WRITE_CAPABILITIES = ["create", "update", "delete", "patch"];
+// What users may do with the secrets shared with all of them: read them and list their names.
+const SHARED_CAPABILITIES = ["read", "list"];
 // A token acting on itself (looking it up, renewing it before it expires, revoking it) reaches
 // nothing of anyone else's; user tokens are renewable, so their policy needs renew-self, and the
 // hub revokes a stopped server's token with the token itself (revoke-self). Each of these
@@ -20,19 +21,24 @@ const TEMPLATED_USER = /^\{\{identity\.entity\.(name|aliases\.[A-Za-z0-9_.-]+\.n
 const LITERAL_USER = /^[a-z0-9][a-z0-9._@+-]*$/;
 
 /**
- * A user's Vault token reaches only that user's secrets: in a policy named jupyterhub-user…,
- * every path that can be written (create, update, delete, patch) is the user's own directory
- * `<mount>/…/<prefix>/users/<user>/` (the prefix is `jupyter` by default and configurable, so any
- * wildcard-free prefix is accepted) or the token's own self-management (lookup-self read,
- * renew-self and revoke-self update, exactly), no path reaches into another user's (or every
- * user's) directory, none starts with a wildcard, none touches `sys/`, and nothing grants sudo.
- * Reading a shared path elsewhere is fine (DESIGN.md, "Per-user Vault tokens").
+ * A user's Vault token reaches only that user's secrets. In a policy named jupyterhub-user…,
+ * every path that grants anything is one of three, and nothing else (an allow-list: reading is
+ * as much a leak as writing, so `secret/data/*` with read is refused like any write):
+ *
+ * - the user's own tree `<mount>/…/<prefix>/users/<user>[/…]`, any capability but sudo (the
+ *   prefix is `jupyter` by default and configurable, so any wildcard-free prefix is accepted);
+ * - the shared tree `<mount>/…/<prefix>/shared[/…]` beside that users/ directory (the same
+ *   mount, API and prefix as one of the policy's own-user paths), read and list only;
+ * - the token's own self-management: lookup-self read, renew-self and revoke-self update, exactly.
+ *
+ * No path reaches into another user's (or every user's) directory, none starts with a wildcard,
+ * none touches `sys/`, and nothing grants sudo (README, "Vault: your own secrets in every server").
  */
 export function vaultUserPolicyOwnPath(): ResourceValidationPolicy {
   return {
     name: "vault-user-policy-own-path",
     description:
-      "Vault policies for users (jupyterhub-user*) write only under the user's own <prefix>/users/<user>/ path and never reach other users, sys/, a wildcard mount or sudo.",
+      "Vault policies for users (jupyterhub-user*) grant only the user's own <prefix>/users/<user>/ tree, the shared tree read-only and the token's own lookup/renew/revoke-self; never other users, sys/, a wildcard or sudo.",
     enforcementLevel: "mandatory",
     validateResource: (args, reportViolation) => {
       if (args.type !== VAULT_POLICY) return;
@@ -45,15 +51,20 @@ export function vaultUserPolicyOwnPath(): ResourceValidationPolicy {
         return;
       }
       const user = name.startsWith(`${USER_POLICY_PREFIX}-`) ? name.slice(USER_POLICY_PREFIX.length + 1) : undefined;
+      const usersParents = ownUsersParents(rules, user);
       for (const rule of rules) {
-        for (const problem of pathProblems(rule, user)) reportViolation(`policy ${name}, path "${rule.path}": ${problem}`);
+        for (const problem of pathProblems(rule, user, usersParents)) reportViolation(`policy ${name}, path "${rule.path}": ${problem}`);
       }
     },
   };
 }
 
-/** What is wrong with one path block of a user policy; `user` is the name from jupyterhub-user-<user>. */
-export function pathProblems({ path, capabilities }: VaultPathRule, user: string | undefined): string[] {
+/**
+ * What is wrong with one path block of a user policy; `user` is the name from
+ * jupyterhub-user-<user>, `usersParents` the "<mount>/…/<prefix>" of the policy's own-user
+ * paths (where a shared/ tree may sit beside users/).
+ */
+export function pathProblems({ path, capabilities }: VaultPathRule, user: string | undefined, usersParents: ReadonlySet<string> = new Set()): string[] {
   const granted = capabilities.filter((capability) => capability !== "deny");
   if (granted.length === 0 || capabilities.includes("deny")) return [];
   const segments = path.split("/");
@@ -62,14 +73,23 @@ export function pathProblems({ path, capabilities }: VaultPathRule, user: string
   if (segments.includes("sys")) problems.push("reaches sys/, Vault's own configuration");
   if (granted.includes("sudo")) problems.push("grants sudo, which no user token needs");
   const own = ownUserPath(segments, user);
-  const writes = granted.filter((capability) => WRITE_CAPABILITIES.includes(capability));
   const selfNeeds = SELF_TOKEN_PATHS.get(path);
+  const beyondSudo = (allowed: readonly string[]) => granted.filter((capability) => capability !== "sudo" && !allowed.includes(capability));
   if (own === "other") problems.push("reaches into users/ beyond the user's own directory");
+  else if (own === "own") return problems;
   else if (selfNeeds) {
-    const beyond = granted.filter((capability) => capability !== "sudo" && !selfNeeds.includes(capability));
+    const beyond = beyondSudo(selfNeeds);
     if (beyond.length > 0) problems.push(`grants ${beyond.join(", ")} on the token's own ${path}, which needs only ${selfNeeds.join(", ")}`);
-  } else if (own === "none" && writes.length > 0) {
-    problems.push(`grants ${writes.join(", ")} outside the user's own users/<user>/ path`);
+  } else if (isSharedPath(segments, usersParents)) {
+    const beyond = beyondSudo(SHARED_CAPABILITIES);
+    if (beyond.length > 0) problems.push(`grants ${beyond.join(", ")} on the shared tree, which users may only ${SHARED_CAPABILITIES.join(" and ")}`);
+  } else {
+    const beyond = beyondSudo([]);
+    if (beyond.length > 0) {
+      problems.push(
+        `grants ${beyond.join(", ")} outside the user's own users/<user>/ path, the shared/ tree beside it (read only) and the token's own lookup-self, renew-self and revoke-self`,
+      );
+    }
   }
   return problems;
 }
@@ -82,11 +102,36 @@ export function pathProblems({ path, capabilities }: VaultPathRule, user: string
 function ownUserPath(segments: readonly string[], user: string | undefined): "own" | "other" | "none" {
   const at = segments.lastIndexOf("users");
   if (at < 1) return "none";
-  const prefix = segments.slice(0, at);
   const userSegment = segments[at + 1];
   const isOwnUser =
     userSegment !== undefined &&
     (TEMPLATED_USER.test(userSegment) || (LITERAL_USER.test(userSegment) && (user === undefined || userSegment === user)));
-  const prefixIsExact = prefix.every((segment) => segment !== "" && segment !== "+" && !segment.includes("*"));
-  return isOwnUser && prefixIsExact ? "own" : "other";
+  return isOwnUser && isExact(segments.slice(0, at)) ? "own" : "other";
+}
+
+/** "<mount>/…/<prefix>" of every own-user path of the policy: where users/ is. */
+function ownUsersParents(rules: readonly VaultPathRule[], user: string | undefined): Set<string> {
+  const parents = new Set<string>();
+  for (const { path } of rules) {
+    const segments = path.split("/");
+    if (ownUserPath(segments, user) === "own") parents.add(segments.slice(0, segments.lastIndexOf("users")).join("/"));
+  }
+  return parents;
+}
+
+/**
+ * <parent>/shared[/…] where <parent> is the wildcard-free "<mount>/…/<prefix>" of one of the
+ * policy's own-user paths: the shared tree of this hub, not a "shared" directory anywhere else
+ * in Vault. Globs below shared/ are fine (everything in it is shared); on the word itself
+ * ("shared*") they would reach siblings.
+ */
+function isSharedPath(segments: readonly string[], usersParents: ReadonlySet<string>): boolean {
+  const at = segments.indexOf("shared");
+  if (at < 1) return false;
+  const parent = segments.slice(0, at);
+  return isExact(parent) && usersParents.has(parent.join("/"));
+}
+
+function isExact(segments: readonly string[]): boolean {
+  return segments.every((segment) => segment !== "" && segment !== "+" && !segment.includes("*"));
 }

@@ -27,6 +27,8 @@ export const FLOOR_PACKAGES = [
   "@pulumi/tls",
   "@pulumi/vault",
   "js-yaml",
+  "typescript",
+  "yaml",
   "zod",
 ];
 

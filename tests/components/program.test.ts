@@ -51,6 +51,17 @@ describe("a minimal stack", () => {
     expect(stackProvider.inputs).not.toHaveProperty("upsertExistingObjects");
   });
 
+  it("enforces Pod Security baseline in the namespace (which admits the sudo profile), and warns and audits restricted", () => {
+    // Applied on adoption too: the adopting provider upserts the kept namespace with these labels.
+    expect(only(resources, "kubernetes:core/v1:Namespace").inputs.metadata).toMatchObject({
+      labels: {
+        "pod-security.kubernetes.io/enforce": "baseline",
+        "pod-security.kubernetes.io/warn": "restricted",
+        "pod-security.kubernetes.io/audit": "restricted",
+      },
+    });
+  });
+
   it("installs the configured Z2JH chart into the namespace with the builder's values", () => {
     const release = only(resources, RELEASE_TYPE);
     expect(release.provider).toBe("pulumi:providers:kubernetes::kubernetes");

@@ -55,7 +55,20 @@ describe("profileList", () => {
       expect(other.kubespawner_override).not.toHaveProperty("uid");
       expect(other.kubespawner_override).not.toHaveProperty("allow_privilege_escalation");
       expect(other.kubespawner_override).not.toHaveProperty("environment");
+      expect(other.kubespawner_override).not.toHaveProperty("container_security_context");
     }
+  });
+
+  it("gives root in a sudo profile only the capabilities sudo needs, all in Pod Security baseline, under RuntimeDefault seccomp", () => {
+    expect(root.kubespawner_override).toMatchObject({
+      container_security_context: {
+        capabilities: { drop: ["ALL"], add: ["AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "KILL", "SETGID", "SETUID", "SYS_CHROOT"] },
+      },
+      pod_security_context: { seccompProfile: { type: "RuntimeDefault" } },
+    });
+    // KubeSpawner refuses keys that are not camelCase in these two dictionaries (kubespawner/objects.py).
+    const { container_security_context, pod_security_context } = root.kubespawner_override;
+    for (const key of [...Object.keys(container_security_context!), ...Object.keys(pod_security_context!)]) expect(key).not.toContain("_");
   });
 
   it("leaves disabled profiles out", () => {

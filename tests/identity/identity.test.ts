@@ -1,7 +1,7 @@
 // Keycloak login under mocks: what a Keycloak stack declares, and the hub wiring that uses it.
 import { authConfig, hubSecretEnvironment, OAUTH_CLIENT_SECRET } from "../../components/hub/authValues";
 import { logoutUrl, realmEndpoints } from "../../components/identity/keycloakEndpoints";
-import { groupMembers, hubClientArgs, keycloakGroupNames, userGroupNames } from "../../components/identity/keycloakInputs";
+import { groupMembers, hubClientArgs, keycloakGroupNames, userGroupNames, UNLINKED_LOGIN_MESSAGE } from "../../components/identity/keycloakInputs";
 import { parseSettings } from "../../settings";
 import { SettingsError } from "../../settings/SettingsError";
 import { RELEASE_TYPE, renderStack, type RenderedStack } from "../harness/renderStack";
@@ -76,7 +76,7 @@ describe("hub configuration for Keycloak", () => {
       login_service: "Keycloak",
       enable_pkce: true,
       manage_groups: true,
-      auth_state_groups_key: "oauth_user.groups",
+      auth_state_groups_key: "oauth_user.jupyterhub_groups",
       allowed_groups: ["jupyterhub"],
       admin_groups: ["jupyterhub-admins"],
       enable_auth_state: true,
@@ -103,25 +103,28 @@ describe("a Keycloak stack under mocks", () => {
     rendered = await renderStack(asStackConfig(keycloakConfig()), "keycloak");
   });
 
-  it("declares the client, groups, claim mapper, users and Google, under the Identity component", () => {
+  it("declares the client, groups with their roles, claim mapper, users, the refusing flow and Google, under the Identity component", () => {
     const { resources } = rendered;
     const identityChildren = resources.filter((r) => r.parent === "jupyterhub:identity:Identity::jupyterhub").map((r) => `${r.type} ${r.name}`);
+    const perGroup = (group: string) => [
+      `keycloak:index/group:Group jupyterhub-group-${group}`,
+      `keycloak:index/groupMemberships:GroupMemberships jupyterhub-group-${group}-members`,
+      `keycloak:index/groupRoles:GroupRoles jupyterhub-group-${group}-role`,
+      `keycloak:index/role:Role jupyterhub-role-${group}`,
+    ];
     expect(identityChildren.sort()).toEqual(
       [
-        "keycloak:authentication/execution:Execution jupyterhub-first-login-0",
-        "keycloak:authentication/execution:Execution jupyterhub-first-login-1",
+        "keycloak:authentication/execution:Execution jupyterhub-first-login-refuse",
+        "keycloak:authentication/executionConfig:ExecutionConfig jupyterhub-first-login-refuse-message",
         "keycloak:authentication/flow:Flow jupyterhub-first-login",
-        "keycloak:index/group:Group jupyterhub-group-jupyterhub",
-        "keycloak:index/group:Group jupyterhub-group-jupyterhub-admins",
-        "keycloak:index/group:Group jupyterhub-group-lab",
-        "keycloak:index/groupMemberships:GroupMemberships jupyterhub-group-jupyterhub-members",
-        "keycloak:index/groupMemberships:GroupMemberships jupyterhub-group-jupyterhub-admins-members",
-        "keycloak:index/groupMemberships:GroupMemberships jupyterhub-group-lab-members",
+        ...perGroup("jupyterhub"),
+        ...perGroup("jupyterhub-admins"),
+        ...perGroup("lab"),
         "keycloak:index/user:User jupyterhub-user-ada",
         "keycloak:index/user:User jupyterhub-user-grace",
         "keycloak:oidc/googleIdentityProvider:GoogleIdentityProvider jupyterhub-google",
         "keycloak:openid/client:Client jupyterhub-hub",
-        "keycloak:openid/groupMembershipProtocolMapper:GroupMembershipProtocolMapper jupyterhub-groups-claim",
+        "keycloak:openid/userClientRoleProtocolMapper:UserClientRoleProtocolMapper jupyterhub-groups-claim",
       ].sort(),
     );
     for (const child of resources.filter((r) => r.parent === "jupyterhub:identity:Identity::jupyterhub")) {
@@ -139,20 +142,55 @@ describe("a Keycloak stack under mocks", () => {
     });
   });
 
-  it("puts the groups in the ID token, access token and userinfo", () => {
-    expect(of(rendered.resources, "keycloak:openid/groupMembershipProtocolMapper:GroupMembershipProtocolMapper")[0].inputs).toMatchObject({
-      claimName: "groups",
-      fullPath: false,
-      addToIdToken: true,
-      addToAccessToken: true,
-      addToUserinfo: true,
-      clientId: "jupyterhub-hub-id",
-    });
+  // Issue 12: `fullPath: false` let any group named jupyterhub-admins, anywhere in the realm, grant admin.
+  it("makes the group claim of the hub client's own roles, each granted to exactly the group of that name the stack made", () => {
+    const { resources } = rendered;
+    expect(of(resources, "keycloak:openid/groupMembershipProtocolMapper:GroupMembershipProtocolMapper")).toEqual([]);
+    const mappers = of(resources, "keycloak:openid/userClientRoleProtocolMapper:UserClientRoleProtocolMapper");
+    expect(mappers.map((m) => m.inputs)).toEqual([
+      {
+        realmId: "lab",
+        clientId: "jupyterhub-hub-id",
+        clientIdForRoleMappings: "jupyterhub",
+        name: "jupyterhub-groups",
+        claimName: "jupyterhub_groups",
+        multivalued: true,
+        addToIdToken: true,
+        addToAccessToken: true,
+        addToUserinfo: true,
+      },
+    ]);
+    const roles = of(resources, "keycloak:index/role:Role");
+    expect(roles.map((r) => [r.inputs.name, r.inputs.clientId])).toEqual([
+      ["jupyterhub", "jupyterhub-hub-id"],
+      ["jupyterhub-admins", "jupyterhub-hub-id"],
+      ["lab", "jupyterhub-hub-id"],
+    ]);
+    // Each role goes to one group, the stack's group of the same name, named by the id Keycloak gave it.
+    const grants = Object.fromEntries(of(resources, "keycloak:index/groupRoles:GroupRoles").map((g) => [g.inputs.groupId, g.inputs]));
+    expect(grants).toEqual(
+      Object.fromEntries(
+        roles.map((role) => {
+          const groupId = `jupyterhub-group-${role.inputs.name}-id`;
+          return [groupId, { realmId: "lab", groupId, roleIds: [`${role.name}-id`], exhaustive: false }];
+        }),
+      ),
+    );
+    const groups = of(resources, "keycloak:index/group:Group").map((g) => g.inputs);
+    expect(groups.every((g) => g.parentId === undefined)).toBe(true);
   });
 
-  it("creates each configured user with a verified email, and sets every group's members", () => {
-    const [ada] = of(rendered.resources, "keycloak:index/user:User");
-    expect(ada.inputs).toMatchObject({ username: "ada", email: "ada@example.test", emailVerified: true, enabled: true });
+  it("admits, makes admin and gates profiles by exactly those role names", () => {
+    const oauth = authConfig(settings).GenericOAuthenticator;
+    const roleNames = of(rendered.resources, "keycloak:index/role:Role").map((r) => r.inputs.name);
+    expect(roleNames).toEqual(expect.arrayContaining([...(oauth.allowed_groups as string[]), ...(oauth.admin_groups as string[])]));
+    expect(roleNames).toEqual(expect.arrayContaining([...settings.users.flatMap((u) => u.groups), ...settings.groups]));
+  });
+
+  it("creates each configured user with a verified email once the identity providers exist, and sets every group's members", () => {
+    const users = of(rendered.resources, "keycloak:index/user:User");
+    expect(users[0].inputs).toEqual({ realmId: "lab", username: "ada", email: "ada@example.test", emailVerified: true, enabled: true, federatedIdentities: [] });
+    for (const user of users) expect(user.dependsOn).toContain("keycloak:oidc/googleIdentityProvider:GoogleIdentityProvider::jupyterhub-google");
     const memberships = Object.fromEntries(
       of(rendered.resources, "keycloak:index/groupMemberships:GroupMemberships").map((m) => [m.inputs.groupId, m.inputs.members]),
     );
@@ -163,19 +201,35 @@ describe("a Keycloak stack under mocks", () => {
     });
   });
 
-  it("brokers Google with trusted emails, its secret from 1Password, linking the first login by email", () => {
+  it("brokers Google, its secret from 1Password, with a first-login flow that only refuses", () => {
     const [google] = of(rendered.resources, "keycloak:oidc/googleIdentityProvider:GoogleIdentityProvider");
     expect(google.inputs).toMatchObject({
       realm: "lab",
+      alias: "google",
       clientId: "1234.apps.googleusercontent.com",
       clientSecret: SECRET_PLACEHOLDER,
-      trustEmail: true,
-      firstBrokerLoginFlowAlias: "jupyterhub-link-existing-user",
+      trustEmail: false,
+      syncMode: "IMPORT",
+      linkOnly: false,
+      firstBrokerLoginFlowAlias: "jupyterhub-linked-accounts-only",
     });
+    expect(google.dependsOn).toEqual(
+      expect.arrayContaining([
+        "keycloak:authentication/execution:Execution::jupyterhub-first-login-refuse",
+        "keycloak:authentication/executionConfig:ExecutionConfig::jupyterhub-first-login-refuse-message",
+      ]),
+    );
     expect(of(rendered.resources, "keycloak:authentication/execution:Execution").map((e) => e.inputs)).toEqual([
-      expect.objectContaining({ authenticator: "idp-detect-existing-broker-user", requirement: "REQUIRED", priority: 10 }),
-      expect.objectContaining({ authenticator: "idp-auto-link", requirement: "REQUIRED", priority: 20 }),
+      { realmId: "lab", parentFlowAlias: "jupyterhub-linked-accounts-only", authenticator: "deny-access-authenticator", requirement: "REQUIRED", priority: 10 },
     ]);
+    expect(of(rendered.resources, "keycloak:authentication/executionConfig:ExecutionConfig")[0].inputs).toEqual({
+      realmId: "lab",
+      executionId: "jupyterhub-first-login-refuse-id",
+      alias: "jupyterhub-linked-accounts-only-message",
+      config: { denyErrorMessage: UNLINKED_LOGIN_MESSAGE },
+    });
+    // None of the authenticators that match a user by email or username is anywhere.
+    expect(JSON.stringify(rendered.resources)).not.toMatch(/idp-auto-link|idp-detect-existing-broker-user|idp-create-user-if-unique|idp-confirm-link/);
   });
 
   it("hands the client secret to the hub through a secret Kubernetes Secret the values only reference", () => {
@@ -210,7 +264,7 @@ describe("deploy-time secrets", () => {
   it("reads the variable as a secret when it is set", async () => {
     const { resources } = await renderStack(asStackConfig(withGithubFromEnv()), "keycloak", { GITHUB_CLIENT_SECRET: "from-env" });
     const [github] = of(resources, "keycloak:oidc/githubIdentityProvider:GithubIdentityProvider");
-    expect(github.inputs).toMatchObject({ clientId: "gh", clientSecret: SECRET_PLACEHOLDER, trustEmail: true });
+    expect(github.inputs).toMatchObject({ alias: "github", clientId: "gh", clientSecret: SECRET_PLACEHOLDER, trustEmail: false });
   });
 });
 

@@ -20,9 +20,17 @@ export function profile(slug: string, override: Json = {}): Json {
   };
 }
 
+/** The sudo profile's reduced capabilities (components/hub/profileList.ts). */
+export const SUDO_SECURITY = {
+  container_security_context: {
+    capabilities: { drop: ["ALL"], add: ["AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "KILL", "SETGID", "SETUID", "SYS_CHROOT"] },
+  },
+  pod_security_context: { seccompProfile: { type: "RuntimeDefault" } },
+};
+
 /** The workbench profile as the program builds a sudo profile. */
-export function sudoProfile(slug = "workbench"): Json {
-  return profile(slug, { uid: 0, allow_privilege_escalation: true, environment: { GRANT_SUDO: "yes" } });
+export function sudoProfile(slug = "workbench", extra: Json = {}): Json {
+  return profile(slug, { uid: 0, allow_privilege_escalation: true, environment: { GRANT_SUDO: "yes" }, ...SUDO_SECURITY, ...extra });
 }
 
 export function values(singleuser: Json = {}, rest: Json = {}): Json {
@@ -31,6 +39,7 @@ export function values(singleuser: Json = {}, rest: Json = {}): Json {
     singleuser: {
       image: { name: "quay.io/jupyter/minimal-notebook", tag: "2025-10-06" },
       allowPrivilegeEscalation: false,
+      cloudMetadata: { blockWithIptables: false },
       profileList: [profile("minimal"), sudoProfile()],
       ...singleuser,
     },

@@ -118,3 +118,57 @@ describe("evaluatePolicies", () => {
     expect(formatPolicyResults([])).toBe(`policies: ${names.length} passed`);
   });
 });
+
+describe("issue 12's bypasses, made in what the homelab stack declares", () => {
+  const homelab = () => rendered.get("homelab")!.resources;
+  const change = (type: string, name: string, inputs: (current: Record<string, unknown>) => Record<string, unknown>) =>
+    homelab().map((r) => (r.type === type && r.name === name ? { ...r, inputs: inputs(r.inputs) } : r));
+  const mandatory = (resources: readonly RecordedResource[]) =>
+    evaluatePolicies(resources, { deleteHomesOnDestroy: false }).filter((r) => r.enforcementLevel === "mandatory");
+
+  it("the homelab stack declares each resource the rules below look at", () => {
+    const names = homelab().map((r) => `${r.type}::${r.name}`);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "keycloak:openid/client:Client::jupyterhub-hub",
+        "vault:index/policy:Policy::jupyterhub-hub",
+        "vault:index/policy:Policy::jupyterhub-user",
+        "kubernetes:core/v1:Namespace::jupyterhub",
+        "kubernetes:helm.sh/v3:Release::jupyterhub",
+      ]),
+    );
+  });
+
+  it("a login callback on another host than the release serves", () => {
+    const resources = change("keycloak:openid/client:Client", "jupyterhub-hub", (inputs) => ({
+      ...inputs,
+      validRedirectUris: ["https://attacker.example/hub/oauth_callback"],
+    }));
+    expect(mandatory(resources)).toEqual([
+      expect.objectContaining({ policy: "oauth-redirect-exact", resource: "keycloak:openid/client:Client::jupyterhub-hub" }),
+    ]);
+  });
+
+  it("a hub Vault policy of path \"*\" with sudo, and a user policy reading everyone's secrets", () => {
+    const hub = change("vault:index/policy:Policy", "jupyterhub-hub", (inputs) => ({ ...inputs, policy: `path "*" { capabilities = ["read", "sudo"] }` }));
+    expect(mandatory(hub).map((r) => r.policy)).toEqual(["vault-hub-policy-minimal", "vault-hub-policy-minimal", "vault-hub-policy-minimal"]);
+    const user = change("vault:index/policy:Policy", "jupyterhub-user", (inputs) => ({
+      ...inputs,
+      policy: `${String(inputs.policy)}\npath "secret/data/*" { capabilities = ["read", "list"] }\n`,
+    }));
+    expect(mandatory(user)).toEqual([expect.objectContaining({ policy: "vault-user-policy-own-path", message: expect.stringContaining('path "secret/data/*"') })]);
+  });
+
+  it("a namespace without the Pod Security label, and a sudo profile with default capabilities", () => {
+    const namespace = change("kubernetes:core/v1:Namespace", "jupyterhub", (inputs) => ({ ...inputs, metadata: { name: "jupyterhub" } }));
+    expect(mandatory(namespace).map((r) => r.policy)).toEqual(["namespace-pod-security"]);
+    const release = change("kubernetes:helm.sh/v3:Release", "jupyterhub", (inputs) => {
+      const values = JSON.parse(JSON.stringify(inputs.values));
+      for (const profile of values.singleuser.profileList) delete profile.kubespawner_override.container_security_context;
+      return { ...inputs, values };
+    });
+    expect(mandatory(release)).toEqual([
+      expect.objectContaining({ policy: "privilege-only-for-sudo", message: expect.stringContaining("(workbench): the sudo profile keeps the runtime's default capabilities") }),
+    ]);
+  });
+});

@@ -1,6 +1,8 @@
 // The one tiny harness every rule test goes through: build the args a rule receives, call the
-// rule's validateResource directly, and look at what it reported.
-import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+// rule's validateResource directly, and look at what it reported. Stack rules (which look at
+// several resources together) run through evaluatePolicies, as render runs them.
+import type { ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { evaluatePolicies } from "../../policies/evaluate";
 import { resourceValidationArgs } from "../../policies/resourceValidationArgs";
 
 export function createResourceValidationArgs(type: string, props: Record<string, unknown>, name = "test"): ResourceValidationArgs {
@@ -26,4 +28,25 @@ export function assertHasViolation(policy: ResourceValidationPolicy, args: Resou
 /** Fails if the rule reports anything. */
 export function assertNoViolation(policy: ResourceValidationPolicy, args: ResourceValidationArgs): void {
   expect(violationsOf(policy, args)).toEqual([]);
+}
+
+/** A resource as a stack rule sees it: its type, name and inputs. */
+export interface StackInput {
+  readonly type: string;
+  readonly name: string;
+  readonly inputs: Record<string, unknown>;
+}
+
+/** Everything a stack rule reports over these resources, as evaluatePolicies (render) runs it. */
+export function stackViolationsOf(policy: StackValidationPolicy, resources: readonly StackInput[]): { resource: string | null; message: string }[] {
+  const recorded = resources.map((resource) => ({
+    ...resource,
+    parent: null,
+    provider: null,
+    custom: true,
+    protect: false,
+    retainOnDelete: true,
+    dependsOn: [],
+  }));
+  return evaluatePolicies(recorded, { deleteHomesOnDestroy: true }, [policy]).map(({ resource, message }) => ({ resource, message }));
 }

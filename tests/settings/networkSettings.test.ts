@@ -6,7 +6,7 @@ import * as path from "path";
 import { isCidr } from "../../settings/networkSchema";
 import { caBundleFileProblems } from "../../components/trust/caBundleValues";
 import { parseSettings } from "../../settings";
-import { minimalConfig, type RawConfig } from "../fixtures/configs";
+import { keycloakConfig, minimalConfig, type RawConfig } from "../fixtures/configs";
 import { problemsOf } from "../fixtures/problemsOf";
 import { vaultConfig } from "../fixtures/vaultConfig";
 
@@ -113,5 +113,57 @@ describe("caBundle", () => {
         { key: "jupyterhub:caBundle.file", message: "key.pem holds no PEM certificate (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----)" },
       ]);
     });
+  });
+});
+
+describe("quantities", () => {
+  it("takes numbers where Kubernetes does, as their decimal text", () => {
+    const config = minimalConfig();
+    const [first] = config.profiles as RawConfig[];
+    const settings = parseSettings({ ...config, profiles: [{ ...first, cpu: { guarantee: 0.5, limit: 1 }, memory: { limit: 1073741824 } }] });
+    expect(settings.profiles[0].cpu).toEqual({ guarantee: "0.5", limit: "1" });
+    expect(settings.profiles[0].memory).toEqual({ limit: "1073741824" });
+  });
+
+  it("still names the key of a quantity that is neither", () => {
+    const config = minimalConfig();
+    const [first] = config.profiles as RawConfig[];
+    expect(problemsOf({ ...config, profiles: [{ ...first, cpu: { limit: true } }] })).toEqual([
+      expect.stringMatching(/^jupyterhub:profiles\[0\]\.cpu\.limit: /),
+    ]);
+  });
+});
+
+describe("values other systems would refuse or misread", () => {
+  const share = (name: string, mountPath?: string) => ({ name, server: "nas.example.test", path: `/export/${name}`, ...(mountPath ? { mountPath } : {}) });
+
+  it("refuses shared volumes over the home, the program's own mounts, or each other", () => {
+    expect(
+      problemsOf({
+        ...minimalConfig(),
+        sharedVolumes: [share("home", "/home/jovyan"), share("root", "/home"), share("etc", "/etc/jupyterhub/ssh"), share("data", "/srv/data"), share("sub", "/srv/data/sub")],
+      }),
+    ).toEqual([
+      "jupyterhub:sharedVolumes[0].mountPath: /home/jovyan would hide the home directory /home/jovyan; mount shared data beside it or inside it, e.g. /srv/shared/<name> or /home/jovyan/<name>",
+      "jupyterhub:sharedVolumes[1].mountPath: /home would hide the home directory /home/jovyan; mount shared data beside it or inside it, e.g. /srv/shared/<name> or /home/jovyan/<name>",
+      "jupyterhub:sharedVolumes[1].mountPath: /home collides with sharedVolumes[0] at /home/jovyan",
+      "jupyterhub:sharedVolumes[2].mountPath: /etc/jupyterhub/ssh collides with /etc/jupyterhub, where the program mounts its own files",
+      "jupyterhub:sharedVolumes[4].mountPath: /srv/data/sub collides with sharedVolumes[3] at /srv/data",
+    ]);
+    expect(problemsOf({ ...minimalConfig(), sharedVolumes: [share("a"), share("b", "/srv/b"), share("models", "/home/jovyan/models")] })).toEqual([]);
+  });
+
+  it("refuses a Vault token TTL longer than its max", () => {
+    expect(problemsOf(vaultConfig({ userTokens: { ttl: "48h", maxTtl: "24h" } }))).toEqual([
+      "jupyterhub:vault.userTokens.ttl: 172800s is longer than userTokens.maxTtl 86400s",
+    ]);
+  });
+
+  it("refuses one Keycloak group for users and admins", () => {
+    const config = keycloakConfig();
+    const keycloak = { ...(config.keycloak as RawConfig), userGroup: "staff", adminGroup: "staff" };
+    expect(problemsOf({ ...config, keycloak })).toEqual([
+      "jupyterhub:keycloak.adminGroup: is keycloak.userGroup as well ('staff'): every user would be an admin",
+    ]);
   });
 });

@@ -120,10 +120,20 @@ describe("namespacedConfig", () => {
       "jupyterhub:hub": '{"host":"a.b"}',
       "jupyterhub:users": '[{"name":"ada"}]',
       "jupyterhub:culling": "off",
-      "aws:region": "eu-west-1",
+      "vault:address": "https://vault.home.arpa:8200",
+      "onepassword:account": "my.1password.com",
     });
     expect(config).toEqual({ hub: { host: "a.b" }, users: [{ name: "ada" }], culling: "off" });
     expect(problems).toEqual([]);
+  });
+
+  it("names every key outside the namespaces it reads, with what was probably meant", () => {
+    expect(namespacedConfig({ culling: "{}", "jupyterhb:culling": "{}", "aws:region": "eu-west-1", "keycloak:url": "https://a" }).problems).toEqual([
+      { key: "culling", message: "has no namespace; did you mean 'jupyterhub:culling'?" },
+      { key: "jupyterhb:culling", message: "unknown namespace 'jupyterhb'; did you mean 'jupyterhub:culling'?" },
+      { key: "aws:region", message: "unknown namespace 'aws': this program reads jupyterhub: keys (and vault:, onepassword:, docker:, tls: for the providers it uses), so this key would be ignored" },
+      { key: "keycloak:url", message: expect.stringMatching(/^is not used by this program; Keycloak's address is jupyterhub:keycloak\.url/) },
+    ]);
   });
 
   it("rejects kubernetes: keys, which the program's own providers would ignore", () => {

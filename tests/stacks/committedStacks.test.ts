@@ -51,6 +51,10 @@ describe.each(committedStacks())("stack %s", (stack) => {
 });
 
 describe("dev", () => {
+  it("gives the URL the README's port-forward serves", () => {
+    expect(rendered.get("dev")!.outputs.hubUrl).toBe("http://localhost:8080/");
+  });
+
   it("needs no external service: local login, dynamic storage, two Docker Stacks profiles", () => {
     const { settings, resources } = rendered.get("dev")!;
     expect(settings.auth.type).toBe("local");

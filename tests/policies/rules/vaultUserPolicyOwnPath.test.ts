@@ -43,8 +43,8 @@ it("passes a templated per-user policy and a literal one named after its user", 
 it("fails writing outside the user's path, or into another user's", () => {
   assertHasViolation(
     policy,
-    vaultPolicy("jupyterhub-users", `path "secret/data/jupyter/shared/*" { capabilities = ["read", "update"] }`),
-    `path "secret/data/jupyter/shared/*": grants update outside the user's own users/<user>/ path`,
+    vaultPolicy("jupyterhub-users", `path "secret/data/jupyter/other/*" { capabilities = ["update"] }`),
+    `path "secret/data/jupyter/other/*": grants update outside the user's own users/<user>/ path`,
   );
   assertHasViolation(
     policy,
@@ -95,11 +95,14 @@ path "+/data/jupyter/users/{{identity.entity.name}}/*" { capabilities = ["read"]
 path "sys/policies/acl/*" { capabilities = ["read"] }
 path "kv/data/jupyter/users/{{identity.entity.name}}/*" { capabilities = ["read", "sudo"] }
 `;
+  const outside = "outside the user's own users/<user>/ path, the shared/ tree beside it (read only) and the token's own lookup-self, renew-self and revoke-self";
   expect(violationsOf(policy, vaultPolicy("jupyterhub-users", text))).toEqual([
     `policy jupyterhub-users, path "*": starts with a wildcard, so it reaches every mount`,
+    `policy jupyterhub-users, path "*": grants read ${outside}`,
     `policy jupyterhub-users, path "+/data/jupyter/users/{{identity.entity.name}}/*": starts with a wildcard, so it reaches every mount`,
     `policy jupyterhub-users, path "+/data/jupyter/users/{{identity.entity.name}}/*": reaches into users/ beyond the user's own directory`,
     `policy jupyterhub-users, path "sys/policies/acl/*": reaches sys/, Vault's own configuration`,
+    `policy jupyterhub-users, path "sys/policies/acl/*": grants read ${outside}`,
     `policy jupyterhub-users, path "kv/data/jupyter/users/{{identity.entity.name}}/*": grants sudo, which no user token needs`,
   ]);
 });
@@ -113,4 +116,67 @@ it("fails a policy text it cannot read, and leaves other policies alone", () => 
 it("parses path blocks with comments and deny", () => {
   expect(parseVaultPolicy(`/* all */ path "a/*" { capabilities = ["deny"] } # done`)).toEqual([{ path: "a/*", capabilities: ["deny"] }]);
   expect(parseVaultPolicy(`{"path": {"a": {"capabilities": ["read"]}}}`)).toBeUndefined();
+});
+
+describe("reads are checked like writes (issue 12)", () => {
+  const own = `path "secret/data/jupyter/users/{{identity.entity.name}}/*" { capabilities = ["read"] }\n`;
+
+  it("fails a wildcard read or list of every user's secrets", () => {
+    assertHasViolation(
+      policy,
+      vaultPolicy("jupyterhub-users", `${own}path "secret/data/*" { capabilities = ["read", "list"] }`),
+      `path "secret/data/*": grants read, list outside the user's own users/<user>/ path`,
+    );
+    assertHasViolation(
+      policy,
+      vaultPolicy("jupyterhub-users", `path "secret/metadata/*" { capabilities = ["list"] }`),
+      `path "secret/metadata/*": grants list outside`,
+    );
+    assertHasViolation(policy, vaultPolicy("jupyterhub-users", `path "secret/data/jupyter/+/*" { capabilities = ["read"] }`), "grants read outside");
+  });
+
+  it("fails reading any other path: another app's secrets, the hub's own, other auth endpoints", () => {
+    for (const path of ["secret/data/jupyter/hub", "secret/data/infra/db", "auth/token/lookup", "identity/entity/name/ada"]) {
+      assertHasViolation(policy, vaultPolicy("jupyterhub-users", `${own}path "${path}" { capabilities = ["read"] }`), `path "${path}": grants read outside`);
+    }
+  });
+
+  it("passes the shared tree beside the user's own, read and list only", () => {
+    const shared = `path "secret/data/jupyter/shared/*" { capabilities = ["read"] }\npath "secret/metadata/jupyter/shared" { capabilities = ["list"] }\n`;
+    assertNoViolation(policy, vaultPolicy("jupyterhub-users", `${own}path "secret/metadata/jupyter/users/{{identity.entity.name}}" { capabilities = ["list"] }\n${shared}`));
+  });
+
+  it("fails writing to the shared tree, a shared/ elsewhere, or a glob on the word shared", () => {
+    assertHasViolation(
+      policy,
+      vaultPolicy("jupyterhub-users", `${own}path "secret/data/jupyter/shared/*" { capabilities = ["read", "update"] }`),
+      `path "secret/data/jupyter/shared/*": grants update on the shared tree, which users may only read and list`,
+    );
+    assertHasViolation(policy, vaultPolicy("jupyterhub-users", `${own}path "secret/data/infra/shared/*" { capabilities = ["read"] }`), "grants read outside");
+    assertHasViolation(policy, vaultPolicy("jupyterhub-users", `path "secret/data/jupyter/shared/*" { capabilities = ["read"] }`), "grants read outside");
+    assertHasViolation(policy, vaultPolicy("jupyterhub-users", `${own}path "secret/data/jupyter/shared*" { capabilities = ["read"] }`), "grants read outside");
+    assertHasViolation(policy, vaultPolicy("jupyterhub-users", `${own}path "secret/data/*/shared/*" { capabilities = ["read"] }`), "grants read outside");
+  });
+});
+
+describe("parsing paths that contain comment markers", () => {
+  it("does not read /* … */ across quoted paths, which would hide the blocks between them", () => {
+    const text = `
+path "kv/data/jupyter/users/{{identity.entity.name}}/*" { capabilities = ["read"] }
+path "secret/data/*" { capabilities = ["read"] }
+path "kv/data/*/x" { capabilities = ["deny"] }
+`;
+    expect(parseVaultPolicy(text)?.map((rule) => rule.path)).toEqual([
+      "kv/data/jupyter/users/{{identity.entity.name}}/*",
+      "secret/data/*",
+      "kv/data/*/x",
+    ]);
+    assertHasViolation(policy, vaultPolicy("jupyterhub-users", text), `path "secret/data/*": grants read outside`);
+  });
+
+  it("still drops real comments, and refuses what it cannot read", () => {
+    expect(parseVaultPolicy(`# a\npath "a" { capabilities = ["read"] } // b\n/* c\n path "x" {} */`)).toEqual([{ path: "a", capabilities: ["read"] }]);
+    expect(parseVaultPolicy(`path "a\\"b" { capabilities = ["read"] }`)).toBeUndefined();
+    expect(parseVaultPolicy(`path "a" { capabilities = ["read"] } /* open`)).toBeUndefined();
+  });
 });

@@ -1,0 +1,66 @@
+// Answers to provider invokes (functions such as onepassword:index/getItem:getItem) under mocks.
+// Realistic data only; an invoke with no fixture here fails the run instead of returning {}.
+import type { MockCallArgs } from "@pulumi/pulumi/runtime";
+
+export type InvokeFixture = (args: MockCallArgs) => Record<string, unknown>;
+
+/**
+ * A 1Password item as the provider returns it: built-in fields, plus one section with a
+ * labelled field. Values are made up and derived from the title, so tests can tell items apart.
+ */
+export function onePasswordItem(args: MockCallArgs): Record<string, unknown> {
+  const { vault, title } = args.inputs as { vault: string; title: string };
+  const slug = title.toLowerCase().replace(/[^a-z0-9]+/g, "-");
+  return {
+    id: `vaults/${vault}/items/${slug}`,
+    uuid: `uuid-${slug}`,
+    vault,
+    title,
+    category: "api_credential",
+    username: `fixture-${slug}-username`,
+    credential: `fixture-${slug}-credential`,
+    password: "",
+    // A Secure Note's text; a PEM certificate, so a CA read from 1Password passes its checks.
+    noteValue: `-----BEGIN CERTIFICATE-----\nMIIBfixture${slug.replace(/[^a-z0-9]/g, "")}\n-----END CERTIFICATE-----\n`,
+    publicKey: `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFixture${slug.replace(/[^a-z0-9]/g, "")} ${slug}@1password`,
+    sections: [
+      {
+        id: "section-1",
+        label: "details",
+        fields: [{ id: "field-1", label: "client secret", purpose: "", type: "CONCEALED", value: `fixture-${slug}-client-secret` }],
+      },
+    ],
+  };
+}
+
+/** A Vault auth method as `vault.getAuthBackend` returns it; the accessor is what policies template on. */
+export function vaultAuthBackend(args: MockCallArgs): Record<string, unknown> {
+  const { path } = args.inputs as { path: string };
+  return {
+    id: path,
+    path,
+    type: path === "token" ? "token" : path,
+    accessor: `auth_${path.replace(/\W/g, "_")}_0f1e2d3c`,
+    description: path === "token" ? "token based credentials" : "",
+    defaultLeaseTtlSeconds: 0,
+    maxLeaseTtlSeconds: 0,
+    listingVisibility: "",
+    local: false,
+  };
+}
+
+export const INVOKE_FIXTURES: Readonly<Record<string, InvokeFixture>> = {
+  "onepassword:index/getItem:getItem": onePasswordItem,
+  "vault:index/getAuthBackend:getAuthBackend": vaultAuthBackend,
+};
+
+export class UnknownInvokeError extends Error {
+  /** The runtime reports a failed invoke by its gRPC `details`, not its message. */
+  readonly details: string;
+
+  constructor(token: string) {
+    super(`no fixture for invoke '${token}': add one to offline/invokeFixtures.ts`);
+    this.name = "UnknownInvokeError";
+    this.details = this.message;
+  }
+}

@@ -1,0 +1,78 @@
+// The one place that runs Pulumi programs under mocks: installs them, records every resource
+// the program registers (with parent and resource options, which the Mocks API does not pass
+// on), and answers invokes from fixtures.
+import * as pulumi from "@pulumi/pulumi";
+import { INVOKE_FIXTURES, UnknownInvokeError } from "./invokeFixtures";
+import { RESOURCE_OUTPUTS } from "./resourceOutputs";
+import { compareResources, redact, urnToReference, type RecordedResource } from "./recordedResource";
+
+export interface MockRuntime {
+  /** Resources registered so far, in registration order. */
+  readonly resources: RecordedResource[];
+  /** Waits until every registration started so far has finished; returns them sorted. */
+  settle(): Promise<RecordedResource[]>;
+}
+
+interface RegisterResourceRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getProvider(): string;
+  getCustom(): boolean;
+  getProtect(): boolean | undefined;
+  getRetainondelete(): boolean | undefined;
+  getDependenciesList(): string[];
+  getObject(): unknown;
+}
+
+type RegisterResource = (request: RegisterResourceRequest, callback: unknown) => Promise<void>;
+
+export function installMocks(options: {
+  project?: string;
+  stack: string;
+  config?: Record<string, string>;
+}): MockRuntime {
+  const resources: RecordedResource[] = [];
+  pulumi.runtime.setMocks(
+    {
+      newResource: (args) => ({
+        id: args.custom ? `${args.name}-id` : undefined,
+        state: { ...args.inputs, ...RESOURCE_OUTPUTS[args.type]?.(args) },
+      }),
+      call: (args) => {
+        const fixture = INVOKE_FIXTURES[args.token];
+        if (!fixture) throw new UnknownInvokeError(args.token);
+        return fixture(args);
+      },
+    },
+    options.project ?? "jupyterhub",
+    options.stack,
+    false,
+  );
+  pulumi.runtime.setAllConfig(options.config ?? {});
+
+  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource: RegisterResource };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (request, callback) => {
+    resources.push({
+      type: request.getType(),
+      name: request.getName(),
+      parent: urnToReference(request.getParent()),
+      provider: urnToReference(request.getProvider().split("::").slice(0, -1).join("::")),
+      custom: request.getCustom(),
+      protect: request.getProtect() ?? false,
+      retainOnDelete: request.getRetainondelete() ?? false,
+      dependsOn: [...new Set(request.getDependenciesList().map((urn) => urnToReference(urn)!))].sort(),
+      inputs: redact(pulumi.runtime.deserializeProperties(request.getObject() as never)) as Record<string, unknown>,
+    });
+    return register(request, callback);
+  };
+
+  return {
+    resources,
+    async settle() {
+      await pulumi.runtime.disconnect();
+      return [...resources].sort(compareResources);
+    },
+  };
+}

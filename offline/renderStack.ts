@@ -1,0 +1,58 @@
+// Runs the real program for one stack config under mocks and returns what it declares.
+// Shared by `npm run render`, the benchmark and the tests (offline/: what render and the tests share).
+import * as pulumi from "@pulumi/pulumi";
+import { deployJupyterHub } from "../program";
+import { loadSettings, type Settings } from "../settings";
+import type { Environment } from "../components/secrets/deployTimeSecret";
+import { installMocks } from "./mockRuntime";
+import type { RecordedResource } from "./recordedResource";
+import { flattenConfig, type StackConfig } from "./stackConfig";
+
+export const RELEASE_TYPE = "kubernetes:helm.sh/v3:Release";
+
+/**
+ * Render runs without credentials: every environment variable a stack names reads as a
+ * placeholder (and, being a secret, is written out as "[secret]" anyway).
+ */
+export const RENDER_ENVIRONMENT: Environment = new Proxy({}, { get: (_, name) => `render-placeholder-${String(name)}` });
+
+export interface RenderedStack {
+  readonly settings: Settings;
+  /** Every resource, sorted by type then name. */
+  readonly resources: RecordedResource[];
+  /** The values handed to the Z2JH chart, secrets replaced by "[secret]". */
+  readonly values: Record<string, unknown>;
+  readonly outputs: Record<string, unknown>;
+}
+
+/**
+ * Renders a stack from its config map (`{"jupyterhub:hub": {...}, ...}`). Bad config throws
+ * SettingsError before any resource is declared.
+ */
+export async function renderStack(
+  config: StackConfig,
+  stack = "test",
+  environment: Environment = RENDER_ENVIRONMENT,
+): Promise<RenderedStack> {
+  const runtime = installMocks({ stack, config: flattenConfig(config) });
+  const settings = loadSettings();
+  // The SDK captures a stack trace for every promise it makes (for leak reports and source
+  // positions), which dominates the time and memory of a large stack under mocks and is of no
+  // use here. Errors keep their messages.
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  let outputs: Record<string, unknown>;
+  let resources: RecordedResource[];
+  try {
+    const deployment = deployJupyterHub(settings, environment);
+    outputs = await new Promise<Record<string, unknown>>((resolve) =>
+      pulumi.all({ ...deployment } as unknown as Record<string, pulumi.Output<unknown>>).apply((resolved) => resolve(resolved)),
+    );
+    resources = await runtime.settle();
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
+  const release = resources.find((r) => r.type === RELEASE_TYPE);
+  if (!release) throw new Error("the program declared no Helm release");
+  return { settings, resources, values: release.inputs.values as Record<string, unknown>, outputs };
+}
