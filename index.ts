@@ -11,3 +11,5 @@ export const sshEndpoints = deployment.sshEndpoints;
 export const sshHost = deployment.sshHost;
 export const sshPort = deployment.sshPort;
 export const sshHostKeyFingerprint = deployment.sshHostKeyFingerprint;
+export const homes = deployment.homes;
+export const formerHomes = deployment.formerHomes;

@@ -18,6 +18,8 @@ import { usersWithSsh } from "./components/ssh/sshValues";
 import { NfsHomes } from "./components/storage/NfsHomes";
 import { HubSecretEnvironment } from "./components/secrets/HubSecretEnvironment";
 import { VaultAccess } from "./components/vault/VaultAccess";
+import { kubernetesCaCert } from "./components/vault/kubernetesCaCert";
+import { registryLogin } from "./components/images/registryLogin";
 import { foldersToBuild, missingImageFolders, type BuiltImages } from "./components/images/imageBuild";
 import { KernelImages } from "./components/images/KernelImages";
 import { PullSecret } from "./components/images/PullSecret";
@@ -26,6 +28,15 @@ import { CaBundle } from "./components/trust/CaBundle";
 import { caBundleFileProblems, caConfigMapName, pemProblem, readCaFile } from "./components/trust/caBundleValues";
 import { HubCertificate } from "./components/trust/HubCertificate";
 import { tlsSecretName } from "./components/hub/hubValues";
+import { AdoptionGuard } from "./components/lifecycle/AdoptionGuard";
+import { kubectlCommand, STOP_TIMEOUT_SECONDS, stopServersCommand } from "./components/lifecycle/lifecycleValues";
+import { adoptableObjects, ownerLabels } from "./components/lifecycle/ownership";
+import { roster } from "./components/lifecycle/roster";
+import { ServerShutdown } from "./components/lifecycle/ServerShutdown";
+import { VaultSecretsMove } from "./components/lifecycle/VaultSecretsMove";
+import { templateSlug } from "./components/ssh/kubespawnerLabels";
+import { formerHomes, userHomes, type HomeLocation, type UserHome } from "./components/storage/homeLocations";
+import { NFS_HOMES_CLAIM, nfsHomesVolumeName } from "./components/storage/homeVolumes";
 
 /** The chart's hub ServiceAccount: what Vault's Kubernetes auth role is bound to. */
 export const HUB_SERVICE_ACCOUNT = "hub";
@@ -40,6 +51,10 @@ export interface Deployment {
   readonly sshHost?: pulumi.Output<string>;
   readonly sshPort?: pulumi.Output<number>;
   readonly sshHostKeyFingerprint?: pulumi.Output<string>;
+  /** Username → where their home is (claim or NFS sub-directory) and their SSH destination. */
+  readonly homes: pulumi.Output<Record<string, UserHome>>;
+  /** Kept homes of jupyterhub:formerUsers, which no configured user has. */
+  readonly formerHomes: pulumi.Output<Record<string, HomeLocation>>;
 }
 
 export function deployJupyterHub(settings: Settings, environment: Environment): Deployment {
@@ -50,10 +65,21 @@ export function deployJupyterHub(settings: Settings, environment: Environment): 
 
   const kubernetes = new k8s.Provider("kubernetes", kubernetesProviderArgs(settings.cluster));
   const adopting = new k8s.Provider("kubernetes-adopting", adoptingProviderArgs(settings.cluster));
+  // The adopting provider takes over only what carries this stack's labels: the guard reads the
+  // kept objects before they are adopted, and remembers who was configured (components/lifecycle).
+  const owner = ownerLabels(pulumi.getStack());
+  const adoptionGuard = new AdoptionGuard("jupyterhub-adoption", {
+    kubectl: kubectlCommand(settings.cluster),
+    objects: adoptableObjects(settings, { volume: nfsHomesVolumeName(settings.hub.namespace), claim: NFS_HOMES_CLAIM }),
+    labels: owner,
+    roster: roster(settings),
+  });
   const namespace = new HubNamespace("jupyterhub", {
     namespace: settings.hub.namespace,
     deleteHomesOnDestroy: settings.storage.deleteHomesOnDestroy,
     adoptingProvider: adopting,
+    ownerLabels: owner,
+    adoptionGuard,
   });
   const certificate =
     settings.https.type === "certManager"
@@ -71,12 +97,18 @@ export function deployJupyterHub(settings: Settings, environment: Environment): 
   const caBundle = deployCaBundle(settings, namespace.name, environment, kubernetes);
   const identity = settings.keycloak ? deployIdentity(settings, settings.keycloak, environment) : undefined;
   const vaultAccess = settings.vault
-    ? new VaultAccess("jupyterhub", {
-        vault: settings.vault,
-        namespace: settings.hub.namespace,
-        hubServiceAccount: HUB_SERVICE_ACCOUNT,
-        usernames: settings.users.map((u) => u.name),
-      })
+    ? new VaultAccess(
+        "jupyterhub",
+        {
+          vault: settings.vault,
+          namespace: settings.hub.namespace,
+          hubServiceAccount: HUB_SERVICE_ACCOUNT,
+          usernames: settings.users.map((u) => u.name),
+          kubernetesCaCert: kubernetesCaCert(settings.vault, environment),
+        },
+        // The token reviewer's RBAC (kubernetesAuth.tokenReviewer) lives in the cluster, in the hub's namespace.
+        { providers: { kubernetes }, dependsOn: [namespace] },
+      )
     : undefined;
 
   const images = settings.images ? deployImages(settings, settings.images, namespace.name, environment, kubernetes) : undefined;
@@ -84,7 +116,7 @@ export function deployJupyterHub(settings: Settings, environment: Environment): 
     settings.storage.type === "nfs"
       ? new NfsHomes(
           "jupyterhub-homes",
-          { storage: settings.storage, namespace: settings.hub.namespace, adoptingProvider: adopting },
+          { storage: settings.storage, namespace: settings.hub.namespace, adoptingProvider: adopting, ownerLabels: owner, adoptionGuard },
           { dependsOn: [namespace] },
         )
       : undefined;
@@ -133,12 +165,33 @@ export function deployJupyterHub(settings: Settings, environment: Environment): 
     },
     { providers: { kubernetes } },
   );
+  // Deleted before the release: `pulumi destroy` stops every server through the hub first.
+  new ServerShutdown(
+    "jupyterhub-servers",
+    { command: stopServersCommand(settings), namespace: settings.hub.namespace, timeoutSeconds: STOP_TIMEOUT_SECONDS },
+    { dependsOn: [hub] },
+  );
+  const vault = settings.vault;
+  if (vault) {
+    for (const user of settings.users.filter((u) => u.renamedFrom)) {
+      new VaultSecretsMove(`jupyterhub-vault-rename-${templateSlug(user.name)}`, {
+        newName: user.name,
+        earlierNames: user.renamedFrom!,
+        kvMount: vault.kvMount,
+        pathPrefix: vault.pathPrefix,
+        address: new pulumi.Config("vault").get("address"),
+      });
+    }
+  }
+  const sshEndpoints = ssh?.endpoints ?? pulumi.output<Record<string, string>>({});
   return {
     hubUrl: hub.url,
     namespace: namespace.name,
     releaseName: hub.releaseName,
-    sshEndpoints: ssh?.endpoints ?? pulumi.output<Record<string, string>>({}),
+    sshEndpoints,
     ...(ssh ? { sshHost: ssh.host, sshPort: ssh.port, sshHostKeyFingerprint: ssh.hostKeyFingerprint } : {}),
+    homes: sshEndpoints.apply((endpoints) => userHomes(settings, endpoints)),
+    formerHomes: pulumi.output(formerHomes(settings)),
   };
 }
 
@@ -171,7 +224,7 @@ function deployCaBundle(
   );
 }
 
-/** The images profiles build, and the pull secret made from the same registry login. */
+/** The images profiles build (pushed with images.credentials), and the pull secret (images.pullCredentials). */
 function deployImages(
   settings: Settings,
   images: ImagesSettings,
@@ -179,14 +232,16 @@ function deployImages(
   environment: Environment,
   kubernetes: k8s.Provider,
 ): { references?: pulumi.Output<BuiltImages>; pullSecret: pulumi.Resource } {
-  const { vault, item, usernameField, tokenField } = images.credentials;
-  const username = deployTimeSecret({ onePassword: { vault, item, field: usernameField } }, environment);
-  const token = deployTimeSecret({ onePassword: { vault, item, field: tokenField } }, environment);
+  // Two logins: the push token (write) only reaches the Docker build where `pulumi up` runs; the
+  // cluster gets the read-only pull login (settings refuse a stack without one).
+  const push = registryLogin(images.credentials, environment);
+  if (!images.pullCredentials) throw new Error("images.pullCredentials is missing; the settings checks should have refused this stack");
+  const pull = registryLogin(images.pullCredentials, environment);
   const folders = foldersToBuild(settings.profiles);
-  const built = folders.length > 0 ? new KernelImages("jupyterhub", { images, folders, username, token }) : undefined;
+  const built = folders.length > 0 ? new KernelImages("jupyterhub", { images, folders, username: push.username, token: push.token }) : undefined;
   const pullSecret = new PullSecret(
     "jupyterhub-image-pull",
-    { namespace, secretName: pullSecretName(settings.hub.releaseName), server: images.registry, username, token },
+    { namespace, secretName: pullSecretName(settings.hub.releaseName), server: images.registry, username: pull.username, token: pull.token },
     { providers: { kubernetes } },
   );
   return { references: built?.references, pullSecret: pullSecret.secret };

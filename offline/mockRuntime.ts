@@ -31,13 +31,18 @@ export function installMocks(options: {
   project?: string;
   stack: string;
   config?: Record<string, string>;
+  /**
+   * Run as `pulumi preview` of a new stack: what providers compute (an image's digest, a key)
+   * is not known yet, so it is left out, and the SDK makes it unknown.
+   */
+  preview?: boolean;
 }): MockRuntime {
   const resources: RecordedResource[] = [];
   pulumi.runtime.setMocks(
     {
       newResource: (args) => ({
         id: args.custom ? `${args.name}-id` : undefined,
-        state: { ...args.inputs, ...RESOURCE_OUTPUTS[args.type]?.(args) },
+        state: { ...args.inputs, ...(options.preview ? {} : RESOURCE_OUTPUTS[args.type]?.(args)) },
       }),
       call: (args) => {
         const fixture = INVOKE_FIXTURES[args.token];
@@ -47,7 +52,7 @@ export function installMocks(options: {
     },
     options.project ?? "jupyterhub",
     options.stack,
-    false,
+    options.preview ?? false,
   );
   pulumi.runtime.setAllConfig(options.config ?? {});
 

@@ -33,8 +33,9 @@ export async function renderStack(
   config: StackConfig,
   stack = "test",
   environment: Environment = RENDER_ENVIRONMENT,
+  options: { preview?: boolean } = {},
 ): Promise<RenderedStack> {
-  const runtime = installMocks({ stack, config: flattenConfig(config) });
+  const runtime = installMocks({ stack, config: flattenConfig(config), preview: options.preview });
   const settings = loadSettings();
   // The SDK captures a stack trace for every promise it makes (for leak reports and source
   // positions), which dominates the time and memory of a large stack under mocks and is of no
@@ -45,9 +46,7 @@ export async function renderStack(
   let resources: RecordedResource[];
   try {
     const deployment = deployJupyterHub(settings, environment);
-    outputs = await new Promise<Record<string, unknown>>((resolve) =>
-      pulumi.all({ ...deployment } as unknown as Record<string, pulumi.Output<unknown>>).apply((resolved) => resolve(resolved)),
-    );
+    outputs = await stackOutputs(deployment as unknown as Record<string, pulumi.Input<unknown> | undefined>);
     resources = await runtime.settle();
   } finally {
     Error.stackTraceLimit = stackTraceLimit;
@@ -55,4 +54,21 @@ export async function renderStack(
   const release = resources.find((r) => r.type === RELEASE_TYPE);
   if (!release) throw new Error("the program declared no Helm release");
   return { settings, resources, values: release.inputs.values as Record<string, unknown>, outputs };
+}
+
+/**
+ * The stack's outputs once known; in a preview an output that waits for a provider (an address,
+ * a fingerprint) is undefined, where an apply would never run and a plain await never end.
+ */
+async function stackOutputs(deployment: Record<string, pulumi.Input<unknown> | undefined>): Promise<Record<string, unknown>> {
+  const entries = await Promise.all(
+    Object.entries(deployment)
+      .filter(([, value]) => value !== undefined)
+      .map(async ([key, value]) => {
+        // OutputImpl.promise(withUnknowns): the SDK's own way to read an Output that may be unknown.
+        const resolved = await (pulumi.output(value) as unknown as { promise(withUnknowns: boolean): Promise<unknown> }).promise(true);
+        return [key, pulumi.isUnknown(resolved) ? undefined : resolved] as const;
+      }),
+  );
+  return Object.fromEntries(entries);
 }

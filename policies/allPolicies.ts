@@ -4,6 +4,7 @@
 import type { Policies } from "@pulumi/policy";
 import { homeVolumesRetained } from "./rules/homeVolumesRetained";
 import { imagesPinned } from "./rules/imagesPinned";
+import { firstUseOverHttps, localLoginReach } from "./rules/localLoginReach";
 import { namespacePodSecurity } from "./rules/namespacePodSecurity";
 import { noPlainSecretsInValues } from "./rules/noPlainSecretsInValues";
 import { oauthRedirectExact } from "./rules/oauthRedirectExact";
@@ -24,6 +25,8 @@ export const allPolicies: Policies = [
   noPlainSecretsInValues(),
   homeVolumesRetained(),
   oauthRedirectExact(),
+  localLoginReach(),
+  firstUseOverHttps(),
   vaultUserPolicyOwnPath(),
   vaultHubPolicyMinimal(),
 ];

@@ -3,6 +3,7 @@
 import type { Settings } from "./schema";
 import { checkSshGateway, hasSshKeys } from "./sshChecks";
 import { checkKeycloakGroups, checkSharedVolumeMounts, checkVaultTokenTtls } from "./consistencyChecks";
+import { checkUserLifecycle } from "./lifecycleChecks";
 
 export interface CrossCheckProblem {
   readonly path: readonly (string | number)[];
@@ -255,6 +256,19 @@ export function checkCertManagerHost({ https, hub }: Sections): CrossCheckProble
   return [{ path: ["https", "type"], message: "a certificate for 'localhost' cannot be issued; set hub.host to the hub's DNS name" }];
 }
 
+// `dummy` lets anyone in as anyone: only where nobody but kubectl port-forward reaches the hub.
+// (firstuse over plain HTTP on a reachable hub is reported by the advisory policy
+// first-use-over-https: the first to log in as a user sets the password, in clear.)
+export function checkLocalLoginReach({ auth, hub, keycloak }: Sections): CrossCheckProblem[] {
+  if (!auth || !hub || keycloak || auth.authenticator !== "dummy" || hub.service.type === "ClusterIP") return [];
+  return [
+    {
+      path: ["auth", "authenticator"],
+      message: `dummy accepts any password for any user; it is only allowed when the hub is reached through kubectl port-forward (hub.service.type ClusterIP), not a ${hub.service.type}`,
+    },
+  ];
+}
+
 export const CROSS_CHECKS: readonly ((sections: Sections, raw: RawConfig) => CrossCheckProblem[])[] = [
   checkUniqueUsers,
   checkUniqueGroups,
@@ -278,5 +292,69 @@ export const CROSS_CHECKS: readonly ((sections: Sections, raw: RawConfig) => Cro
   checkSharedVolumeMounts,
   checkVaultTokenTtls,
   checkKeycloakGroups,
+  checkLocalLoginReach,
   checkCertManagerHost,
+  checkUserLifecycle,
+  checkImagesPullCredentials,
+  checkVaultKubernetesAuth,
 ];
+
+// The cluster pulls with a read-only login; the push token (write:packages) stays where `pulumi up`
+// runs. No fallback to the push login: it would put a token that can overwrite every image into a
+// Secret the hub (and anyone who may read Secrets in its namespace) can read, and a warning in a
+// deploy log is easily missed.
+export function checkImagesPullCredentials({ images }: Sections): CrossCheckProblem[] {
+  if (!images) return [];
+  const pull = images.pullCredentials;
+  if (!pull) {
+    return [
+      {
+        path: ["images", "pullCredentials"],
+        message:
+          "is required: a 1Password item with a read-only registry login (e.g. a GitHub token with only read:packages) for the cluster's pull secret; images.credentials (write:packages) only pushes and never goes into the cluster",
+      },
+    ];
+  }
+  if (pull.vault === images.credentials.vault && pull.item === images.credentials.item) {
+    return [{ path: ["images", "pullCredentials", "item"], message: `'${pull.item}' is images.credentials' item; the pull login must be a separate, read-only token` }];
+  }
+  return [];
+}
+
+// Vault's Kubernetes auth method must reach the API server and have a reviewer for the hub's token
+// (components/vault/kubernetesAuth.ts cites Vault's docs). A Vault outside the cluster, which
+// vault.networkPolicy.cidrs says it is, has neither the in-cluster DNS name, nor a pod CA, nor a
+// pod token: each is a login that fails at the first spawn.
+export function checkVaultKubernetesAuth({ vault }: Sections, raw: RawConfig): CrossCheckProblem[] {
+  if (!vault) return [];
+  const auth = vault.kubernetesAuth;
+  const at = (key: string) => ["vault", "kubernetesAuth", key];
+  const problems: CrossCheckProblem[] = [];
+  if (auth.audience && auth.tokenReviewer === "clientJwt") {
+    problems.push({
+      path: at("audience"),
+      message:
+        "cannot go with tokenReviewer: clientJwt: Vault would show the API server the hub's token of this audience as the TokenReview bearer, which the API server does not accept; use tokenReviewer: serviceAccount (or local for a Vault in this cluster)",
+    });
+  }
+  if (!auth.create) {
+    const written = ((raw.vault as Record<string, unknown> | undefined)?.kubernetesAuth ?? {}) as Record<string, unknown>;
+    for (const key of ["kubernetesHost", "kubernetesCaCert", "tokenReviewer", "deleteOnDestroy"]) {
+      if (key in written) problems.push({ path: at(key), message: "only applies to an auth method this stack enables (kubernetesAuth.create: true)" });
+    }
+    return problems;
+  }
+  if (!vault.networkPolicy || !("cidrs" in vault.networkPolicy)) return problems;
+  const outside = `Vault at ${vault.address} is outside the cluster (vault.networkPolicy.cidrs)`;
+  const host = new URL(auth.kubernetesHost).hostname;
+  if (/(^|\.)svc(\.cluster\.local)?$/.test(host) || host === "kubernetes" || host === "kubernetes.default") {
+    problems.push({ path: at("kubernetesHost"), message: `${host} resolves only inside the cluster, and ${outside}: set the API server's address as Vault reaches it, e.g. https://192.168.50.5:6443` });
+  }
+  if (!auth.kubernetesCaCert) {
+    problems.push({ path: at("kubernetesCaCert"), message: `is required: ${outside} and has no pod CA to trust the API server with` });
+  }
+  if (auth.tokenReviewer === "local") {
+    problems.push({ path: at("tokenReviewer"), message: `${outside} and has no ServiceAccount token of this cluster to review logins with: use clientJwt or serviceAccount` });
+  }
+  return problems;
+}

@@ -8,6 +8,7 @@ import { sharedVolumesSchema } from "./sharedVolumesSchema";
 import { sshSchema, userSshSchema } from "./sshSchema";
 import { vaultSchema } from "./vaultSchema";
 import { caBundleSchema } from "./caBundleSchema";
+import { formerUsersSchema, userLifecycleFields } from "./lifecycleSchema";
 import { byteQuantity, cpuQuantity, dnsLabel, duration, groupName, hostname, username } from "./primitives";
 import { parseBytes, parseCpu } from "./quantities";
 
@@ -100,7 +101,7 @@ export const authSchema = z
           .enum(["firstuse", "dummy"])
           .default("firstuse")
           .describe(
-            "firstuse: each configured user sets a password at first login (kept in the hub's database). dummy: any password is accepted, for a throwaway local cluster only.",
+            "firstuse: each configured user sets a password at first login (kept in the hub's database). dummy: any password is accepted; only for a hub reached through kubectl port-forward (hub.service.type ClusterIP).",
           ),
       })
       .describe("Login handled by the hub alone, with no external service. Only configured users may log in."),
@@ -117,6 +118,7 @@ export const userSchema = z.strictObject({
   admin: z.boolean().default(false).describe("Hub administrator."),
   groups: z.array(groupName).default([]).describe("Groups the user belongs to; profiles can be limited to groups."),
   ssh: userSshSchema,
+  ...userLifecycleFields,
 });
 
 export const usersSchema = z
@@ -209,7 +211,7 @@ export const storageSchema = z
         deleteHomesOnDestroy,
       })
       .describe(
-        "Homes on an NFS export: one PersistentVolume (ReadWriteMany, reclaim Retain) and claim, each user's home in the sub-directory named after them, handed to the notebook user at first start.",
+        "Homes on an NFS export: one PersistentVolume (ReadWriteMany, reclaim Retain) and claim, each user's home in the sub-directory named after them (KubeSpawner's slug of the name: the homes output says which), handed to the notebook user at first start.",
       ),
   ])
   .prefault({ type: "dynamic" })
@@ -277,6 +279,7 @@ export const settingsShape = {
   ssh: sshSchema,
   sharedVolumes: sharedVolumesSchema,
   users: usersSchema,
+  formerUsers: formerUsersSchema,
   groups: groupsSchema,
   profiles: profilesSchema,
   culling: cullingSchema,

@@ -4,6 +4,8 @@ import type { Settings } from "../../settings";
 import type { BuiltImages } from "../images/imageBuild";
 import { buildHubValues } from "./hubValues";
 import { hubUrl } from "./hubUrl";
+import { placeholderImages, withBuiltImages } from "./releaseValues";
+import { foldersToBuild } from "../images/imageBuild";
 
 export const CHART_REPOSITORY = "https://hub.jupyter.org/helm-chart/";
 export const CHART_NAME = "jupyterhub";
@@ -41,7 +43,7 @@ export class Hub extends pulumi.ComponentResource {
         chart: CHART_NAME,
         version: hub.chartVersion,
         repositoryOpts: { repo: CHART_REPOSITORY },
-        values: pulumi.output(args.builtImages ?? {}).apply((built) => buildHubValues(args.settings, built, args.pullSecret)),
+        values: releaseValues(args),
         // The pre-puller hook waits for every profile image on every node; big images take long.
         timeout: 1200,
         maxHistory: 10,
@@ -53,4 +55,12 @@ export class Hub extends pulumi.ComponentResource {
     this.url = pulumi.output(hubUrl(args.settings));
     this.registerOutputs({ releaseName: this.releaseName, url: this.url });
   }
+}
+
+/** The chart values; only the built images' references wait for their builds. */
+function releaseValues(args: HubArgs): pulumi.Input<Record<string, unknown>> {
+  const folders = args.builtImages ? foldersToBuild(args.settings.profiles) : [];
+  if (folders.length === 0) return buildHubValues(args.settings, {}, args.pullSecret);
+  const placeholders = placeholderImages(folders);
+  return withBuiltImages(buildHubValues(args.settings, placeholders, args.pullSecret), placeholders, args.builtImages!);
 }

@@ -13,6 +13,7 @@ import { homeOwnerInitContainers, storageValues } from "../storage/homeVolumes";
 import { sharedVolumeValues } from "../storage/sharedVolumeValues";
 import { caTrustValues, trustInitContainer } from "../trust/caBundleValues";
 import { serverNetworkPolicy } from "../network/serverNetworkPolicy";
+import { lifecycleValues } from "../lifecycle/lifecycleValues";
 
 export type ChartValues = Record<string, unknown>;
 
@@ -22,6 +23,8 @@ interface Extensions {
   readonly hubExtraFiles: Record<string, unknown>;
   readonly hubExtraVolumes: readonly Record<string, unknown>[];
   readonly hubExtraVolumeMounts: readonly Record<string, unknown>[];
+  /** hub.services: JupyterHub services by name (the chart gives each a token in its Secret). */
+  readonly hubServices: Record<string, Record<string, unknown>>;
   readonly custom: Record<string, unknown>;
   readonly singleuserExtraFiles: Record<string, unknown>;
   readonly singleuserExtraEnv: Record<string, string>;
@@ -37,12 +40,14 @@ function extensions(settings: Settings): Extensions {
   const ssh = sshValues(settings);
   const shared = sharedVolumeValues(settings.sharedVolumes);
   const trust = caTrustValues(settings);
+  const lifecycle = lifecycleValues(settings);
   return {
-    hubExtraConfig: { ...trust?.hubExtraConfig, ...profileFilter?.extraConfig, ...vault?.hubExtraConfig, ...shared?.hubExtraConfig, ...ssh?.hubExtraConfig },
-    hubExtraFiles: { ...trust?.hubExtraFiles, ...profileFilter?.extraFiles, ...vault?.hubExtraFiles, ...shared?.hubExtraFiles, ...ssh?.hubExtraFiles },
+    hubExtraConfig: { ...trust?.hubExtraConfig, ...profileFilter?.extraConfig, ...vault?.hubExtraConfig, ...shared?.hubExtraConfig, ...ssh?.hubExtraConfig, ...lifecycle.hubExtraConfig },
+    hubExtraFiles: { ...trust?.hubExtraFiles, ...profileFilter?.extraFiles, ...vault?.hubExtraFiles, ...shared?.hubExtraFiles, ...ssh?.hubExtraFiles, ...lifecycle.hubExtraFiles },
+    hubServices: lifecycle.hubServices,
     hubExtraVolumes: trust?.hubExtraVolumes ?? [],
     hubExtraVolumeMounts: trust?.hubExtraVolumeMounts ?? [],
-    custom: { ...profileFilter?.custom, ...vault?.custom, ...shared?.custom, ...ssh?.custom },
+    custom: { ...profileFilter?.custom, ...vault?.custom, ...shared?.custom, ...ssh?.custom, ...lifecycle.custom },
     singleuserExtraFiles: { ...vault?.singleuserExtraFiles },
     singleuserExtraEnv: { ...trust?.singleuserExtraEnv, ...vault?.singleuserExtraEnv },
     singleuserExtraVolumes: [...(ssh?.volumes ?? []), ...(shared?.volumes ?? []), ...(trust?.singleuserExtraVolumes ?? [])],
@@ -95,6 +100,7 @@ function hubSection(settings: Settings, extra: Extensions): ChartValues {
     ...(secretEnvironment.length > 0 ? { extraEnv: secretEnvironmentRefs(hubEnvironmentSecretName(hub.releaseName), secretEnvironment) } : {}),
     ...nonEmpty("extraConfig", extra.hubExtraConfig),
     ...nonEmpty("extraFiles", extra.hubExtraFiles),
+    ...nonEmpty("services", extra.hubServices),
     allowNamedServers: namedServers.enabled,
     ...(namedServers.enabled ? { namedServerLimitPerUser: namedServers.limitPerUser } : {}),
   };

@@ -9,7 +9,8 @@ export interface KernelImagesArgs {
   readonly images: ImagesSettings;
   /** Folders of images/ to build, base first (foldersToBuild). */
   readonly folders: readonly string[];
-  /** Registry login, read at deploy time. */
+  /** The push login (images.credentials, write access), read at deploy time. It goes to the Docker
+   *  provider where `pulumi up` runs (and, encrypted, into the stack's state), never into the cluster. */
   readonly username: pulumi.Input<string>;
   readonly token: pulumi.Input<string>;
 }

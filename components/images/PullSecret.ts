@@ -10,7 +10,11 @@ export interface PullSecretArgs {
   readonly token: pulumi.Input<string>;
 }
 
-/** The registry login as a kubernetes.io/dockerconfigjson Secret, a Pulumi secret throughout. */
+/**
+ * The read-only registry login (images.pullCredentials) as a kubernetes.io/dockerconfigjson Secret,
+ * a Pulumi secret throughout. The hub's Role may read Secrets in its namespace, so what lands here
+ * must be able to pull and nothing more; the push token never does (program.ts, deployImages).
+ */
 export class PullSecret extends pulumi.ComponentResource {
   public readonly secret: k8s.core.v1.Secret;
 

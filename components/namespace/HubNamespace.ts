@@ -8,6 +8,10 @@ export interface HubNamespaceArgs {
   readonly deleteHomesOnDestroy: boolean;
   /** A provider that adopts an object that already exists (see adoptingProviderArgs). */
   readonly adoptingProvider: k8s.Provider;
+  /** Labels that mark the namespace as this stack's (components/lifecycle/ownership.ts). */
+  readonly ownerLabels?: Readonly<Record<string, string>>;
+  /** Refuses, before the namespace is adopted, one that exists without those labels (AdoptionGuard). */
+  readonly adoptionGuard?: pulumi.Resource;
 }
 
 /**
@@ -23,8 +27,13 @@ export class HubNamespace extends pulumi.ComponentResource {
 
     const namespace = new k8s.core.v1.Namespace(
       name,
-      { metadata: namespaceMetadata(args.namespace) },
-      { parent: this, provider: args.adoptingProvider, retainOnDelete: !args.deleteHomesOnDestroy },
+      { metadata: namespaceMetadata(args.namespace, args.ownerLabels) },
+      {
+        parent: this,
+        provider: args.adoptingProvider,
+        retainOnDelete: !args.deleteHomesOnDestroy,
+        ...(args.adoptionGuard ? { dependsOn: [args.adoptionGuard] } : {}),
+      },
     );
 
     this.name = namespace.metadata.name;
@@ -47,9 +56,9 @@ export const POD_SECURITY_LABELS = {
   "pod-security.kubernetes.io/audit": "restricted",
 } as const;
 
-export function namespaceMetadata(namespace: string): k8s.types.input.meta.v1.ObjectMeta {
+export function namespaceMetadata(namespace: string, ownerLabels: Readonly<Record<string, string>> = {}): k8s.types.input.meta.v1.ObjectMeta {
   return {
     name: namespace,
-    labels: { "app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "jupyterhub", ...POD_SECURITY_LABELS },
+    labels: { "app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "jupyterhub", ...ownerLabels, ...POD_SECURITY_LABELS },
   };
 }

@@ -10,6 +10,10 @@ export interface NfsHomesArgs {
   readonly namespace: string;
   /** Adopts the volume and claim a previous `pulumi destroy` kept (adoptingProviderArgs). */
   readonly adoptingProvider: k8s.Provider;
+  /** The labels that mark them as this stack's, so only they are adopted again (ownerLabels). */
+  readonly ownerLabels: Readonly<Record<string, string>>;
+  /** Checks, before they are adopted, that kept ones carry those labels (AdoptionGuard). */
+  readonly adoptionGuard?: pulumi.Resource;
 }
 
 /**
@@ -23,12 +27,17 @@ export class NfsHomes extends pulumi.ComponentResource {
   constructor(name: string, args: NfsHomesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("jupyterhub:storage:NfsHomes", name, {}, opts);
     const { storage } = args;
-    const keep = { parent: this, provider: args.adoptingProvider, retainOnDelete: !storage.deleteHomesOnDestroy };
+    const keep = {
+      parent: this,
+      provider: args.adoptingProvider,
+      retainOnDelete: !storage.deleteHomesOnDestroy,
+      ...(args.adoptionGuard ? { dependsOn: [args.adoptionGuard] } : {}),
+    };
     const volumeName = nfsHomesVolumeName(args.namespace);
     const volume = new k8s.core.v1.PersistentVolume(
       name,
       {
-        metadata: { name: volumeName, labels: { "app.kubernetes.io/part-of": "jupyterhub" } },
+        metadata: { name: volumeName, labels: { ...args.ownerLabels } },
         spec: {
           capacity: { storage: storage.capacity },
           accessModes: ["ReadWriteMany"],
@@ -45,7 +54,7 @@ export class NfsHomes extends pulumi.ComponentResource {
     const claim = new k8s.core.v1.PersistentVolumeClaim(
       name,
       {
-        metadata: { name: NFS_HOMES_CLAIM, namespace: args.namespace },
+        metadata: { name: NFS_HOMES_CLAIM, namespace: args.namespace, labels: { ...args.ownerLabels } },
         spec: {
           accessModes: ["ReadWriteMany"],
           storageClassName: "",

@@ -31,6 +31,8 @@ describe("a minimal stack", () => {
       ["jupyterhub:hub:Hub", "jupyterhub", null],
       ["kubernetes:core/v1:Namespace", "jupyterhub", "jupyterhub:core:HubNamespace::jupyterhub"],
       [RELEASE_TYPE, "jupyterhub", "jupyterhub:hub:Hub::jupyterhub"],
+      ["pulumi-nodejs:dynamic/lifecycle:AdoptionGuard", "jupyterhub-adoption", null],
+      ["pulumi-nodejs:dynamic/lifecycle:ServerShutdown", "jupyterhub-servers", null],
       ["pulumi:providers:kubernetes", "kubernetes", null],
       ["pulumi:providers:kubernetes", "kubernetes-adopting", null],
     ]);
@@ -94,7 +96,14 @@ describe("stack options", () => {
     for (const provider of resources.filter((r) => r.type === "pulumi:providers:kubernetes")) {
       expect(provider.inputs).toMatchObject({ context: "k3s-lab" });
     }
-    expect(outputs).toEqual({ hubUrl: "https://hub.lab.test/", namespace: "lab", releaseName: "lab-hub", sshEndpoints: {} });
+    expect(outputs).toEqual({
+      hubUrl: "https://hub.lab.test/",
+      namespace: "lab",
+      releaseName: "lab-hub",
+      sshEndpoints: {},
+      homes: { ada: { claim: "claim-ada", namespace: "lab" }, grace: { claim: "claim-grace", namespace: "lab" } },
+      formerHomes: {},
+    });
   });
 
   it("declares nothing for bad config", async () => {

@@ -13,6 +13,7 @@ it("wires the CA trust, the Vault hook, the profile filter, the shared-volume ho
     "/usr/local/etc/jupyterhub-pulumi/profile_filter.py",
     "/usr/local/etc/jupyterhub-pulumi/shared_volumes.py",
     "/usr/local/etc/jupyterhub-pulumi/ssh_pipes.py",
+    "/usr/local/etc/jupyterhub-pulumi/user_lifecycle.py",
     "/usr/local/etc/jupyterhub-pulumi/vault_token_hook.py",
   ]);
   // The CA comes from 1Password through a ConfigMap, not from the values: the test CA stands in.
@@ -24,7 +25,7 @@ it("wires the CA trust, the Vault hook, the profile filter, the shared-volume ho
   expect(run.stderr).toBe("");
   expect(JSON.parse(run.stdout)).toEqual({
     // Only the module names reach the chart's namespace, not the files' own functions.
-    globals: ["KubeSpawner", "_importlib_util", "_spec", "c", "ca_trust", "get_config", "profile_filter", "shared_volumes", "ssh_pipes", "vault_token_hook"],
+    globals: ["KubeSpawner", "_importlib_util", "_spec", "c", "ca_trust", "get_config", "profile_filter", "shared_volumes", "ssh_pipes", "user_lifecycle", "vault_token_hook"],
     pre_spawn_hook: true,
     oauthenticator_ca_certs: BUNDLE_FILE,
     profile_list_callable: true,

@@ -95,7 +95,7 @@ describe("buildHubValues", () => {
   });
 
   it("uses the dummy authenticator only when asked", () => {
-    const { config } = valuesOf({ auth: { type: "local", authenticator: "dummy" } }).hub;
+    const { config } = valuesOf({ hub: { host: "localhost", service: { type: "ClusterIP" } }, auth: { type: "local", authenticator: "dummy" } }).hub;
     expect(config.JupyterHub.authenticator_class).toBe("dummy");
     expect(config.FirstUseAuthenticator).toBeUndefined();
   });

@@ -284,7 +284,7 @@ it("creates the realm, with its session lifetimes, when the stack owns it", asyn
 it("gates profiles by group in the hub, with the Python filter and the groups per profile", async () => {
   const config = { ...keycloakConfig(), profiles: [profile({ default: true }), profile({ slug: "gpu", allowedGroups: ["lab"] })] };
   const values = (await renderStack(asStackConfig(config))).values as Record<string, any>;
-  expect(values.custom).toEqual({ profileGroups: { gpu: ["lab"] } });
+  expect(values.custom.profileGroups).toEqual({ gpu: ["lab"] });
   expect(values.hub.extraFiles["python-profile-filter"].stringData).toContain("def allowed_profiles(");
   expect(values.hub.extraConfig["50-profile-filter"]).toMatch(/\nprofile_filter\.install\(c, get_config\("custom.profileGroups", \{\}\), KubeSpawner\)\n$/);
 });

@@ -32,7 +32,7 @@ afterEach(() => fs.rmSync(imagesDir, { recursive: true, force: true }));
 const profilesOf = (...images: unknown[]) =>
   parseSettings({
     ...minimalConfig(),
-    images: { owner: "maria", credentials: { vault: "v", item: "GHCR" } },
+    images: { owner: "maria", credentials: { vault: "v", item: "GHCR" }, pullCredentials: { vault: "v", item: "GHCR pull" } },
     profiles: images.map((image, index) => profile({ slug: `p${index}`, default: index === 0, image })),
   }).profiles;
 
@@ -65,7 +65,7 @@ describe("contextHash and tags", () => {
 });
 
 it("names images <registry>/<owner>/<prefix>-<folder> and pins the pushed digest", () => {
-  const images = parseSettings({ ...minimalConfig(), images: { owner: "maria", credentials: { vault: "v", item: "GHCR" } } }).images!;
+  const images = parseSettings({ ...minimalConfig(), images: { owner: "maria", credentials: { vault: "v", item: "GHCR" }, pullCredentials: { vault: "v", item: "GHCR pull" } } }).images!;
   expect(imageRepository(images, "base")).toBe("ghcr.io/maria/jupyter-base");
   expect(pinnedReference("ghcr.io/maria/jupyter-base:ctx-1", "ghcr.io/maria/jupyter-base@sha256:abc")).toBe("ghcr.io/maria/jupyter-base:ctx-1@sha256:abc");
   expect(profileImageReference({ build: "base" }, { base: "r:t@sha256:abc" })).toBe("r:t@sha256:abc");

@@ -1,5 +1,5 @@
 // Built images under mocks: one docker Image per folder a profile uses (and the base under it),
-// pinned by digest in the chart values, and a pull secret from the same 1Password login.
+// pinned by digest in the chart values, and a pull secret from the read-only 1Password login.
 import * as path from "path";
 import { contextHash, IMAGES_DIR, imageTag } from "../../components/images/imageBuild";
 import { renderStack, type RenderedStack } from "../harness/renderStack";
@@ -14,7 +14,7 @@ beforeAll(async () => {
   rendered = await renderStack(
     asStackConfig({
       ...minimalConfig(),
-      images: { owner: "maria", credentials: { vault: "vault-uuid", item: "GHCR login" } },
+      images: { owner: "maria", credentials: { vault: "vault-uuid", item: "GHCR login" }, pullCredentials: { vault: "vault-uuid", item: "GHCR read-only" } },
       profiles: [
         profile({ slug: "minimal", default: true, image: "quay.io/jupyter/minimal-notebook:2025-10-06" }),
         profile({ slug: "science", image: { build: "datascience" } }),
@@ -48,7 +48,7 @@ it("hands the chart each built image as repository:tag@digest, and external ones
   expect(images.gpu).toMatch(new RegExp(`^ghcr\\.io/maria/jupyter-pytorch-cuda:ctx-[0-9a-f]{16}${DIGEST.source}`));
 });
 
-it("makes a dockerconfigjson pull secret from the login and has every pod use it", () => {
+it("makes a dockerconfigjson pull secret from the pull login and has every pod use it", () => {
   const pull = of(rendered.resources, "kubernetes:core/v1:Secret").find((s) => (s.inputs.metadata as { name: string }).name === "jupyterhub-image-pull")!;
   expect(pull.parent).toBe("jupyterhub:images:PullSecret::jupyterhub-image-pull");
   expect(pull.inputs).toMatchObject({ type: "kubernetes.io/dockerconfigjson", stringData: SECRET_PLACEHOLDER });
@@ -64,7 +64,7 @@ it("builds nothing and needs no registry for external images", async () => {
 it("fails before declaring anything when a profile builds a folder that does not exist", async () => {
   const config = {
     ...minimalConfig(),
-    images: { owner: "maria", credentials: { vault: "v", item: "GHCR" } },
+    images: { owner: "maria", credentials: { vault: "v", item: "GHCR" }, pullCredentials: { vault: "v", item: "GHCR pull" } },
     profiles: [profile({ default: true, image: { build: "nosuch" } })],
   };
   await expect(renderStack(asStackConfig(config))).rejects.toThrow("jupyterhub:profiles[0].image.build: images/nosuch/Dockerfile does not exist");

@@ -1,13 +1,18 @@
 """Just enough of JupyterHub and KubeSpawner to run the hub's real hooks in the order the hub runs
 them. Nothing here decides anything the code under test decides; it only calls it as upstream does.
 
-- spawn() follows User.spawn in JupyterHub 5.5.0 (jupyterhub/user.py, spawn(), the `try:` from
-  `spawner._start_pending = True`; the same steps in 5.3.0): authenticator.pre_spawn_start, the
-  auth_state hook, spawner.apply_group_overrides(), spawner._run_apply_user_options(...),
-  spawner.run_pre_spawn_hook(), then spawner.start(); on any exception, `await self.stop(...)`
-  (its own errors logged and swallowed) and the original exception is raised again.
+- spawn() follows User.spawn in JupyterHub 5.5.0 (jupyterhub/user.py, spawn(): `spawner.clear_state()`
+  first, then the `try:` from `spawner._start_pending = True`; the same steps in 5.3.0):
+  authenticator.pre_spawn_start, the auth_state hook, spawner.apply_group_overrides(),
+  spawner._run_apply_user_options(...), spawner.run_pre_spawn_hook(), then spawner.start(); on any
+  exception, `await self.stop(...)` (its own errors logged and swallowed) and the original
+  exception is raised again; once started, `spawner.orm_spawner.state = spawner.get_state()`.
 - stop() follows User.stop (same file): poll(), spawner.stop() if it is running, and in the
-  `finally:` block run_post_stop_hook(), whose exceptions are logged, never raised.
+  `finally:` block run_post_stop_hook(), whose exceptions are logged, never raised, then
+  `spawner.clear_state()` and `spawner.orm_spawner.state = spawner.get_state()`.
+- Database stands in for the hub's database: one orm Spawner (its `state`) per user and server
+  name, kept across hub restarts; new_spawner() loads it as User._new_spawner does
+  (`spawner.load_state(orm_spawner.state or {})`).
 - Spawner.run_pre_spawn_hook / run_post_stop_hook are copied from jupyterhub/spawner.py (5.5.0).
 - FakeKubeSpawner.start() follows KubeSpawner 7.0.0 (kubespawner/spawner.py): _start() calls
   load_user_options() first, which resolves profile_list (calling it with the spawner, and
@@ -62,6 +67,21 @@ class FakeKubeSpawner:
         self.running = False
         self.loaded_profile = None
         self.log = log
+        self.volumes = []
+        self.volume_mounts = []
+        self.orm_spawner = types.SimpleNamespace(state={})
+        self.pod_name = f"jupyter-{user.name}" + (f"--{name}" if name else "")
+
+    # kubespawner/spawner.py 7.0.0 (the parts of the state this project relies on)
+    def get_state(self):
+        return {"kubespawner_version": "7.0.0", "pod_name": self.pod_name}
+
+    def load_state(self, state):
+        if "pod_name" in state:
+            self.pod_name = state["pod_name"]
+
+    def clear_state(self):
+        pass
 
     # jupyterhub/spawner.py 5.5.0
     def run_pre_spawn_hook(self):
@@ -112,12 +132,25 @@ class FakeKubeSpawner:
         self.running = False
 
 
-def new_spawner(spawner_class, c, user, name="", user_options=None):
+class Database:
+    """The hub's database: an orm Spawner per (user, server name), surviving hub restarts."""
+
+    def __init__(self):
+        self.spawners = {}
+
+    def orm_spawner(self, user, name=""):
+        return self.spawners.setdefault((user.name, name), types.SimpleNamespace(state={}))
+
+
+def new_spawner(spawner_class, c, user, name="", user_options=None, database=None):
     spawner = spawner_class(user, name, user_options)
     for section in (c.Spawner, c.KubeSpawner):
         for option in ("pre_spawn_hook", "post_stop_hook", "profile_list"):
             if hasattr(section, option):
                 setattr(spawner, option, copy.deepcopy(getattr(section, option)))
+    if database is not None:
+        spawner.orm_spawner = database.orm_spawner(user, name)
+    spawner.load_state(spawner.orm_spawner.state or {})
     return spawner
 
 
@@ -132,10 +165,13 @@ async def stop(spawner):
             await maybe_future(spawner.run_post_stop_hook())
         except Exception:
             log.exception("Error in Spawner.post_stop_hook")
+        spawner.clear_state()
+        spawner.orm_spawner.state = spawner.get_state()
 
 
 async def spawn(spawner):
     """User.spawn from the authenticator's pre-spawn step to Spawner.start; stop on failure."""
+    spawner.clear_state()
     try:
         await spawner.run_auth_state_hook(None)
         await spawner.apply_group_overrides()
@@ -148,3 +184,4 @@ async def spawn(spawner):
         except Exception:
             log.exception("Failed to cleanup server that failed to start")
         raise
+    spawner.orm_spawner.state = spawner.get_state()

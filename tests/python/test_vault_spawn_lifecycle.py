@@ -1,5 +1,6 @@
 """The Vault hooks through a whole spawn and stop, in JupyterHub's order (tests/python/spawn_driver.py),
-against the fake Vault: no token for a spawn KubeSpawner would refuse, and none outliving its server."""
+against the fake Vault: no token for a spawn KubeSpawner would refuse, and none outliving its server,
+even when the hub restarted in between."""
 import asyncio
 import io
 import logging
@@ -10,7 +11,7 @@ import unittest
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import spawn_driver as hub  # noqa: E402
 from project_module import load_project_module as load  # noqa: E402
-from fake_vault import HUB_TOKEN, SERVICE_ACCOUNT_JWT, FakeVault, closed_port_address, user_token_for  # noqa: E402
+from fake_vault import HUB_TOKEN, SERVICE_ACCOUNT_JWT, FakeVault, accessor_for, closed_port_address  # noqa: E402
 
 
 
@@ -23,6 +24,8 @@ PROFILES = [
 ]
 CREATE = "/v1/auth/token/create/jupyterhub-user-jupyterhub"
 LOOKUP_SELF = "/v1/auth/token/lookup-self"
+REVOKE_ACCESSOR = "/v1/auth/token/revoke-accessor"
+UNWRAP = "/v1/sys/wrapping/unwrap"
 
 
 def vault_config(address, on_failure="refuse"):
@@ -35,32 +38,47 @@ def vault_config(address, on_failure="refuse"):
         "pathPrefix": "jupyter",
         "onFailure": on_failure,
         "timeoutSeconds": 2,
+        "tokenTtlSeconds": 3600,
+        "wrapTtlSeconds": 600,
+        "tokenDir": "/run/jupyterhub-vault",
     }
 
 
 class Hub:
-    """The hub's config after the extraConfig entries, in key order: 40-vault-hook, 50-profile-filter."""
+    """The hub's config after the extraConfig entries, in key order: 40-vault-hook, 50-profile-filter.
 
-    def __init__(self, address, profile_groups=None, on_failure="refuse"):
+    Its database (spawn_driver.Database) outlives the process: restarted() is a new hub process
+    on the same database, with nothing of the old one's memory.
+    """
+
+    def __init__(self, address, profile_groups=None, on_failure="refuse", database=None):
+        self.address = address
+        self.profile_groups = profile_groups
+        self.on_failure = on_failure
+        self.database = database or hub.Database()
         self.c = hub.hub_config(PROFILES)
         cfg = vault_config(address, on_failure)
         self.client = vault_token_hook.VaultClient(cfg, read_service_account_token=lambda: SERVICE_ACCOUNT_JWT)
         # 40-vault-hook, as components/hub/vaultValues.ts wires it.
-        self.c.Spawner.pre_spawn_hook = vault_token_hook.make_pre_spawn_hook(cfg, self.client)
+        vault_token_hook.install(self.c, cfg, self.client)
         self.spawner_class = hub.FakeKubeSpawner
         if profile_groups is not None:
             self.spawner_class = profile_filter.install(self.c, profile_groups, hub.FakeKubeSpawner)
 
     def spawner(self, user, profile=None, name=""):
-        return hub.new_spawner(self.spawner_class, self.c, user, name, {"profile": profile} if profile is not None else {})
+        options = {"profile": profile} if profile is not None else {}
+        return hub.new_spawner(self.spawner_class, self.c, user, name, options, database=self.database)
 
     def restarted(self):
-        """The same config loaded again by a new hub process: nothing minted is remembered."""
-        again = Hub.__new__(Hub)
-        again.__dict__.update(self.__dict__)
-        again.c = hub.hub_config(PROFILES)
-        again.c.Spawner.pre_spawn_hook = vault_token_hook.make_pre_spawn_hook(vault_config(self.client.address), self.client)
-        return again
+        """The same config and database loaded by a new hub process: nothing in memory survives."""
+        return Hub(self.address, self.profile_groups, self.on_failure, database=self.database)
+
+
+def unwrapped(vault, spawner):
+    """The server's start hook: the user's token, from the wrapping token in the pod's environment."""
+    status, reply = vault.route("POST", UNWRAP, None, spawner.environment["NOTEBOOK_VAULT_WRAPPING_TOKEN"])
+    assert status == 200, status
+    return reply["auth"]["client_token"]
 
 
 def creates(vault):
@@ -101,7 +119,7 @@ class ProfileCheckedBeforeMintingTest(unittest.TestCase):
             with self.assertRaisesRegex(vault_token_hook.ProfileUnavailable, message):
                 asyncio.run(hub.spawn(spawner))
         self.assertEqual(vault.requests, [], "nothing may reach Vault for a refused profile, not even the hub's login")
-        self.assertNotIn("NOTEBOOK_VAULT_TOKEN", spawner.environment)
+        self.assertNotIn("NOTEBOOK_VAULT_WRAPPING_TOKEN", spawner.environment)
         self.assertIsNone(spawner.loaded_profile)
 
     def test_a_group_gated_profile_the_user_may_not_use_mints_nothing(self):
@@ -142,7 +160,7 @@ class ProfileCheckedBeforeMintingTest(unittest.TestCase):
                 spawner = the_hub.spawner(person, "gpu")
                 asyncio.run(hub.spawn(spawner))
                 self.assertEqual(spawner.loaded_profile, "gpu")
-                self.assertEqual(lookup_self(vault, spawner.environment["NOTEBOOK_VAULT_TOKEN"]), 200)
+                self.assertEqual(lookup_self(vault, unwrapped(vault, spawner)), 200)
 
     def test_the_group_gated_spawner_still_refuses_in_load_user_options(self):
         # The existing GroupGatedSpawner check, for a spawn that bypasses the pre-spawn hook.
@@ -160,13 +178,13 @@ class RevokedWhenTheServerStopsTest(unittest.TestCase):
             spawner.fail_start = RuntimeError("pod creation failed: exceeded quota")
             with self.assertRaisesRegex(RuntimeError, "exceeded quota"):
                 asyncio.run(hub.spawn(spawner))
-            token = user_token_for("lena")
             self.assertEqual(len(creates(vault)), 1)
-            self.assertIn(("POST", "/v1/auth/token/revoke-self", None, token), vault.requests)
-            self.assertEqual(lookup_self(vault, token), 403)
-        self.assertNotIn("NOTEBOOK_VAULT_TOKEN", spawner.environment)
+            self.assertIn(("POST", REVOKE_ACCESSOR, {"accessor": accessor_for("lena")}, HUB_TOKEN), vault.requests)
+            self.assertIsNone(vault.live_token_with_accessor(accessor_for("lena")))
+        self.assertNotIn("NOTEBOOK_VAULT_WRAPPING_TOKEN", spawner.environment)
+        self.assertNotIn("vault_token_accessor", spawner.orm_spawner.state)
         self.assertIn("revoked", logs.text)
-        self.assertNotIn(token, logs.text)
+        self.assertNotIn(accessor_for("lena"), logs.text)
 
     def test_a_profile_kubespawner_refuses_after_the_check_is_revoked_too(self):
         # The list changed between the hook's check and KubeSpawner's own (a callable list may).
@@ -177,20 +195,22 @@ class RevokedWhenTheServerStopsTest(unittest.TestCase):
             spawner = the_hub.spawner(hub.user("noah"), "gpu")
             with self.assertRaisesRegex(ValueError, "No such profile: gpu"):
                 asyncio.run(hub.spawn(spawner))
-            self.assertEqual(lookup_self(vault, user_token_for("noah")), 403)
+            self.assertIsNone(vault.live_token_with_accessor(accessor_for("noah")))
 
     def test_a_stopped_server_takes_its_token_with_it(self):
         with FakeVault() as vault, CapturedLogs():
             the_hub = Hub(vault.address)
             spawner = the_hub.spawner(hub.user("ada"))
             asyncio.run(hub.spawn(spawner))
-            token = spawner.environment["NOTEBOOK_VAULT_TOKEN"]
+            token = unwrapped(vault, spawner)
             self.assertEqual(lookup_self(vault, token), 200)
+            self.assertEqual(spawner.orm_spawner.state["vault_token_accessor"], accessor_for("ada"))
             asyncio.run(hub.stop(spawner))
             self.assertEqual(lookup_self(vault, token), 403)
+            self.assertNotIn("vault_token_accessor", spawner.orm_spawner.state)
             # Stopping again has nothing left to revoke.
             asyncio.run(hub.stop(spawner))
-        self.assertEqual(len([r for r in vault.requests if r[1] == "/v1/auth/token/revoke-self"]), 1)
+        self.assertEqual(len(vault.paths_requested(REVOKE_ACCESSOR)), 1)
 
     def test_each_server_revokes_only_its_own_token(self):
         with FakeVault() as vault, CapturedLogs():
@@ -198,9 +218,10 @@ class RevokedWhenTheServerStopsTest(unittest.TestCase):
             default, named = the_hub.spawner(hub.user("ada")), the_hub.spawner(hub.user("ada"), name="gpu-run")
             asyncio.run(hub.spawn(default))
             asyncio.run(hub.spawn(named))
+            default_token, named_token = unwrapped(vault, default), unwrapped(vault, named)
             asyncio.run(hub.stop(named))
-            self.assertEqual(lookup_self(vault, default.environment["NOTEBOOK_VAULT_TOKEN"]), 200)
-            self.assertEqual(lookup_self(vault, user_token_for("ada", 1)), 403)
+            self.assertEqual(lookup_self(vault, default_token), 200)
+            self.assertEqual(lookup_self(vault, named_token), 403)
 
     def test_a_spawn_refused_before_minting_revokes_nothing(self):
         with FakeVault() as vault, CapturedLogs():
@@ -211,59 +232,90 @@ class RevokedWhenTheServerStopsTest(unittest.TestCase):
                 asyncio.run(hub.spawn(spawner))
         self.assertEqual([r for r in vault.requests if "revoke" in r[1]], [])
 
-    def test_a_failed_revoke_is_logged_without_the_token_and_the_stop_goes_on(self):
-        # The user policy before auth/token/revoke-self was added: Vault answers 403.
+    def test_a_failed_revoke_is_logged_without_secrets_the_stop_goes_on_and_the_next_start_retries(self):
+        # A hub policy without revoke-accessor: Vault answers 403.
         with FakeVault() as vault, CapturedLogs() as logs:
-            vault.user_policy_self_paths.discard("auth/token/revoke-self")
+            revoke_rule = vault.hub_policy.pop("auth/token/revoke-accessor")
             the_hub = Hub(vault.address)
             spawner = the_hub.spawner(hub.user("ada"))
             asyncio.run(hub.spawn(spawner))
-            token = spawner.environment["NOTEBOOK_VAULT_TOKEN"]
+            token = unwrapped(vault, spawner)
             asyncio.run(hub.stop(spawner))
             self.assertFalse(spawner.running)
             self.assertTrue(vault.is_live(token))
-        self.assertIn("Could not revoke the Vault token of ada's server '': Vault refused auth/token/revoke-self: HTTP 403", logs.text)
+            # Kept in the server's state: the next start revokes it before minting a new one.
+            self.assertEqual(spawner.orm_spawner.state["vault_token_accessor"], accessor_for("ada"))
+            vault.hub_policy["auth/token/revoke-accessor"] = revoke_rule
+            asyncio.run(hub.spawn(the_hub.restarted().spawner(hub.user("ada"))))
+            self.assertFalse(vault.is_live(token))
+        self.assertIn("Could not revoke the Vault token of ada's server '' (server stopped): Vault refused auth/token/revoke-accessor: HTTP 403", logs.text)
+        self.assertIn("revoked (left from an earlier start)", logs.text)
         self.assertNotIn("post_stop_hook failed", logs.text)
-        for secret in (token, HUB_TOKEN, SERVICE_ACCOUNT_JWT):
+        for secret in (token, accessor_for("ada"), HUB_TOKEN, SERVICE_ACCOUNT_JWT):
             self.assertNotIn(secret, logs.text)
 
-    def test_vault_down_at_stop_is_logged_and_the_stop_goes_on(self):
-        with FakeVault() as vault, CapturedLogs() as logs:
-            the_hub = Hub(vault.address)
-            spawner = the_hub.spawner(hub.user("ada"))
-            asyncio.run(hub.spawn(spawner))
-        # The fake Vault is gone now.
-        with CapturedLogs() as logs:
-            asyncio.run(hub.stop(spawner))
-        self.assertIn("Could not revoke the Vault token of ada's server '': Vault at http://127.0.0.1:", logs.text)
-        self.assertNotIn(user_token_for("ada"), logs.text)
-
-    def test_a_hub_restarted_between_spawn_and_stop_cannot_revoke(self):
-        # Documented limitation: the record of minted tokens lives in the hub process.
+    def test_a_token_whose_revoke_failed_dies_unrenewed_within_userTokens_ttl(self):
         with FakeVault() as vault, CapturedLogs():
             the_hub = Hub(vault.address)
             spawner = the_hub.spawner(hub.user("ada"))
             asyncio.run(hub.spawn(spawner))
-            after_restart = the_hub.restarted().spawner(hub.user("ada"))
+            token = unwrapped(vault, spawner)
+        # Vault is unreachable when the server stops; its token is no longer renewed by anyone.
+        with CapturedLogs() as logs:
+            asyncio.run(hub.stop(spawner))
+        self.assertIn("Could not revoke the Vault token of ada's server '' (server stopped): Vault at http://127.0.0.1:", logs.text)
+        self.assertIn("expires unrenewed within userTokens.ttl", logs.text)
+        self.assertEqual(vault.user_tokens[token]["expires"] - vault.now(), 3600)
+
+    def test_a_hub_restarted_between_spawn_and_stop_still_revokes_by_the_saved_accessor(self):
+        with FakeVault() as vault, CapturedLogs():
+            the_hub = Hub(vault.address)
+            spawner = the_hub.spawner(hub.user("ada"), name="gpu-run")
+            asyncio.run(hub.spawn(spawner))
+            token = unwrapped(vault, spawner)
+            # A new hub process: its spawner comes from the database, as JupyterHub loads it.
+            after_restart = the_hub.restarted().spawner(hub.user("ada"), name="gpu-run")
             after_restart.running = True
+            self.assertIsNot(after_restart, spawner)
             asyncio.run(hub.stop(after_restart))
-            self.assertEqual(lookup_self(vault, user_token_for("ada")), 200)
+            self.assertEqual(lookup_self(vault, token), 403)
+            self.assertNotIn("vault_token_accessor", after_restart.orm_spawner.state)
+        self.assertEqual(vault.paths_requested(REVOKE_ACCESSOR)[0][2], {"accessor": accessor_for("ada")})
+
+    def test_a_hub_restarted_twice_revokes_once(self):
+        with FakeVault() as vault, CapturedLogs():
+            first = Hub(vault.address)
+            spawner = first.spawner(hub.user("ada"))
+            asyncio.run(hub.spawn(spawner))
+            token = unwrapped(vault, spawner)
+            second = first.restarted().spawner(hub.user("ada"))
+            second.running = True
+            asyncio.run(hub.stop(second))
+            third = first.restarted().spawner(hub.user("ada"))
+            asyncio.run(hub.stop(third))
+            self.assertFalse(vault.is_live(token))
+        self.assertEqual(len(vault.paths_requested(REVOKE_ACCESSOR)), 1)
 
     def test_a_post_stop_hook_of_the_hubs_own_config_still_runs_and_cannot_keep_the_token_alive(self):
         with FakeVault() as vault, CapturedLogs() as logs:
-            the_hub = Hub(vault.address)
             seen = []
 
             def configured_hook(spawner):
                 seen.append(spawner.name)
                 raise RuntimeError("the operator's hook failed")
 
-            the_hub.c.Spawner.post_stop_hook = configured_hook
+            the_hub = Hub.__new__(Hub)
+            the_hub.c = hub.hub_config(PROFILES)
+            the_hub.c.Spawner.post_stop_hook = configured_hook  # set before 40-vault-hook runs
+            the_hub.database, the_hub.spawner_class = hub.Database(), hub.FakeKubeSpawner
+            cfg = vault_config(vault.address)
+            vault_token_hook.install(the_hub.c, cfg, vault_token_hook.VaultClient(cfg, read_service_account_token=lambda: SERVICE_ACCOUNT_JWT))
             spawner = the_hub.spawner(hub.user("ada"), name="gpu-run")
             asyncio.run(hub.spawn(spawner))
+            token = unwrapped(vault, spawner)
             asyncio.run(hub.stop(spawner))
             self.assertEqual(seen, ["gpu-run"])
-            self.assertEqual(lookup_self(vault, user_token_for("ada")), 403)
+            self.assertEqual(lookup_self(vault, token), 403)
         self.assertIn("Error in Spawner.post_stop_hook", logs.text)  # User.stop logs it, as upstream
 
     def test_a_second_mint_for_the_same_server_revokes_the_first(self):
@@ -272,10 +324,10 @@ class RevokedWhenTheServerStopsTest(unittest.TestCase):
             the_hub = Hub(vault.address)
             first = the_hub.spawner(hub.user("ada"))
             asyncio.run(hub.spawn(first))
-            second = the_hub.spawner(hub.user("ada"))
-            asyncio.run(hub.spawn(second))
-            self.assertEqual(lookup_self(vault, user_token_for("ada", 0)), 403)
-            self.assertEqual(lookup_self(vault, user_token_for("ada", 1)), 200)
+            first_token = unwrapped(vault, first)
+            asyncio.run(hub.spawn(first))
+            self.assertEqual(lookup_self(vault, first_token), 403)
+            self.assertEqual(lookup_self(vault, unwrapped(vault, first)), 200)
 
 
 if __name__ == "__main__":

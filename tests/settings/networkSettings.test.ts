@@ -167,3 +167,22 @@ describe("values other systems would refuse or misread", () => {
     ]);
   });
 });
+
+describe("local login, by who can reach the hub", () => {
+  const local = (authenticator: string, service: string) => ({
+    ...minimalConfig(),
+    hub: { host: "hub.example.test", service: { type: service } },
+    auth: { type: "local", authenticator },
+  });
+
+  it("allows dummy only behind port-forward", () => {
+    expect(problemsOf(local("dummy", "ClusterIP"))).toEqual([]);
+    expect(problemsOf(local("dummy", "LoadBalancer"))).toEqual([
+      "jupyterhub:auth.authenticator: dummy accepts any password for any user; it is only allowed when the hub is reached through kubectl port-forward (hub.service.type ClusterIP), not a LoadBalancer",
+    ]);
+  });
+
+  it("leaves first-use passwords to the advisory policy (first-use-over-https)", () => {
+    expect(problemsOf(local("firstuse", "NodePort"))).toEqual([]);
+  });
+});

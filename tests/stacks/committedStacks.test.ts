@@ -62,7 +62,7 @@ describe("dev", () => {
     expect(settings.profiles.filter((p) => p.enabled)).toHaveLength(2);
     for (const profile of settings.profiles) expect(profile.image).toMatch(/^quay\.io\/jupyter\//);
     expect(settings.keycloak).toBeUndefined();
-    expect(new Set(resources.map((r) => r.type.split(":")[0]))).toEqual(new Set(["jupyterhub", "kubernetes", "pulumi"]));
+    expect(new Set(resources.map((r) => r.type.split(":")[0]))).toEqual(new Set(["jupyterhub", "kubernetes", "pulumi", "pulumi-nodejs"]));
     expect(resources.map((r) => r.type)).not.toContain("pulumi:providers:keycloak");
   });
 });

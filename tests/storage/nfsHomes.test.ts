@@ -89,7 +89,9 @@ describe("shared volumes", () => {
 
   it("loads no hook when every share is for everyone", async () => {
     const { values } = await renderStack(asStackConfig({ ...minimalConfig(), sharedVolumes: [shared[0]] }));
-    expect((values as Record<string, any>).hub.extraConfig).toBeUndefined();
+    const hub = (values as Record<string, any>).hub;
+    expect(Object.keys(hub.extraConfig)).not.toContain("60-shared-volumes");
+    expect(Object.keys(hub.extraFiles)).not.toContain("python-shared-volumes");
   });
 
   it("rejects a share for a group nobody has, and two shares with one name", async () => {

@@ -52,3 +52,9 @@ it("reports bad config to the CLI as a RunError: the message, without a stack tr
   expect(pulumi.RunError.isInstance(error)).toBe(true);
   expect(error.message).toBe("invalid stack config (1 problem):\n  jupyterhub:hub.host: is required (string)");
 });
+
+it("runs under npm scripts on the Node the node devDependency brings, not the machine's", () => {
+  const wanted = (packageJson as unknown as { devDependencies: Record<string, string> }).devDependencies.node;
+  if (process.env.npm_lifecycle_event === undefined) return; // jest started by hand runs on whatever node started it
+  expect(process.version).toBe(`v${wanted}`);
+});

@@ -5,7 +5,7 @@ import { parseSettings } from "../../settings";
 import { renderStack, type RenderedStack } from "../harness/renderStack";
 import { SECRET_PLACEHOLDER, type RecordedResource } from "../harness/recordedResource";
 import { asStackConfig, minimalConfig } from "../fixtures/configs";
-import { vaultConfig } from "../fixtures/vaultConfig";
+import { inClusterVaultConfig, vaultConfig } from "../fixtures/vaultConfig";
 import { problemsOf } from "../fixtures/problemsOf";
 
 const of = (resources: RecordedResource[], type: string) => resources.filter((r) => r.type === type);
@@ -18,8 +18,8 @@ describe("vault settings", () => {
       networkPolicy: { cidrs: ["192.0.2.10/32"] },
       kvMount: "secret",
       pathPrefix: "jupyter",
-      kubernetesAuth: { mount: "kubernetes", create: false, kubernetesHost: "https://kubernetes.default.svc" },
-      userTokens: { ttl: 3600, maxTtl: 86400 },
+      kubernetesAuth: { mount: "kubernetes", create: false, kubernetesHost: "https://kubernetes.default.svc", tokenReviewer: "local", deleteOnDestroy: false },
+      userTokens: { ttl: 3600, maxTtl: 86400, wrapTtl: 600 },
       externalSecrets: { storeName: "vault", storeKind: "ClusterSecretStore", refreshInterval: 3600 },
       onFailure: "refuse",
       timeout: 10,
@@ -49,7 +49,7 @@ describe("vault settings", () => {
 describe("a Vault stack", () => {
   let rendered: RenderedStack;
   beforeAll(async () => {
-    rendered = await renderStack(asStackConfig(vaultConfig({ kubernetesAuth: { create: true, mount: "k8s" } })), "vault");
+    rendered = await renderStack(asStackConfig(inClusterVaultConfig({ kubernetesAuth: { create: true, mount: "k8s" } })), "vault");
   });
 
   it("binds the hub's Kubernetes auth role to the hub's ServiceAccount in its namespace only", () => {
@@ -66,21 +66,27 @@ describe("a Vault stack", () => {
     });
   });
 
-  it("mints orphan, renewable user tokens with only the user policy, for configured users, with the configured lifetimes", () => {
+  it("mints orphan, renewable user tokens with only the user policy, for configured users, capped at maxTtl, with no field Vault ignores", () => {
     const [role] = of(rendered.resources, "vault:tokenauth/authBackendRole:AuthBackendRole");
+    // token_ttl, token_max_ttl and token_policies would be sent and ignored by a token role
+    // (vault/token_store.go); the TTL between renewals is the hook's `ttl` on create.
     expect(role.inputs).toEqual({
       roleName: "jupyterhub-user-jupyterhub",
       allowedPolicies: ["jupyterhub-user-jupyterhub"],
-      tokenPolicies: ["jupyterhub-user-jupyterhub"],
       tokenNoDefaultPolicy: true,
       orphan: true,
       renewable: true,
       allowedEntityAliases: ["ada", "grace"],
       tokenType: "service",
-      tokenTtl: 3600,
-      tokenMaxTtl: 86400,
       tokenExplicitMaxTtl: 86400,
     });
+  });
+
+  it("lets the hub mint only wrapped tokens, for at most userTokens.wrapTtl, and revoke by accessor", () => {
+    const [policy] = of(rendered.resources, "vault:index/policy:Policy").filter((p) => p.inputs.name === "jupyterhub-hub-jupyterhub");
+    expect(policy.inputs.policy).toBe(
+      'path "auth/token/create/jupyterhub-user-jupyterhub" {\n  capabilities = ["create", "update"]\n  min_wrapping_ttl = "1s"\n  max_wrapping_ttl = "600s"\n}\n\npath "auth/token/revoke-accessor" {\n  capabilities = ["update"]\n}\n',
+    );
   });
 
   it("templates the user policy on the token auth method's accessor", () => {
@@ -89,12 +95,25 @@ describe("a Vault stack", () => {
     expect(policies["jupyterhub-user-jupyterhub"]).toContain('path "secret/data/jupyter/users/{{identity.entity.aliases.auth_token_0f1e2d3c.name}}/*"');
   });
 
-  it("enables and configures Kubernetes auth when asked", () => {
+  it("enables and configures Kubernetes auth when asked, for a Vault running in this cluster by default", () => {
     expect(of(rendered.resources, "vault:index/authBackend:AuthBackend")[0].inputs).toMatchObject({ type: "kubernetes", path: "k8s" });
     expect(of(rendered.resources, "vault:kubernetes/authBackendConfig:AuthBackendConfig")[0].inputs).toEqual({
       backend: "k8s",
       kubernetesHost: "https://kubernetes.default.svc",
+      disableLocalCaJwt: false,
     });
+    expect(of(rendered.resources, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding")).toEqual([]);
+  });
+
+  it("leaves the auth method in Vault on `pulumi destroy` unless deleteOnDestroy says otherwise", async () => {
+    const kept = of(rendered.resources, "vault:index/authBackend:AuthBackend")[0];
+    expect(kept.retainOnDelete).toBe(true);
+    // Roles and policies are the stack's own: destroy deletes them.
+    for (const type of ["vault:kubernetes/authBackendRole:AuthBackendRole", "vault:tokenauth/authBackendRole:AuthBackendRole", "vault:index/policy:Policy"]) {
+      for (const resource of of(rendered.resources, type)) expect(resource.retainOnDelete).toBe(false);
+    }
+    const owned = await renderStack(asStackConfig(inClusterVaultConfig({ kubernetesAuth: { create: true, deleteOnDestroy: true } })));
+    expect(of(owned.resources, "vault:index/authBackend:AuthBackend")[0].retainOnDelete).toBe(false);
   });
 
   it("keeps the hub's OAuth secret in Vault KV and syncs it with an ExternalSecret instead of writing a Secret", () => {
@@ -114,17 +133,15 @@ describe("a Vault stack", () => {
     });
   });
 
-  it("loads the pre-spawn hook with its configuration and mounts the notebook helper, with no token in values", () => {
+  it("loads both hooks with their configuration and mounts the notebook helper, with no token in values", () => {
     const values = rendered.values as Record<string, any>;
     expect(values.hub.extraFiles["python-vault-token-hook"]).toMatchObject({
       mountPath: "/usr/local/etc/jupyterhub-pulumi/vault_token_hook.py",
-      stringData: expect.stringContaining("def make_pre_spawn_hook("),
+      stringData: expect.stringContaining("def install("),
     });
-    expect(values.hub.extraConfig["40-vault-hook"]).toMatch(
-      /\nc\.Spawner\.pre_spawn_hook = vault_token_hook\.make_pre_spawn_hook\(get_config\("custom\.vault"\)\)\n$/,
-    );
+    expect(values.hub.extraConfig["40-vault-hook"]).toMatch(/\nvault_token_hook\.install\(c, get_config\("custom\.vault"\)\)\n$/);
     expect(values.custom.vault).toEqual({
-      address: "https://vault.example.test:8200",
+      address: "http://vault.vault.svc:8200",
       kubernetesAuthMount: "k8s",
       hubRole: "jupyterhub-hub-jupyterhub",
       tokenRole: "jupyterhub-user-jupyterhub",
@@ -132,7 +149,11 @@ describe("a Vault stack", () => {
       pathPrefix: "jupyter",
       onFailure: "refuse",
       timeoutSeconds: 10,
+      tokenTtlSeconds: 3600,
+      wrapTtlSeconds: 600,
+      tokenDir: "/run/jupyterhub-vault",
     });
+    expect(values.hub.extraVolumes).toBeUndefined();
     expect(values.singleuser.extraFiles["vault-secrets"]).toMatchObject({ mountPath: "/opt/jupyterhub/python/vault_secrets.py", mode: 0o644 });
     expect(values.singleuser.extraEnv).toEqual({ PYTHONPATH: "/opt/jupyterhub/python" });
     expect(JSON.stringify(values)).not.toMatch(/hvs\.|render-placeholder|fixture-/);

@@ -71,7 +71,7 @@ it("updates every pinned Jupyter Docker Stacks image in the stacks, keeping a cu
   expect("python-3.12").not.toMatch(versioning);
 });
 
-it("groups Pulumi packages and dev tooling, and caps TypeScript and @pulumi/pulumi below what needs Node 22", () => {
+it("groups Pulumi packages and dev tooling, with no cap that would keep them off the Node 24 line", () => {
   const matches = (pattern: string, name: string) => pattern === name || (pattern.endsWith("/**") && name.startsWith(pattern.slice(0, -2)));
   const groupOf = (name: string) =>
     renovate.packageRules.find((rule) => rule.groupName && rule.matchPackageNames?.some((pattern) => matches(pattern, name)))?.groupName;
@@ -79,12 +79,28 @@ it("groups Pulumi packages and dev tooling, and caps TypeScript and @pulumi/pulu
   for (const name of pulumiPackages) expect(groupOf(name)).toBe("Pulumi packages");
   for (const name of ["typescript", "jest", "@swc/core", "@swc/jest", "@types/jest", "@types/node"]) expect(groupOf(name)).toBe("dev tooling");
   const cap = (name: string) => renovate.packageRules.find((rule) => rule.allowedVersions && rule.matchPackageNames?.includes(name))?.allowedVersions;
-  expect(cap("typescript")).toBe("<6.0.0");
-  expect(cap("@pulumi/pulumi")).toBe("<3.249.0");
-  const below = (version: string, limit: string) => {
-    const [a, b] = [version, limit].map((v) => v.split(".").map(Number));
-    return a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
-  };
-  expect(below(packageJson.dependencies.typescript, "6.0.0")).toBeLessThan(0);
-  expect(below(packageJson.dependencies["@pulumi/pulumi"], "3.249.0")).toBeLessThan(0);
+  expect(cap("typescript")).toBeUndefined();
+  expect(cap("@pulumi/pulumi")).toBeUndefined();
+  // Node and its types stay on the LTS line the project declares.
+  expect(packageJson.engines.node).toBe(">=22");
+  expect(packageJson.devDependencies.node).toMatch(/^24\./);
+  expect(cap("node")).toBe("<25.0.0");
+  expect(cap("@types/node")).toBe("<25.0.0");
+  expect(packageJson.devDependencies["@types/node"]).toMatch(/^24\./);
+});
+
+it("reads date-tagged Docker Stacks images in Dockerfiles as dates, not as version 2025 with a suffix", () => {
+  const rule = renovate.packageRules.find((r) => r.groupName === "Jupyter Docker Stacks images") as PackageRule & { versioning?: string };
+  const versioning = new RegExp(rule.versioning!.replace(/^regex:/, ""));
+  const from = /FROM\s+quay\.io\/jupyter\/[a-z-]+:(\S+)/.exec(fs.readFileSync(path.join(PROJECT_ROOT, "images", "base", "Dockerfile"), "utf8"))![1];
+  expect(versioning.exec(from)?.groups).toMatchObject({ major: from.slice(0, 4), minor: from.slice(5, 7), patch: from.slice(8, 10) });
+});
+
+it("tracks the VS Code CLI pinned in the base image", () => {
+  const manager = renovate.customManagers.find((m) => m.depNameTemplate === "microsoft/vscode")!;
+  const dockerfile = "images/base/Dockerfile";
+  const pattern = new RegExp(manager.managerFilePatterns[0].slice(1, -1));
+  expect(pattern.test(dockerfile)).toBe(true);
+  const match = new RegExp(manager.matchStrings[0]).exec(fs.readFileSync(path.join(PROJECT_ROOT, dockerfile), "utf8"));
+  expect(match?.groups?.currentValue).toMatch(/^\d+\.\d+\.\d+$/);
 });

@@ -1,0 +1,73 @@
+// @ts-check
+// Edits the e2e stack file (Pulumi.e2e.yaml) the way the e2e job needs, keeping its comments:
+//
+//   node .github/scripts/e2e/stack.cjs prepare --nfs-server <address> --ssh-key-file <key.pub> [--file <stack file>]
+//       the runner's NFS server and the run's throwaway key, instead of the committed stand-ins;
+//   node .github/scripts/e2e/stack.cjs retire <user> [--note <text>] [--file <stack file>]
+//       moves a user from jupyterhub:users to jupyterhub:formerUsers, the way an operator offboards.
+//
+// The pure parts are tested in tests/lifecycle/e2eScripts.test.ts, which renders the results.
+"use strict";
+const fs = require("fs");
+const YAML = require("yaml");
+
+const DEFAULT_FILE = "Pulumi.e2e.yaml";
+
+/** @param {string} text @param {{ nfsServer: string, sshKey: string, user?: string }} options */
+function prepare(text, options) {
+  const document = YAML.parseDocument(text);
+  if (!/^[A-Za-z0-9.:-]+$/.test(options.nfsServer)) throw new Error(`not an NFS server address: ${options.nfsServer}`);
+  document.setIn(["config", "jupyterhub:storage", "server"], options.nfsServer);
+  const users = /** @type {YAML.YAMLSeq<YAML.YAMLMap>} */ (document.getIn(["config", "jupyterhub:users"]));
+  const name = options.user ?? "alice";
+  const index = users.items.findIndex((user) => user.get("name") === name);
+  if (index < 0) throw new Error(`no user ${name} in jupyterhub:users`);
+  document.setIn(["config", "jupyterhub:users", index, "ssh", "publicKeys"], document.createNode([options.sshKey.trim()]));
+  return document.toString();
+}
+
+/** @param {string} text @param {string} name @param {string} [note] */
+function retire(text, name, note) {
+  const document = YAML.parseDocument(text);
+  const users = /** @type {YAML.YAMLSeq<YAML.YAMLMap>} */ (document.getIn(["config", "jupyterhub:users"]));
+  const index = users.items.findIndex((user) => user.get("name") === name);
+  if (index < 0) throw new Error(`no user ${name} in jupyterhub:users`);
+  users.items.splice(index, 1);
+  const former = document.getIn(["config", "jupyterhub:formerUsers"]);
+  const entry = document.createNode({ name, ...(note ? { note } : {}) });
+  if (former) /** @type {YAML.YAMLSeq} */ (former).items.push(entry);
+  else document.setIn(["config", "jupyterhub:formerUsers"], document.createNode([{ name, ...(note ? { note } : {}) }]));
+  return document.toString();
+}
+
+/** @param {string[]} argv */
+function main(argv) {
+  const [command, ...rest] = argv;
+  const option = (name) => {
+    const at = rest.indexOf(name);
+    return at >= 0 ? rest[at + 1] : undefined;
+  };
+  const file = option("--file") ?? DEFAULT_FILE;
+  const text = fs.readFileSync(file, "utf8");
+  if (command === "prepare") {
+    const nfsServer = option("--nfs-server");
+    const keyFile = option("--ssh-key-file");
+    if (!nfsServer || !keyFile) throw new Error("usage: stack.cjs prepare --nfs-server <address> --ssh-key-file <key.pub> [--file <stack file>]");
+    fs.writeFileSync(file, prepare(text, { nfsServer, sshKey: fs.readFileSync(keyFile, "utf8") }));
+  } else if (command === "retire" && rest[0] && !rest[0].startsWith("--")) {
+    fs.writeFileSync(file, retire(text, rest[0], option("--note")));
+  } else {
+    throw new Error("usage: stack.cjs prepare --nfs-server <address> --ssh-key-file <key.pub> | retire <user> [--note <text>] [--file <stack file>]");
+  }
+}
+
+module.exports = { prepare, retire, main };
+
+if (require.main === module) {
+  try {
+    main(process.argv.slice(2));
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(2);
+  }
+}

@@ -1,0 +1,12 @@
+// A registry login from 1Password, read at deploy time as Pulumi secrets.
+import type * as pulumi from "@pulumi/pulumi";
+import type { RegistryLogin } from "../../settings/imagesSchema";
+import { deployTimeSecret, type Environment } from "../secrets/deployTimeSecret";
+
+export function registryLogin(login: RegistryLogin, environment: Environment): { username: pulumi.Output<string>; token: pulumi.Output<string> } {
+  const { vault, item, usernameField, tokenField } = login;
+  return {
+    username: deployTimeSecret({ onePassword: { vault, item, field: usernameField } }, environment),
+    token: deployTimeSecret({ onePassword: { vault, item, field: tokenField } }, environment),
+  };
+}

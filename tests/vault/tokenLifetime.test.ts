@@ -1,0 +1,72 @@
+// The user token's lifetime as Vault would make it (issue 12): the token role a stack declares and
+// the hub hook's configuration it renders, fed to the real hook against the fake Vault, which keeps
+// only the role fields Vault's token store keeps (tests/python/fake_vault.py, vault/token_store.go).
+import { spawnSync } from "child_process";
+import * as path from "path";
+import { vaultHookConfig } from "../../components/hub/vaultValues";
+import { userTokenRoleArgs } from "../../components/vault/VaultAccess";
+import { vaultNames } from "../../components/vault/vaultPolicies";
+import { parseSettings } from "../../settings";
+import { renderStack } from "../harness/renderStack";
+import { PROJECT_ROOT, readStackConfig } from "../harness/stackConfig";
+import { asStackConfig } from "../fixtures/configs";
+import { inClusterVaultConfig } from "../fixtures/vaultConfig";
+
+interface Minted {
+  ignoredRoleFields: string[];
+  unwrapStatus: number;
+  tokenLifetime: number;
+  aliveAfterLifetime: boolean;
+  environment: string[];
+}
+
+/** The hub policy's wrapping limits for the create path, as the fake Vault takes them. */
+function hubPolicyRules(policy: string): Record<string, Record<string, number>> {
+  const rules: Record<string, Record<string, number>> = {};
+  for (const [, pathName, body] of policy.matchAll(/path "([^"]+)" \{([^}]*)\}/g)) {
+    const limits: Record<string, number> = {};
+    for (const [, key, seconds] of body.matchAll(/(min_wrapping_ttl|max_wrapping_ttl) = "(\d+)s"/g)) limits[key] = Number(seconds);
+    rules[pathName] = limits;
+  }
+  return rules;
+}
+
+function mint(role: Record<string, unknown>, hook: Record<string, unknown>, hubPolicy: string, user: string): Minted {
+  const run = spawnSync("python3", [path.join(PROJECT_ROOT, "tests", "python", "mint_with_rendered_vault.py")], {
+    input: JSON.stringify({ role, hook, hubPolicy: hubPolicyRules(hubPolicy), user }),
+    encoding: "utf8",
+  });
+  expect(run.stderr).toBe("");
+  return JSON.parse(run.stdout) as Minted;
+}
+
+async function mintFor(stackConfig: Record<string, unknown>, stack: string): Promise<{ minted: Minted; ttl: number }> {
+  const { resources, values, settings } = await renderStack(stackConfig, stack);
+  const role = resources.find((r) => r.type === "vault:tokenauth/authBackendRole:AuthBackendRole")!;
+  const policy = resources.find((r) => r.type === "vault:index/policy:Policy" && String(r.inputs.name).startsWith("jupyterhub-hub"))!;
+  const hook = (values.custom as { vault: Record<string, unknown> }).vault;
+  return { minted: mint(role.inputs, hook, String(policy.inputs.policy), settings.users[0].name), ttl: settings.vault!.userTokens.ttl };
+}
+
+it.each([
+  ["a test stack", asStackConfig(inClusterVaultConfig({ userTokens: { ttl: "90m", maxTtl: "20h" } })), "vault"],
+  ["the homelab stack", readStackConfig("homelab"), "homelab"],
+])("%s: Vault keeps every role field, and the token lives userTokens.ttl unless renewed", async (_, config, stack) => {
+  const { minted, ttl } = await mintFor(config, stack);
+  expect(minted.ignoredRoleFields).toEqual([]);
+  expect(minted.unwrapStatus).toBe(200);
+  expect(minted.tokenLifetime).toBe(ttl);
+  expect(minted.aliveAfterLifetime).toBe(false);
+  expect(minted.environment).not.toContain("NOTEBOOK_VAULT_TOKEN");
+  expect(minted.environment).toEqual(expect.arrayContaining(["NOTEBOOK_VAULT_WRAPPING_TOKEN", "VAULT_TOKEN_FILE"]));
+});
+
+it("shows what the old role did: token_ttl ignored, and a create without ttl lives until the explicit max", () => {
+  const settings = parseSettings(inClusterVaultConfig({ userTokens: { ttl: "1h", maxTtl: "36h" } }));
+  const names = vaultNames("jupyterhub");
+  const old = { ...userTokenRoleArgs(settings.vault!, names, names.userPolicy, ["ada"]), tokenPolicies: [names.userPolicy], tokenTtl: 3600, tokenMaxTtl: 129600 };
+  const { tokenTtlSeconds: _sent, ...withoutTtl } = vaultHookConfig(settings.vault!, "jupyterhub");
+  const minted = mint(old, withoutTtl, `path "auth/token/create/${names.tokenRole}" {\n  min_wrapping_ttl = "1s"\n  max_wrapping_ttl = "600s"\n}\npath "auth/token/revoke-accessor" {}`, "ada");
+  expect(minted.ignoredRoleFields).toEqual(["token_max_ttl", "token_policies", "token_ttl"]);
+  expect(minted.tokenLifetime).toBe(129600);
+});
