@@ -27,6 +27,7 @@ import type { ImagesSettings } from "./settings/imagesSchema";
 import { CaBundle } from "./components/trust/CaBundle";
 import { caBundleFileProblems, caConfigMapName, pemProblem, readCaFile } from "./components/trust/caBundleValues";
 import { HubCertificate } from "./components/trust/HubCertificate";
+import { kubernetesCaCertFileProblems } from "./components/vault/kubernetesCaCert";
 import { tlsSecretName } from "./components/hub/hubValues";
 import { AdoptionGuard } from "./components/lifecycle/AdoptionGuard";
 import { kubectlCommand, STOP_TIMEOUT_SECONDS, stopServersCommand } from "./components/lifecycle/lifecycleValues";
@@ -60,7 +61,7 @@ export interface Deployment {
 export function deployJupyterHub(settings: Settings, environment: Environment): Deployment {
   // A missing credential or image folder fails here, before anything is declared, like bad
   // config does.
-  const missing = [...missingEnvironment(settings, environment), ...missingImageFolders(settings.profiles), ...caBundleFileProblems(settings.caBundle)];
+  const missing = [...missingEnvironment(settings, environment), ...missingImageFolders(settings.profiles), ...caBundleFileProblems(settings.caBundle), ...kubernetesCaCertFileProblems(settings.vault)];
   if (missing.length > 0) throw new SettingsError(missing);
 
   const kubernetes = new k8s.Provider("kubernetes", kubernetesProviderArgs(settings.cluster));

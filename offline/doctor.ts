@@ -75,7 +75,8 @@ export function requiredEnvironment(settings: Settings): { what: string; anyOf: 
     secretSources(settings).some(({ source }) => "onePassword" in source) ||
     settings.images !== undefined ||
     usersWithSsh(settings.users).some((u) => (u.ssh?.onePasswordKeys.length ?? 0) > 0) ||
-    (settings.caBundle !== undefined && "onePassword" in settings.caBundle);
+    (settings.caBundle !== undefined && "onePassword" in settings.caBundle) ||
+    (settings.vault?.kubernetesAuth.kubernetesCaCert !== undefined && "onePassword" in settings.vault.kubernetesAuth.kubernetesCaCert);
   if (onePassword) needs.push({ what: "1Password (items the stack reads)", anyOf: [["OP_SERVICE_ACCOUNT_TOKEN"], ["OP_CONNECT_HOST", "OP_CONNECT_TOKEN"]] });
   if (settings.keycloak) needs.push({ what: "Keycloak admin", anyOf: [["KEYCLOAK_CLIENT_ID", "KEYCLOAK_CLIENT_SECRET"], ["KEYCLOAK_USER", "KEYCLOAK_PASSWORD"]] });
   if (settings.vault) needs.push({ what: "Vault (the operator's token)", anyOf: [["VAULT_ADDR", "VAULT_TOKEN"]] });

@@ -44,14 +44,18 @@ export function pemProblem(text: string): string | undefined {
   return PEM_CERTIFICATE.test(text) ? undefined : "holds no PEM certificate (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----)";
 }
 
+/** A PEM file of the project that is missing or holds no certificate, as a config problem. */
+export function pemFileProblems(file: string, key: string, projectDir = PROJECT_DIR): SettingsProblem[] {
+  const full = path.resolve(projectDir, file);
+  if (!fs.existsSync(full)) return [{ key, message: `${file} does not exist (paths are relative to the project directory)` }];
+  const problem = pemProblem(fs.readFileSync(full, "utf8"));
+  return problem ? [{ key, message: `${file} ${problem}` }] : [];
+}
+
 /** A CA file that is missing or holds no certificate fails before anything is created. */
 export function caBundleFileProblems(caBundle: Settings["caBundle"], projectDir = PROJECT_DIR): SettingsProblem[] {
   if (!caBundle || !("file" in caBundle)) return [];
-  const key = configKey(["caBundle", "file"]);
-  const file = path.resolve(projectDir, caBundle.file);
-  if (!fs.existsSync(file)) return [{ key, message: `${caBundle.file} does not exist (paths are relative to the project directory)` }];
-  const problem = pemProblem(fs.readFileSync(file, "utf8"));
-  return problem ? [{ key, message: `${caBundle.file} ${problem}` }] : [];
+  return pemFileProblems(caBundle.file, configKey(["caBundle", "file"]), projectDir);
 }
 
 export function readCaFile(caBundle: { file: string }, projectDir = PROJECT_DIR): string {

@@ -5,24 +5,27 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type { VaultSettings } from "../../settings/vaultSchema";
-import { configKey, SettingsError } from "../../settings/SettingsError";
-import { pemProblem } from "../trust/caBundleValues";
+import { configKey, SettingsError, type SettingsProblem } from "../../settings/SettingsError";
+import { pemFileProblems, pemProblem } from "../trust/caBundleValues";
 import { deployTimeSecret, type Environment } from "../secrets/deployTimeSecret";
 
 const PROJECT_DIR = path.resolve(__dirname, "..", "..");
+
+/** A CA file that is missing or holds no certificate: program.ts reports it before anything is declared. */
+export function kubernetesCaCertFileProblems(vault: VaultSettings | undefined, projectDir = PROJECT_DIR): SettingsProblem[] {
+  const source = vault?.kubernetesAuth.kubernetesCaCert;
+  if (!source || !vault?.kubernetesAuth.create || !("file" in source)) return [];
+  return pemFileProblems(source.file, configKey(["vault", "kubernetesAuth", "kubernetesCaCert", "file"]), projectDir);
+}
 
 /** The PEM, or undefined when Vault is to use its pod's own CA (or the auth method is not the stack's). */
 export function kubernetesCaCert(vault: VaultSettings, environment: Environment, projectDir = PROJECT_DIR): pulumi.Output<string> | undefined {
   const source = vault.kubernetesAuth.kubernetesCaCert;
   if (!source || !vault.kubernetesAuth.create) return undefined;
   if ("file" in source) {
-    const key = configKey(["vault", "kubernetesAuth", "kubernetesCaCert", "file"]);
-    const file = path.resolve(projectDir, source.file);
-    if (!fs.existsSync(file)) throw new SettingsError([{ key, message: `${source.file} does not exist (paths are relative to the project directory)` }]);
-    const text = fs.readFileSync(file, "utf8");
-    const problem = pemProblem(text);
-    if (problem) throw new SettingsError([{ key, message: `${source.file} ${problem}` }]);
-    return pulumi.output(text);
+    const problems = kubernetesCaCertFileProblems(vault, projectDir);
+    if (problems.length > 0) throw new SettingsError(problems);
+    return pulumi.output(fs.readFileSync(path.resolve(projectDir, source.file), "utf8"));
   }
   const { item, field } = source.onePassword;
   return pulumi.unsecret(deployTimeSecret({ onePassword: source.onePassword }, environment)).apply((text) => {

@@ -13,11 +13,9 @@ export function localLoginReach(): ResourceValidationPolicy {
     enforcementLevel: "mandatory",
     validateResource: (args, reportViolation) => {
       if (args.type !== HELM_RELEASE) return;
-      const values = releaseValues(args.props);
-      if (!values) return;
-      const authenticator = String(section(section(section(values, "hub"), "config"), "JupyterHub").authenticator_class ?? "");
-      const proxy = section(values, "proxy");
-      const serviceType = String(section(proxy, "service").type ?? "LoadBalancer"); // the chart's default
+      const login = localLogin(releaseValues(args.props));
+      if (!login) return;
+      const { authenticator, serviceType } = login;
       if (/^dummy$|DummyAuthenticator$/.test(authenticator) && serviceType !== "ClusterIP") {
         reportViolation(`hub.config.JupyterHub.authenticator_class is ${authenticator} on a ${serviceType} proxy: anyone who reaches it logs in as anyone`);
       }
@@ -37,19 +35,28 @@ export function firstUseOverHttps(): ResourceValidationPolicy {
     enforcementLevel: "advisory",
     validateResource: (args, reportViolation) => {
       if (args.type !== HELM_RELEASE) return;
-      const values = releaseValues(args.props);
-      if (!values) return;
-      const authenticator = String(section(section(section(values, "hub"), "config"), "JupyterHub").authenticator_class ?? "");
-      const proxy = section(values, "proxy");
-      const serviceType = String(section(proxy, "service").type ?? "LoadBalancer");
-      if (/firstuse|FirstUseAuthenticator$/i.test(authenticator) && serviceType !== "ClusterIP" && section(proxy, "https").enabled !== true) {
+      const login = localLogin(releaseValues(args.props));
+      if (!login) return;
+      const { authenticator, serviceType, https } = login;
+      if (/firstuse|FirstUseAuthenticator$/i.test(authenticator) && serviceType !== "ClusterIP" && !https) {
         reportViolation(`first-use passwords on a ${serviceType} proxy without HTTPS: the first to log in as a user sets the password, in clear`);
       }
     },
   };
 }
 
-export function section(parent: unknown, key: string): JsonObject {
+/** The release's authenticator and how its proxy is reached. */
+function localLogin(values: JsonObject | undefined): { authenticator: string; serviceType: string; https: boolean } | undefined {
+  if (!values) return undefined;
+  const proxy = section(values, "proxy");
+  return {
+    authenticator: String(section(section(section(values, "hub"), "config"), "JupyterHub").authenticator_class ?? ""),
+    serviceType: String(section(proxy, "service").type ?? "LoadBalancer"), // the chart's default
+    https: section(proxy, "https").enabled === true,
+  };
+}
+
+function section(parent: unknown, key: string): JsonObject {
   const child = isObject(parent) ? (parent as JsonObject)[key] : undefined;
   return isObject(child) ? (child as JsonObject) : {};
 }

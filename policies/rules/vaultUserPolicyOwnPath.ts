@@ -6,8 +6,9 @@ const USER_POLICY_PREFIX = "jupyterhub-user";
 // What users may do with the secrets shared with all of them: read them and list their names.
 const SHARED_CAPABILITIES = ["read", "list"];
 // A token acting on itself (looking it up, renewing it before it expires, revoking it) reaches
-// nothing of anyone else's; user tokens are renewable, so their policy needs renew-self, and the
-// hub revokes a stopped server's token with the token itself (revoke-self). Each of these
+// nothing of anyone else's; user tokens are renewable, so their policy needs renew-self. (The hub
+// revokes a stopped server's token by accessor, with its own policy; a user policy may still let
+// a token revoke itself, which ends only that token.) Each of these
 // endpoints is one GET (lookup-self: read) or one POST (renew-self, revoke-self: update) in
 // Vault's token auth API, so exactly that capability is accepted on it, and nothing more.
 const SELF_TOKEN_PATHS: ReadonlyMap<string, readonly string[]> = new Map([

@@ -184,3 +184,13 @@ it("builds the hook configuration and the ExternalSecret from settings alone", (
     { secretKey: "B", remoteRef: { key: "jupyter/hub", property: "B" } },
   ]);
 });
+
+it("mounts the hub's projected login token of the role's audience, where the hook reads it", async () => {
+  const config = inClusterVaultConfig({ kubernetesAuth: { create: true, audience: "vault", tokenReviewer: "serviceAccount" } });
+  const { values } = await renderStack(asStackConfig(config));
+  const hub = values.hub as { extraVolumes: { name: string; projected?: unknown }[]; extraVolumeMounts: { name: string; mountPath: string }[] };
+  const volume = hub.extraVolumes.find((v) => v.projected)!;
+  expect(volume.projected).toMatchObject({ sources: [{ serviceAccountToken: { audience: "vault", path: "token" } }] });
+  const mount = hub.extraVolumeMounts.find((m) => m.name === volume.name)!;
+  expect((values.custom as { vault: { jwtFile: string } }).vault.jwtFile).toBe(`${mount.mountPath}/token`);
+});
