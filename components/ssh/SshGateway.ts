@@ -15,12 +15,12 @@ import {
   pipeCrdArgs,
   roleBindingArgs,
   serverAuthorizedKeys,
-  userKeysSecretName,
+  userKeysField,
 } from "./gatewayObjects";
 import { usersWithSsh } from "./sshValues";
 
 export interface SshGatewayArgs {
-  readonly settings: Pick<Settings, "ssh" | "hub" | "users" | "https">;
+  readonly settings: Pick<Settings, "ssh" | "hub" | "users" | "https" | "profiles">;
   readonly namespace: string;
   /** The chart's hub ServiceAccount, which writes the Pipes. */
   readonly hubServiceAccount: string;
@@ -30,7 +30,7 @@ export interface SshGatewayArgs {
 
 /**
  * One SSH entry for the whole hub: sshpiperd behind one Service, with a host key and a key towards
- * the servers generated once and kept in Pulumi state, and one Secret of authorized keys per user.
+ * the servers generated once and kept in Pulumi state, and one Secret with every user's keys.
  * The Pipes that route a login to a running server are the hub's (components/ssh/ssh_pipes.py).
  */
 export class SshGateway extends pulumi.ComponentResource {
@@ -42,8 +42,7 @@ export class SshGateway extends pulumi.ComponentResource {
   public readonly endpoints: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: SshGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
-    // The per-user endpoints this replaces lived under jupyterhub:ssh:SshAccess; the alias keeps
-    // each user's keys Secret the same resource, updated in place rather than replaced.
+    // The per-user endpoints this replaces lived under jupyterhub:ssh:SshAccess.
     super("jupyterhub:ssh:SshGateway", name, {}, { ...opts, aliases: [{ type: "jupyterhub:ssh:SshAccess" }, ...(opts?.aliases ?? [])] });
     const { settings, namespace } = args;
     const release = settings.hub.releaseName;
@@ -69,23 +68,24 @@ export class SshGateway extends pulumi.ComponentResource {
       child,
     );
 
-    const userSecrets: string[] = [];
-    for (const user of usersWithSsh(settings.users)) {
-      const slug = templateSlug(user.name);
-      const keys = pulumi
-        .all([...(user.ssh?.publicKeys ?? []), ...(args.onePasswordKeys[user.name] ?? [])])
-        .apply((all) => authorizedKeys(all));
-      const secretName = userKeysSecretName(slug);
-      userSecrets.push(secretName);
-      new k8s.core.v1.Secret(
-        `${name}-${slug}`,
-        { metadata: { name: secretName, namespace, labels: { "app.kubernetes.io/component": "ssh" } }, type: "Opaque", stringData: { authorized_keys: keys } },
-        child,
-      );
-    }
+    // One Secret for everyone's keys, a field per user: no resource per user. Each Pipe the hub
+    // writes names its user's field (sshpiper's authorizedkeys_field_name annotation).
+    const keysByField = pulumi.all(
+      Object.fromEntries(
+        usersWithSsh(settings.users).map((user) => [
+          userKeysField(templateSlug(user.name)),
+          pulumi.all([...(user.ssh?.publicKeys ?? []), ...(args.onePasswordKeys[user.name] ?? [])]).apply(authorizedKeys),
+        ]),
+      ),
+    );
+    new k8s.core.v1.Secret(
+      `${name}-user-keys`,
+      { metadata: { name: names.userKeys, namespace, labels: { "app.kubernetes.io/component": "ssh" } }, type: "Opaque", stringData: keysByField },
+      child,
+    );
 
     new k8s.core.v1.ServiceAccount(`${name}-gateway`, { metadata: { name: names.gateway, namespace } }, child);
-    new k8s.rbac.v1.Role(`${name}-gateway`, gatewayRoleArgs(release, namespace, userSecrets), child);
+    new k8s.rbac.v1.Role(`${name}-gateway`, gatewayRoleArgs(release, namespace), child);
     new k8s.rbac.v1.RoleBinding(`${name}-gateway`, roleBindingArgs(names.gateway, namespace, names.gateway), child);
     new k8s.rbac.v1.Role(`${name}-hub-pipes`, hubPipesRoleArgs(release, namespace), child);
     new k8s.rbac.v1.RoleBinding(`${name}-hub-pipes`, roleBindingArgs(names.hubPipes, namespace, args.hubServiceAccount), child);

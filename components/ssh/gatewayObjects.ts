@@ -9,6 +9,7 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type { Settings } from "../../settings";
 import type { SshSettings } from "../../settings/sshSchema";
+import { profileRunsSshd } from "../../settings/sshChecks";
 
 /** sshd's port in a user's server (images/base/before-notebook.d/20-sshd.sh). */
 export const SSHD_PORT = 2222;
@@ -31,6 +32,8 @@ export interface GatewayNames {
   readonly serverAuthorizedKeys: string;
   /** Role and RoleBinding that let the hub write Pipes. */
   readonly hubPipes: string;
+  /** Every SSH user's authorized keys, a field per user. */
+  readonly userKeys: string;
 }
 
 export function gatewayNames(releaseName: string): GatewayNames {
@@ -40,6 +43,7 @@ export function gatewayNames(releaseName: string): GatewayNames {
     upstreamKey: `${releaseName}-ssh-upstream`,
     serverAuthorizedKeys: `${releaseName}-ssh-gateway-key`,
     hubPipes: `${releaseName}-ssh-pipes`,
+    userKeys: `${releaseName}-ssh-user-keys`,
   };
 }
 
@@ -48,9 +52,13 @@ export function authorizedKeys(keys: readonly string[]): string {
   return [...new Set(keys.map((k) => k.trim()).filter((k) => k))].join("\n") + "\n";
 }
 
-/** A user's keys Secret (authorized_keys), which the Pipes for their servers name. */
-export function userKeysSecretName(usernameSlug: string): string {
-  return `ssh-${usernameSlug}`;
+/**
+ * A user's field in the keys Secret. Prefixed: sshpiper falls back to the fields authorized_keys,
+ * authorizedkeys and ssh-authorizedkeys when a Pipe's named field is missing, and a user called
+ * `authorizedkeys` must not become everyone's fallback.
+ */
+export function userKeysField(usernameSlug: string): string {
+  return `user-${usernameSlug}`;
 }
 
 export function gatewayPodLabels(releaseName: string): Record<string, string> {
@@ -71,20 +79,27 @@ export function serverAuthorizedKeys(gatewayPublicKey: string): string {
   return `restrict,pty,port-forwarding ${gatewayPublicKey.trim()} jupyterhub-ssh-gateway\n`;
 }
 
-/** What every client sees before it logs in: sshpiperd can only show one text for everyone. */
-export function gatewayBanner(settings: Pick<Settings, "hub" | "ssh" | "https">): string {
+/**
+ * What every client sees before it logs in. sshpiperd shows one text to everyone and cannot tell a
+ * user why a login found no route, so the text says the two reasons: the server is not running,
+ * or its profile has no sshd (naming those profiles).
+ */
+export function gatewayBanner(settings: Pick<Settings, "hub" | "ssh" | "https" | "profiles">): string {
   const scheme = settings.https.type === "none" ? "http" : "https";
   const host = settings.ssh.host ?? "<this address>";
+  const enabled = settings.profiles.filter((p) => p.enabled);
+  const withoutSshd = enabled.filter((p) => !profileRunsSshd(p)).map((p) => p.displayName);
   return [
     "JupyterHub SSH gateway.",
-    `Your server must be running, with a profile that has SSH: start it at ${scheme}://${settings.hub.host}/hub/home`,
+    `Your server must be running: start it at ${scheme}://${settings.hub.host}/hub/home`,
+    ...(withoutSshd.length > 0 ? [`Servers of these profiles have no SSH: ${withoutSshd.join(", ")}.`] : []),
     `Default server: ssh <you>@${host}    A named server: ssh <you>+<server>@${host}`,
     "",
   ].join("\n");
 }
 
 export function gatewayDeploymentArgs(
-  settings: Pick<Settings, "hub" | "ssh" | "https">,
+  settings: Pick<Settings, "hub" | "ssh" | "https" | "profiles">,
   namespace: string,
 ): k8s.apps.v1.DeploymentArgs {
   const names = gatewayNames(settings.hub.releaseName);
@@ -201,14 +216,14 @@ export function gatewayNetworkPolicyArgs(settings: Pick<Settings, "hub" | "ssh">
   };
 }
 
-/** What the gateway may read: Pipes, and only the Secrets they name (its key, users' keys). */
-export function gatewayRoleArgs(releaseName: string, namespace: string, userKeySecrets: readonly string[]): k8s.rbac.v1.RoleArgs {
+/** What the gateway may read: Pipes, and only the Secrets they name (its key, the users' keys). */
+export function gatewayRoleArgs(releaseName: string, namespace: string): k8s.rbac.v1.RoleArgs {
   const names = gatewayNames(releaseName);
   return {
     metadata: { name: names.gateway, namespace },
     rules: [
       { apiGroups: ["sshpiper.com"], resources: ["pipes"], verbs: ["get", "list", "watch"] },
-      { apiGroups: [""], resources: ["secrets"], resourceNames: [names.upstreamKey, ...userKeySecrets], verbs: ["get"] },
+      { apiGroups: [""], resources: ["secrets"], resourceNames: [names.upstreamKey, names.userKeys], verbs: ["get"] },
     ],
   };
 }

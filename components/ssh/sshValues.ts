@@ -6,7 +6,7 @@ import type { Settings } from "../../settings";
 import { hasSshKeys } from "../../settings/sshChecks";
 import { hubPythonModule, type HubPythonModule } from "../hub/hubPythonModule";
 import { templateSlug } from "./kubespawnerLabels";
-import { gatewayNames, SSHD_PORT, userKeysSecretName } from "./gatewayObjects";
+import { gatewayNames, SSHD_PORT, userKeysField } from "./gatewayObjects";
 
 export const SSH_MOUNT_PATH = "/etc/jupyterhub/ssh";
 /** On servers whose profile runs sshd; the hub writes Pipes only for those. */
@@ -24,11 +24,13 @@ export function sshPipesConfig(settings: Pick<Settings, "users" | "hub">): Recor
   const names = gatewayNames(settings.hub.releaseName);
   return {
     upstreamKeySecretName: names.upstreamKey,
+    userKeysSecretName: names.userKeys,
     port: SSHD_PORT,
     serverUser: SERVER_USER,
     sshdLabel: SSHD_LABEL,
     release: settings.hub.releaseName,
-    users: Object.fromEntries(usersWithSsh(settings.users).map((user) => [user.name, userKeysSecretName(templateSlug(user.name))])),
+    // Username → their field in the keys Secret.
+    users: Object.fromEntries(usersWithSsh(settings.users).map((user) => [user.name, userKeysField(templateSlug(user.name))])),
   };
 }
 

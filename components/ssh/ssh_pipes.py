@@ -10,8 +10,8 @@ runs sshd (the pod carries the label `sshdLabel`), for users with SSH keys:
   <user>+<server>  -> their named server <server>, also one created in the UI
 The Pipe is owned by the server's pod, so Kubernetes deletes it with the pod even if the hub is
 down when the server goes; the hub also deletes it when it stops the server. Login names match
-exactly (no patterns), and each user's Pipes name only that user's keys Secret, so a key opens
-its own user's servers and nothing else.
+exactly (no patterns), and each user's Pipes name only that user's field of the keys Secret, so a
+key opens its own user's servers and nothing else.
 
 The hub loads this file as a module from `hub.extraConfig` (components/hub/hubPythonModule.ts) and
 calls `install(c, get_config("custom.ssh"), KubeSpawner)`, which wraps the spawner class set by then
@@ -47,7 +47,13 @@ def pipe_manifest(config, *, username, server_name, namespace, pod_name, pod_uid
             "name": pipe_name(pod_name),
             "namespace": namespace,
             "labels": {"app.kubernetes.io/managed-by": "jupyterhub", "release": config["release"]},
-            "annotations": {"hub.jupyter.org/username": username, "hub.jupyter.org/servername": server_name},
+            "annotations": {
+                "hub.jupyter.org/username": username,
+                "hub.jupyter.org/servername": server_name,
+                # The user's field in the shared keys Secret (plugin/kubernetes/skel.go reads
+                # this annotation first, then falls back to fixed field names we never use).
+                "sshpiper.com/authorizedkeys_field_name": config["users"][username],
+            },
             # Garbage-collected with the pod, whatever happens to the hub.
             "ownerReferences": [{"apiVersion": "v1", "kind": "Pod", "name": pod_name, "uid": pod_uid}],
         },
@@ -55,7 +61,7 @@ def pipe_manifest(config, *, username, server_name, namespace, pod_name, pod_uid
             "from": [
                 {
                     "username": login_name(username, server_name),
-                    "authorized_keys_secret": {"name": config["users"][username]},
+                    "authorized_keys_secret": {"name": config["userKeysSecretName"]},
                 }
             ],
             "to": {

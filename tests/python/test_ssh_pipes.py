@@ -18,11 +18,12 @@ ssh_pipes = load_project_module("components/ssh/ssh_pipes.py", "ssh_pipes")
 
 CONFIG = {
     "upstreamKeySecretName": "jupyterhub-ssh-upstream",
+    "userKeysSecretName": "jupyterhub-ssh-user-keys",
     "port": 2222,
     "serverUser": "jovyan",
     "sshdLabel": "jupyterhub-pulumi/sshd",
     "release": "jupyterhub",
-    "users": {"maria": "ssh-maria", "aiko.tanaka": "ssh-aiko-tanaka---bb0feed0"},
+    "users": {"maria": "user-maria", "aiko.tanaka": "user-aiko-tanaka---bb0feed0"},
 }
 SSHD = {"hub.jupyter.org/network-access-hub": "true", "jupyterhub-pulumi/sshd": "true"}
 
@@ -104,15 +105,18 @@ class PipesTest(unittest.TestCase):
         self.assertEqual(url, "http://10.42.1.20:8888")
         pipe = self.api.pipes()["ssh-jupyter-maria"]
         self.assertEqual(pipe["spec"], {
-            "from": [{"username": "maria", "authorized_keys_secret": {"name": "ssh-maria"}}],
+            "from": [{"username": "maria", "authorized_keys_secret": {"name": "jupyterhub-ssh-user-keys"}}],
             "to": {"host": "10.42.1.20:2222", "username": "jovyan", "private_key_secret": {"name": "jupyterhub-ssh-upstream"}},
         })
+        # Only maria's field of the shared keys Secret is read for this route.
+        self.assertEqual(pipe["metadata"]["annotations"]["sshpiper.com/authorizedkeys_field_name"], "user-maria")
         self.assertEqual(pipe["metadata"]["ownerReferences"], [{"apiVersion": "v1", "kind": "Pod", "name": "jupyter-maria", "uid": "uid-jupyter-maria"}])
 
     def test_named_server_is_user_plus_server(self):
         self.spawn("aiko.tanaka", "gpu", pod_ip="10.42.2.9")
         pipe = self.api.pipes()["ssh-jupyter-aiko-tanaka--gpu"]
-        self.assertEqual(pipe["spec"]["from"][0], {"username": "aiko.tanaka+gpu", "authorized_keys_secret": {"name": "ssh-aiko-tanaka---bb0feed0"}})
+        self.assertEqual(pipe["spec"]["from"][0], {"username": "aiko.tanaka+gpu", "authorized_keys_secret": {"name": "jupyterhub-ssh-user-keys"}})
+        self.assertEqual(pipe["metadata"]["annotations"]["sshpiper.com/authorizedkeys_field_name"], "user-aiko-tanaka---bb0feed0")
         self.assertEqual(pipe["spec"]["to"]["host"], "10.42.2.9:2222")
 
     def test_no_route_to_a_profile_without_sshd_or_for_a_user_without_keys(self):

@@ -1,6 +1,6 @@
 // The SSH gateway under mocks: one sshpiperd, one address, one Secret of keys per SSH user; the
 // routes to servers are the hub's (tests/python/test_ssh_pipes.py).
-import { authorizedKeys, gatewayBanner, serverAuthorizedKeys } from "../../components/ssh/gatewayObjects";
+import { authorizedKeys, gatewayBanner, serverAuthorizedKeys, userKeysField } from "../../components/ssh/gatewayObjects";
 import { SSHPIPERD_IMAGE } from "../../settings/sshSchema";
 import { parseSettings } from "../../settings";
 import { renderStack, type RenderedStack } from "../harness/renderStack";
@@ -107,11 +107,11 @@ describe("a stack with SSH users", () => {
     expect(deployment.dependsOn).toContain("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition::jupyterhub-ssh-pipe-crd");
   });
 
-  it("costs one resource per SSH user: a Secret of their keys; no address or key pair per user", () => {
+  it("costs no resource per SSH user: one Secret holds everyone's keys, a field each; no address or key pair per user", () => {
     const secrets = of(rendered.resources, "kubernetes:core/v1:Secret").map((s) => (s.inputs.metadata as { name: string }).name).sort();
-    expect(secrets).toEqual(["jupyterhub-ssh-gateway", "jupyterhub-ssh-upstream", "ssh-ada", "ssh-aiko-tanaka---bb0feed0"]);
+    expect(secrets).toEqual(["jupyterhub-ssh-gateway", "jupyterhub-ssh-upstream", "jupyterhub-ssh-user-keys"]);
     // The Kubernetes provider keeps every Secret's data secret, public keys included.
-    expect(named(rendered.resources, "kubernetes:core/v1:Secret", "jupyterhub-ssh-ada").inputs.stringData).toBe(SECRET_PLACEHOLDER);
+    expect(named(rendered.resources, "kubernetes:core/v1:Secret", "jupyterhub-ssh-user-keys").inputs.stringData).toBe(SECRET_PLACEHOLDER);
     expect(of(rendered.resources, "tls:index/privateKey:PrivateKey").map((k) => k.name)).toEqual(["jupyterhub-ssh-host-key", "jupyterhub-ssh-upstream-key"]);
     expect(named(rendered.resources, "kubernetes:core/v1:Secret", "jupyterhub-ssh-upstream-key").inputs).toMatchObject({
       type: "kubernetes.io/ssh-auth",
@@ -123,7 +123,7 @@ describe("a stack with SSH users", () => {
     const roles = of(rendered.resources, "kubernetes:rbac.authorization.k8s.io/v1:Role");
     expect(named(rendered.resources, "kubernetes:rbac.authorization.k8s.io/v1:Role", "jupyterhub-ssh-gateway").inputs.rules).toEqual([
       { apiGroups: ["sshpiper.com"], resources: ["pipes"], verbs: ["get", "list", "watch"] },
-      { apiGroups: [""], resources: ["secrets"], resourceNames: ["jupyterhub-ssh-upstream", "ssh-ada", "ssh-aiko-tanaka---bb0feed0"], verbs: ["get"] },
+      { apiGroups: [""], resources: ["secrets"], resourceNames: ["jupyterhub-ssh-upstream", "jupyterhub-ssh-user-keys"], verbs: ["get"] },
     ]);
     expect(roles).toHaveLength(2);
     expect(named(rendered.resources, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "jupyterhub-ssh-hub-pipes").inputs).toMatchObject({
@@ -146,11 +146,12 @@ describe("a stack with SSH users", () => {
     const values = rendered.values as Record<string, any>;
     expect(values.custom.ssh).toEqual({
       upstreamKeySecretName: "jupyterhub-ssh-upstream",
+      userKeysSecretName: "jupyterhub-ssh-user-keys",
       port: 2222,
       serverUser: "jovyan",
       sshdLabel: "jupyterhub-pulumi/sshd",
       release: "jupyterhub",
-      users: { ada: "ssh-ada", "aiko.tanaka": "ssh-aiko-tanaka---bb0feed0" },
+      users: { ada: "user-ada", "aiko.tanaka": "user-aiko-tanaka---bb0feed0" },
     });
     expect(values.hub.extraConfig["70-ssh-pipes"]).toContain('ssh_pipes.install(c, get_config("custom.ssh"), KubeSpawner)');
     expect(values.singleuser.profileList[0].kubespawner_override.extra_labels).toEqual({ "jupyterhub-pulumi/sshd": "true" });
@@ -181,6 +182,10 @@ it("declares no SSH resources or mounts when nobody has keys", async () => {
   expect(outputs).not.toHaveProperty("sshHost");
 });
 
+it("names users' fields so that none is a field sshpiper falls back to", () => {
+  for (const name of ["authorized_keys", "authorizedkeys", "ssh-authorizedkeys"]) expect(userKeysField(name)).not.toMatch(/^(authorized_keys|authorizedkeys|ssh-authorizedkeys)$/);
+});
+
 it("writes authorized_keys one key per line, each once", () => {
   expect(authorizedKeys([KEY, ` ${KEY} `, "", "ssh-rsa AAAA b"])).toBe(`${KEY}\nssh-rsa AAAA b\n`);
 });
@@ -189,8 +194,12 @@ it("restricts the gateway's key in the servers to a terminal and forwarding from
   expect(serverAuthorizedKeys("ssh-ed25519 AAAAC3Nza gw\n")).toBe("restrict,pty,port-forwarding ssh-ed25519 AAAAC3Nza gw jupyterhub-ssh-gateway\n");
 });
 
-it("tells every client, before login, how to reach a default or a named server", () => {
-  const settings = parseSettings(sshConfig({ host: "ssh.home.arpa" }, { https: { type: "letsencrypt", contactEmail: "a@b.test" } }));
-  expect(gatewayBanner(settings)).toContain("https://hub.example.test/hub/home");
-  expect(gatewayBanner(settings)).toContain("ssh <you>+<server>@ssh.home.arpa");
+it("tells every client, before login, how to reach a server, and which profiles have no SSH", () => {
+  const config = sshConfig({ host: "ssh.home.arpa" }, { https: { type: "letsencrypt", contactEmail: "a@b.test" } });
+  const profiles = [...(config.profiles as RawConfig[]), profile({ slug: "plain", displayName: "Plain Python" })];
+  const banner = gatewayBanner(parseSettings({ ...config, profiles }));
+  expect(banner).toContain("start it at https://hub.example.test/hub/home");
+  expect(banner).toContain("Servers of these profiles have no SSH: Plain Python.");
+  expect(banner).toContain("ssh <you>+<server>@ssh.home.arpa");
+  expect(gatewayBanner(parseSettings(config))).not.toContain("have no SSH");
 });
