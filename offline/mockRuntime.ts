@@ -9,6 +9,8 @@ import { compareResources, redact, urnToReference, type RecordedResource } from 
 export interface MockRuntime {
   /** Resources registered so far, in registration order. */
   readonly resources: RecordedResource[];
+  /** Every provider function the program called (`token` and its arguments): what a preview reads from outside. */
+  readonly invokes: { token: string; args: Record<string, unknown> }[];
   /** Waits until every registration started so far has finished; returns them sorted. */
   settle(): Promise<RecordedResource[]>;
 }
@@ -38,6 +40,7 @@ export function installMocks(options: {
   preview?: boolean;
 }): MockRuntime {
   const resources: RecordedResource[] = [];
+  const invokes: { token: string; args: Record<string, unknown> }[] = [];
   pulumi.runtime.setMocks(
     {
       newResource: (args) => ({
@@ -45,6 +48,7 @@ export function installMocks(options: {
         state: { ...args.inputs, ...(options.preview ? {} : RESOURCE_OUTPUTS[args.type]?.(args)) },
       }),
       call: (args) => {
+        invokes.push({ token: args.token, args: { ...args.inputs } });
         const fixture = INVOKE_FIXTURES[args.token];
         if (!fixture) throw new UnknownInvokeError(args.token);
         return fixture(args);
@@ -75,6 +79,7 @@ export function installMocks(options: {
 
   return {
     resources,
+    invokes,
     async settle() {
       await pulumi.runtime.disconnect();
       return [...resources].sort(compareResources);

@@ -23,6 +23,8 @@ export interface RenderedStack {
   /** The values handed to the Z2JH chart, secrets replaced by "[secret]". */
   readonly values: Record<string, unknown>;
   readonly outputs: Record<string, unknown>;
+  /** Provider functions called while declaring: each needs the provider's credentials, also in a preview. */
+  readonly invokes: readonly { token: string; args: Record<string, unknown> }[];
 }
 
 /**
@@ -53,7 +55,7 @@ export async function renderStack(
   }
   const release = resources.find((r) => r.type === RELEASE_TYPE);
   if (!release) throw new Error("the program declared no Helm release");
-  return { settings, resources, values: release.inputs.values as Record<string, unknown>, outputs };
+  return { settings, resources, values: release.inputs.values as Record<string, unknown>, outputs, invokes: [...runtime.invokes] };
 }
 
 /**
