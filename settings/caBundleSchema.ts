@@ -37,7 +37,7 @@ export const caBundleSchema = z
   .optional()
   .meta({ "x-type": "CA source" })
   .describe(
-    "Your own certificate authority (PEM), trusted by the hub (login, Vault) and every server (SSL_CERT_FILE, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, GIT_SSL_CAINFO, VAULT_CACERT, NODE_EXTRA_CA_CERTS) on top of the public CAs. Absent: public CAs only.",
+    "Your own certificate authority (PEM), trusted by the hub (login, Vault) and every server (SSL_CERT_FILE, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, GIT_SSL_CAINFO, PIP_CERT, VAULT_CACERT, NODE_EXTRA_CA_CERTS) on top of the public CAs. Absent: public CAs only.",
   );
 
 export type CaBundleSettings = NonNullable<z.output<typeof caBundleSchema>>;

@@ -40,4 +40,3 @@ export const userLifecycleFields = {
     ),
 };
 
-export type FormerUsers = z.output<typeof formerUsersSchema>;

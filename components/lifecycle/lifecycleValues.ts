@@ -31,6 +31,7 @@ export function lifecycleConfig(settings: Pick<Settings, "users" | "formerUsers"
     renames: Object.fromEntries(settings.users.filter((u) => u.renamedFrom).map((u) => [u.name, [...u.renamedFrom!]])),
     storage: settings.storage.type,
     intervalSeconds: RECONCILE_INTERVAL_SECONDS,
+    stopTimeoutSeconds: STOP_TIMEOUT_SECONDS,
   };
 }
 

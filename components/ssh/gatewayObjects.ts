@@ -8,7 +8,6 @@
 // fixed: the daemon, its host key, its key towards the servers, its address and its policies.
 import type * as k8s from "@pulumi/kubernetes";
 import type { Settings } from "../../settings";
-import type { SshSettings } from "../../settings/sshSchema";
 import { profileRunsSshd } from "../../settings/sshChecks";
 
 /** sshd's port in a user's server (images/base/before-notebook.d/20-sshd.sh). */
@@ -309,9 +308,4 @@ export function pipeCrdArgs(): k8s.apiextensions.v1.CustomResourceDefinitionArgs
       ],
     },
   };
-}
-
-/** How users reach the gateway, for outputs and docs. */
-export function gatewayPort(ssh: SshSettings): number {
-  return ssh.service.type === "NodePort" && ssh.service.nodePort ? ssh.service.nodePort : 22;
 }

@@ -14,14 +14,12 @@ const CREATE_CAPABILITIES = ["create", "update"];
 // is still far less than a token that can read or write a secret.
 const ACCESSOR_PATHS: ReadonlyMap<string, readonly string[]> = new Map([
   ["auth/token/revoke-accessor", ["update"]],
-  ["auth/token/lookup-accessor", ["update"]],
 ]);
 
 /**
  * The hub's Vault token mints user tokens and nothing else (README, "Vault"): in a policy named
  * jupyterhub-hub…, the only paths are `auth/token/create/<user token role>` (create, update) and,
- * to revoke a stopped server's token, `auth/token/revoke-accessor` and
- * `auth/token/lookup-accessor` (update). No wildcard (`*`, `+`) anywhere, no sudo, no secret: a
+ * to revoke a stopped server's token, `auth/token/revoke-accessor` (update). No wildcard (`*`, `+`) anywhere, no sudo, no secret: a
  * hub that is compromised must not read anyone's secrets or mint a token with other policies.
  * Deny blocks only take rights away and are accepted anywhere.
  */
@@ -29,7 +27,7 @@ export function vaultHubPolicyMinimal(): ResourceValidationPolicy {
   return {
     name: "vault-hub-policy-minimal",
     description:
-      "The hub's Vault policy (jupyterhub-hub*) grants only create/update on auth/token/create/<user token role> and update on auth/token/revoke-accessor and lookup-accessor: no wildcard, no sudo, no secret.",
+      "The hub's Vault policy (jupyterhub-hub*) grants only create/update on auth/token/create/<user token role> and update on auth/token/revoke-accessor: no wildcard, no sudo, no secret.",
     enforcementLevel: "mandatory",
     validateResource: (args, reportViolation) => {
       if (args.type !== VAULT_POLICY) return;

@@ -87,6 +87,7 @@ describe("dynamic storage, a rename and a former user", () => {
       renames: { aiko: ["aiko.tanaka"] },
       storage: "dynamic",
       intervalSeconds: 300,
+      stopTimeoutSeconds: 600,
     });
   });
 

@@ -1,7 +1,7 @@
 // `pulumi destroy` stops every server through the hub before the release goes: the command, and
 // the provider's delete as the dynamic provider host calls it (with stand-in commands).
 import { provider as shutdownProvider, SKIP_STOP_VARIABLE, stopFailureMessage } from "../../components/lifecycle/providers/serverShutdown.cjs";
-import { kubectlCommand, LIFECYCLE_SCRIPT, stopServersCommand } from "../../components/lifecycle/lifecycleValues";
+import { kubectlCommand, stopServersCommand } from "../../components/lifecycle/lifecycleValues";
 import { parseSettings } from "../../settings/parseSettings";
 import { minimalConfig } from "../fixtures/configs";
 
@@ -27,7 +27,6 @@ it("runs stop-all in the hub's container, on the stack's cluster", () => {
     "600",
   ]);
   expect(kubectlCommand({})).toEqual(["kubectl"]);
-  expect(LIFECYCLE_SCRIPT).toBe("/usr/local/etc/jupyterhub-pulumi/user_lifecycle.py");
 });
 
 describe("the provider", () => {

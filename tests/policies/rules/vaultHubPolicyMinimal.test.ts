@@ -14,10 +14,13 @@ it("passes minting through the user token role and revoking by accessor, exactly
   const text = `
 path "auth/token/create/jupyterhub-user-jupyterhub" { capabilities = ["create", "update"] }
 path "auth/token/revoke-accessor" { capabilities = ["update"] }
-path "auth/token/lookup-accessor" { capabilities = ["update"] }
 path "secret/*" { capabilities = ["deny"] }
 `;
   assertNoViolation(policy, vaultPolicy(text));
+});
+
+it("fails looking tokens up by accessor, which the hub does not need", () => {
+  expect(violationsOf(policy, vaultPolicy(`path "auth/token/lookup-accessor" { capabilities = ["update"] }`))).toHaveLength(1);
 });
 
 it("fails everything with path \"*\" and sudo (issue 12)", () => {
