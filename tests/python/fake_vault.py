@@ -519,3 +519,22 @@ def closed_port_address():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+def hook_config(address, on_failure="refuse", timeout=2, ca_file=None, ttl=3600, wrap_ttl=600):
+    """custom.vault as components/hub/vaultValues.ts renders it for a stack with these settings
+    (userTokens.ttl 1h, wrapTtl 10m by default); ttl=None leaves the TTL out, as an old hub did."""
+    return {
+        "address": address,
+        "kubernetesAuthMount": "kubernetes",
+        "hubRole": "jupyterhub-hub-jupyterhub",
+        "tokenRole": "jupyterhub-user-jupyterhub",
+        "kvMount": "secret",
+        "pathPrefix": "jupyter",
+        "onFailure": on_failure,
+        "timeoutSeconds": timeout,
+        **({"tokenTtlSeconds": ttl} if ttl else {}),
+        "wrapTtlSeconds": wrap_ttl,
+        "tokenDir": "/run/jupyterhub-vault",
+        **({"caFile": ca_file} if ca_file else {}),
+    }

@@ -11,7 +11,7 @@ import unittest
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import spawn_driver as hub  # noqa: E402
 from project_module import load_project_module as load  # noqa: E402
-from fake_vault import HUB_TOKEN, SERVICE_ACCOUNT_JWT, FakeVault, accessor_for, closed_port_address  # noqa: E402
+from fake_vault import HUB_TOKEN, SERVICE_ACCOUNT_JWT, FakeVault, accessor_for, closed_port_address, hook_config as vault_config  # noqa: E402
 
 
 
@@ -28,20 +28,6 @@ REVOKE_ACCESSOR = "/v1/auth/token/revoke-accessor"
 UNWRAP = "/v1/sys/wrapping/unwrap"
 
 
-def vault_config(address, on_failure="refuse"):
-    return {
-        "address": address,
-        "kubernetesAuthMount": "kubernetes",
-        "hubRole": "jupyterhub-hub-jupyterhub",
-        "tokenRole": "jupyterhub-user-jupyterhub",
-        "kvMount": "secret",
-        "pathPrefix": "jupyter",
-        "onFailure": on_failure,
-        "timeoutSeconds": 2,
-        "tokenTtlSeconds": 3600,
-        "wrapTtlSeconds": 600,
-        "tokenDir": "/run/jupyterhub-vault",
-    }
 
 
 class Hub:

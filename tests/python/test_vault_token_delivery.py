@@ -22,7 +22,7 @@ import unittest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from project_module import ROOT, load_project_module as load  # noqa: E402
-from fake_vault import SERVICE_ACCOUNT_JWT, FakeVault, accessor_for, user_token_for  # noqa: E402
+from fake_vault import SERVICE_ACCOUNT_JWT, FakeVault, accessor_for, user_token_for, hook_config as config  # noqa: E402
 
 HOOK = ROOT / "images" / "base" / "before-notebook.d" / "15-vault-token.sh"
 HELPER = ROOT / "components" / "vault" / "vault_secrets.py"
@@ -49,20 +49,6 @@ echo "start.sh carries on"
 """
 
 
-def config(address):
-    return {
-        "address": address,
-        "kubernetesAuthMount": "kubernetes",
-        "hubRole": "jupyterhub-hub-jupyterhub",
-        "tokenRole": "jupyterhub-user-jupyterhub",
-        "kvMount": "secret",
-        "pathPrefix": "jupyter",
-        "onFailure": "refuse",
-        "timeoutSeconds": 2,
-        "tokenTtlSeconds": 3600,
-        "wrapTtlSeconds": 600,
-        "tokenDir": "/run/jupyterhub-vault",
-    }
 
 
 def mode(path):

@@ -19,6 +19,7 @@ from fake_vault import (  # noqa: E402
     closed_port_address,
     default_hub_policy,
     default_token_role,
+    hook_config as config,
     user_token_for,
 )
 
@@ -29,22 +30,6 @@ UNWRAP = "/v1/sys/wrapping/unwrap"
 LOOKUP_SELF = "/v1/auth/token/lookup-self"
 
 
-def config(address, on_failure="refuse", timeout=2, ca_file=None, ttl=3600, wrap_ttl=600):
-    """custom.vault as components/hub/vaultValues.ts renders it (userTokens.ttl 1h, wrapTtl 10m)."""
-    return {
-        "address": address,
-        "kubernetesAuthMount": "kubernetes",
-        "hubRole": "jupyterhub-hub-jupyterhub",
-        "tokenRole": "jupyterhub-user-jupyterhub",
-        "kvMount": "secret",
-        "pathPrefix": "jupyter",
-        "onFailure": on_failure,
-        "timeoutSeconds": timeout,
-        **({"tokenTtlSeconds": ttl} if ttl else {}),
-        "wrapTtlSeconds": wrap_ttl,
-        "tokenDir": "/run/jupyterhub-vault",
-        **({"caFile": ca_file} if ca_file else {}),
-    }
 
 
 def spawner(username="ada", server_name=""):
