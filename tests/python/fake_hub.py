@@ -29,13 +29,15 @@ What it follows (jupyterhub/apihandlers/ in JupyterHub 5.5.0, `git show 5.5.0:<p
 import json
 import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from loopback_server import LoopbackServer
 
 PAGINATION = "application/jupyterhub-pagination+json"
 SERVICE_TOKEN = "service-token-for-tests"
 
 
-class FakeHub:
+class FakeHub(LoopbackServer):
     def __init__(self, page_limit=2, stop_polls=0):
         self.users = {}
         self.groups = {}
@@ -71,17 +73,8 @@ class FakeHub:
 
             do_GET = do_POST = do_PATCH = do_DELETE = _handle
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hub/api"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        self._listen(Handler)
+        self.url = f"http://127.0.0.1:{self.port}/hub/api"
 
     # --- setting up a hub ------------------------------------------------------------------------
 

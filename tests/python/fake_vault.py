@@ -48,6 +48,8 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from loopback_server import LoopbackServer
+
 HUB_TOKEN = "hvs.CAESIhub-token-for-tests-000000000"
 SERVICE_ACCOUNT_JWT = "eyJhbGciOiJSUzI1NiJ9.service-account.signature"
 DENIED = 403, {"errors": ["1 error occurred:\n\t* permission denied\n\n"]}
@@ -154,7 +156,7 @@ def calculate_ttl(mount_default, mount_max, increment, backend_ttl, period, back
     return int(ttl)
 
 
-class FakeVault:
+class FakeVault(LoopbackServer):
     def __init__(
         self,
         hub_role="jupyterhub-hub-jupyterhub",
@@ -247,18 +249,9 @@ class FakeVault:
         if tls:
             tls_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             tls_context.load_cert_chain(*tls)
-        self.server = Server(("127.0.0.1", 0), Handler)
+        self._listen(Handler, Server)
         scheme = "https" if tls else "http"
-        self.address = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        self.address = f"{scheme}://127.0.0.1:{self.port}"
 
     # --- what tests look at and do ------------------------------------------------------------
 
