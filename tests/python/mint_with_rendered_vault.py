@@ -8,16 +8,15 @@ Reads JSON on stdin: {"role": {<inputs>}, "hubPolicy": {"<path>": {"min_wrapping
 "hook": {<custom.vault>}}. Prints JSON: the role fields Vault ignored, the token's lifetime, and
 whether it is still alive one second after its TTL without a renewal.
 """
-import asyncio
 import json
 import pathlib
 import re
 import sys
-import types
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from project_module import load_project_module as load  # noqa: E402
 from fake_vault import SERVICE_ACCOUNT_JWT, FakeVault  # noqa: E402
+from spawn_driver import spawned_by_hook  # noqa: E402
 
 vault_token_hook = load("components/vault/vault_token_hook.py", "vault_token_hook")
 
@@ -41,17 +40,7 @@ def main():
         cfg = {**hook_config, "address": vault.address}
         cfg.pop("caFile", None)
         cfg.pop("jwtFile", None)
-        client = vault_token_hook.VaultClient(cfg, read_service_account_token=lambda: SERVICE_ACCOUNT_JWT)
-        spawner = types.SimpleNamespace(
-            user=types.SimpleNamespace(name=given.get("user", "ada")),
-            name="",
-            environment={},
-            volumes=[],
-            volume_mounts=[],
-            get_state=dict,
-            orm_spawner=types.SimpleNamespace(state={}),
-        )
-        asyncio.run(vault_token_hook.make_pre_spawn_hook(cfg, client)(spawner))
+        spawner = spawned_by_hook(vault_token_hook, cfg, given.get("user", "ada"), lambda: SERVICE_ACCOUNT_JWT)
         status, reply = vault.route("POST", "/v1/sys/wrapping/unwrap", None, spawner.environment["NOTEBOOK_VAULT_WRAPPING_TOKEN"])
         token = reply["auth"]["client_token"]
         lifetime = reply["auth"]["lease_duration"]

@@ -185,3 +185,20 @@ async def spawn(spawner):
             log.exception("Failed to cleanup server that failed to start")
         raise
     spawner.orm_spawner.state = spawner.get_state()
+
+
+def spawned_by_hook(hook_module, cfg, username, read_service_account_token):
+    """A bare spawner of `username`'s default server after the Vault pre-spawn hook ran on it: only
+    the attributes the hook reads and writes, without the rest of a spawn."""
+    client = hook_module.VaultClient(cfg, read_service_account_token=read_service_account_token)
+    spawner = types.SimpleNamespace(
+        user=types.SimpleNamespace(name=username),
+        name="",
+        environment={},
+        volumes=[],
+        volume_mounts=[],
+        get_state=dict,
+        orm_spawner=types.SimpleNamespace(state={}),
+    )
+    asyncio.run(hook_module.make_pre_spawn_hook(cfg, client)(spawner))
+    return spawner

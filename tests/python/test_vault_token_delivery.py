@@ -17,11 +17,11 @@ import stat
 import subprocess
 import sys
 import tempfile
-import types
 import unittest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from project_module import ROOT, load_project_module as load  # noqa: E402
+from spawn_driver import spawned_by_hook  # noqa: E402
 from fake_vault import SERVICE_ACCOUNT_JWT, FakeVault, accessor_for, user_token_for, hook_config as config  # noqa: E402
 
 HOOK = ROOT / "images" / "base" / "before-notebook.d" / "15-vault-token.sh"
@@ -86,19 +86,7 @@ class DeliveryCase(unittest.TestCase):
 
     def spawned(self, username="ada"):
         """What the hub's pre-spawn hook gives a server of `username`: its spawner, after the hook."""
-        cfg = config(self.vault.address)
-        client = vault_token_hook.VaultClient(cfg, read_service_account_token=lambda: SERVICE_ACCOUNT_JWT)
-        spawner = types.SimpleNamespace(
-            user=types.SimpleNamespace(name=username),
-            name="",
-            environment={},
-            volumes=[],
-            volume_mounts=[],
-            get_state=dict,
-            orm_spawner=types.SimpleNamespace(state={}),
-        )
-        asyncio.run(vault_token_hook.make_pre_spawn_hook(cfg, client)(spawner))
-        return spawner
+        return spawned_by_hook(vault_token_hook, config(self.vault.address), username, lambda: SERVICE_ACCOUNT_JWT)
 
     def start(self, env, prefix=()):
         """start.sh sourcing the hook; its log (stderr)."""
