@@ -86,8 +86,11 @@ function resources(profile: Profile) {
  *   the user's own `sudo` becomes root, and apt drops to `_apt` to download.
  * - CHOWN: `usermod` (20-sshd.sh unlocks the user's password field) rewrites /etc/shadow as
  *   root:shadow, sshd hands a terminal (pty) to the user, dpkg installs files owned by others.
- * - FOWNER: sshd sets the mode of the pty it has just given the user; dpkg and `sudo chmod` change
- *   files root does not own.
+ * - FOWNER: 15-vault-token.sh chowns the token's emptyDir to the user and then chmods it 700,
+ *   which root may do to a file it no longer owns only with FOWNER; dpkg and `sudo chmod` change
+ *   files root does not own. (Not sshd: its pty_setowner, openssh-portable sshpty.c, chmods a
+ *   pty only when the mode differs from 0620, and the runtime mounts devpts with mode=0620,gid=5,
+ *   moby oci/defaults.go and containerd pkg/oci's default mounts, so a new pty already has it.)
  * - DAC_OVERRIDE: root reading and writing files it does not own, as `sudo` users expect: apt
  *   moves downloads out of its `_apt`-owned partial/ directory, `sudo pip` writes into the
  *   user-owned conda tree, root reaches into the 0750 home.
@@ -96,8 +99,11 @@ function resources(profile: Profile) {
  *   stops gracefully. `sudo kill` of a process of the notebook user needs it too.
  * - SYS_CHROOT: sshd started as root chroots its pre-authentication child to /run/sshd and refuses
  *   every connection without it (SSH into sudo servers).
- * - AUDIT_WRITE: sudo writes an audit record for every command, and prints "unable to send audit
- *   message" on every call without it.
+ * - AUDIT_WRITE: sshd running as root writes a login audit record when it opens a session with
+ *   a pty, and a failed write is fatal (openssh-portable audit-linux.c: audit_session_open calls
+ *   fatal() when linux_audit_record_event fails, and EPERM is excused only for a non-root sshd),
+ *   so without it every interactive SSH session into a sudo server ends at once. sudo also
+ *   writes an audit record for every command.
  *
  * Left out, though a runtime grants them by default: NET_RAW (raw packets on the pod network;
  * outside baseline), MKNOD, NET_BIND_SERVICE, SETFCAP, SETPCAP and FSETID (dpkg then silently drops
