@@ -5,13 +5,20 @@ import type { MockResourceArgs } from "@pulumi/pulumi/runtime";
 
 export type ResourceOutputs = (args: MockResourceArgs) => Record<string, unknown>;
 
-/** A pushed image's digest: the same inputs always give the same digest, as a rebuild would not. */
-export function dockerImageOutputs(args: MockResourceArgs): Record<string, unknown> {
-  const imageName = String(args.inputs.imageName);
-  const repository = imageName.replace(/:[^/:]+$/, "");
-  const { registry: _registry, ...buildInputs } = args.inputs as Record<string, unknown>;
-  const digest = crypto.createHash("sha256").update(JSON.stringify(buildInputs)).digest("hex");
-  return { repoDigest: `${repository}@sha256:${digest}` };
+/**
+ * A pushed docker-build Image after `pulumi up`, as pulumi-docker-build's Image.Create reports it
+ * (provider/internal/image.go): `digest` is the pushed manifest's "sha256:…", `ref` the first tag
+ * with "@<digest>" (addDigest), `contextHash` a hash of the build context. The same inputs always
+ * give the same digest, as a cached rebuild would. In a preview these are unknown (installMocks
+ * leaves them out): pulumi-go-provider's infer marks a created or changed resource's outputs
+ * computed during a preview, even though docker-build runs the build (buildOnPreview).
+ */
+export function dockerBuildImageOutputs(args: MockResourceArgs): Record<string, unknown> {
+  const { registries: _registries, ...buildInputs } = args.inputs as Record<string, unknown>;
+  const digest = `sha256:${crypto.createHash("sha256").update(JSON.stringify(buildInputs)).digest("hex")}`;
+  const tags = (args.inputs.tags as string[] | undefined) ?? [];
+  const contextHash = crypto.createHash("sha256").update(JSON.stringify(args.inputs.context ?? null)).digest("hex");
+  return { digest, ref: tags.length > 0 ? `${tags[0]}@${digest}` : "", contextHash };
 }
 
 /**
@@ -29,6 +36,6 @@ export function tlsPrivateKeyOutputs(args: MockResourceArgs): Record<string, unk
 }
 
 export const RESOURCE_OUTPUTS: Readonly<Record<string, ResourceOutputs>> = {
-  "docker:index/image:Image": dockerImageOutputs,
+  "docker-build:index:Image": dockerBuildImageOutputs,
   "tls:index/privateKey:PrivateKey": tlsPrivateKeyOutputs,
 };

@@ -70,9 +70,13 @@ export function imageTag(folderHash: string, baseHash?: string): string {
   return `ctx-${hash.slice(0, 16)}`;
 }
 
-/** "repo:tag" and a pushed digest ("repo@sha256:…") → "repo:tag@sha256:…". */
-export function pinnedReference(imageName: string, repoDigest: string): string {
-  const digest = repoDigest.slice(repoDigest.indexOf("@") + 1);
+/**
+ * "repo:tag" and the pushed manifest's digest ("sha256:…", docker-build's `digest` output) →
+ * "repo:tag@sha256:…". The provider leaves the digest empty when nothing was exported; that
+ * must not reach the chart as a reference that floats.
+ */
+export function pinnedReference(imageName: string, digest: string): string {
+  if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new Error(`${imageName} was built but not pushed: docker-build gave no digest ('${digest}')`);
   return `${imageName}@${digest}`;
 }
 

@@ -20,7 +20,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 // Every package `npm run render -- homelab` loads (a test keeps this list in step).
 export const FLOOR_PACKAGES = [
   "@1password/pulumi-onepassword",
-  "@pulumi/docker",
+  "@pulumi/docker-build",
   "@pulumi/keycloak",
   "@pulumi/kubernetes",
   "@pulumi/pulumi",

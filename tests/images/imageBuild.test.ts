@@ -67,7 +67,9 @@ describe("contextHash and tags", () => {
 it("names images <registry>/<owner>/<prefix>-<folder> and pins the pushed digest", () => {
   const images = parseSettings({ ...minimalConfig(), images: { owner: "maria", credentials: { vault: "v", item: "GHCR" }, pullCredentials: { vault: "v", item: "GHCR pull" } } }).images!;
   expect(imageRepository(images, "base")).toBe("ghcr.io/maria/jupyter-base");
-  expect(pinnedReference("ghcr.io/maria/jupyter-base:ctx-1", "ghcr.io/maria/jupyter-base@sha256:abc")).toBe("ghcr.io/maria/jupyter-base:ctx-1@sha256:abc");
+  const digest = `sha256:${"ab".repeat(32)}`;
+  expect(pinnedReference("ghcr.io/maria/jupyter-base:ctx-1", digest)).toBe(`ghcr.io/maria/jupyter-base:ctx-1@${digest}`);
+  expect(() => pinnedReference("ghcr.io/maria/jupyter-base:ctx-1", "")).toThrow("ghcr.io/maria/jupyter-base:ctx-1 was built but not pushed");
   expect(profileImageReference({ build: "base" }, { base: "r:t@sha256:abc" })).toBe("r:t@sha256:abc");
   expect(profileImageReference("quay.io/x/y:1", {})).toBe("quay.io/x/y:1");
   expect(() => profileImageReference({ build: "other" }, {})).toThrow("images/other was not built");

@@ -1,43 +1,72 @@
-// Built images under mocks: one docker Image per folder a profile uses (and the base under it),
-// pinned by digest in the chart values, and a pull secret from the read-only 1Password login.
+// Built images under mocks: one docker-build Image per folder a profile uses (and the base under
+// it), pinned by digest in the chart values, and a pull secret from the read-only 1Password login.
 import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
 import { contextHash, IMAGES_DIR, imageTag } from "../../components/images/imageBuild";
 import { renderStack, type RenderedStack } from "../harness/renderStack";
 import { SECRET_PLACEHOLDER, type RecordedResource } from "../harness/recordedResource";
 import { asStackConfig, minimalConfig, profile } from "../fixtures/configs";
 
 const of = (resources: RecordedResource[], type: string) => resources.filter((r) => r.type === type);
+const IMAGE = "docker-build:index:Image";
 const DIGEST = /@sha256:[a-f0-9]{64}$/;
+
+function imagesStack() {
+  return {
+    ...minimalConfig(),
+    images: { owner: "maria", credentials: { vault: "vault-uuid", item: "GHCR login" }, pullCredentials: { vault: "vault-uuid", item: "GHCR read-only" } },
+    profiles: [
+      profile({ slug: "minimal", default: true, image: "quay.io/jupyter/minimal-notebook:2025-10-06" }),
+      profile({ slug: "science", image: { build: "datascience" } }),
+      profile({ slug: "gpu", gpus: 1, image: { build: "pytorch-cuda" } }),
+      profile({ slug: "old", enabled: false, image: { build: "pytorch-cuda" } }),
+    ],
+  };
+}
 
 let rendered: RenderedStack;
 beforeAll(async () => {
-  rendered = await renderStack(
-    asStackConfig({
-      ...minimalConfig(),
-      images: { owner: "maria", credentials: { vault: "vault-uuid", item: "GHCR login" }, pullCredentials: { vault: "vault-uuid", item: "GHCR read-only" } },
-      profiles: [
-        profile({ slug: "minimal", default: true, image: "quay.io/jupyter/minimal-notebook:2025-10-06" }),
-        profile({ slug: "science", image: { build: "datascience" } }),
-        profile({ slug: "gpu", gpus: 1, image: { build: "pytorch-cuda" } }),
-        profile({ slug: "old", enabled: false, image: { build: "pytorch-cuda" } }),
-      ],
-    }),
-  );
+  rendered = await renderStack(asStackConfig(imagesStack()));
 });
 
 it("builds the folders enabled profiles use, and the base they build on, tagged by context hash", () => {
-  const images = Object.fromEntries(of(rendered.resources, "docker:index/image:Image").map((i) => [i.name, i.inputs]));
+  const images = Object.fromEntries(of(rendered.resources, IMAGE).map((i) => [i.name, i.inputs]));
   expect(Object.keys(images).sort()).toEqual(["jupyterhub-base", "jupyterhub-datascience", "jupyterhub-pytorch-cuda"]);
   const baseHash = contextHash(path.join(IMAGES_DIR, "base"));
-  expect(images["jupyterhub-base"]).toMatchObject({
-    imageName: `ghcr.io/maria/jupyter-base:${imageTag(baseHash)}`,
-    build: { context: "images/base", platform: "linux/amd64" },
-    registry: SECRET_PLACEHOLDER,
+  expect(images["jupyterhub-base"]).toEqual({
+    tags: [`ghcr.io/maria/jupyter-base:${imageTag(baseHash)}`],
+    context: { location: "images/base" },
+    platforms: ["linux/amd64"],
+    push: true,
+    buildOnPreview: true,
+    network: "default",
+    registries: SECRET_PLACEHOLDER, // the SDK makes the whole list secret, as its password is
   });
   expect(images["jupyterhub-datascience"]).toMatchObject({
-    imageName: `ghcr.io/maria/jupyter-datascience:${imageTag(contextHash(path.join(IMAGES_DIR, "datascience")), baseHash)}`,
-    build: { context: "images/datascience", args: { BASE_IMAGE: expect.stringMatching(new RegExp(`^ghcr.io/maria/jupyter-base:ctx-[0-9a-f]{16}${DIGEST.source}`)) } },
+    tags: [`ghcr.io/maria/jupyter-datascience:${imageTag(contextHash(path.join(IMAGES_DIR, "datascience")), baseHash)}`],
+    context: { location: "images/datascience" },
+    buildArgs: { BASE_IMAGE: expect.stringMatching(new RegExp(`^ghcr.io/maria/jupyter-base:ctx-[0-9a-f]{16}${DIGEST.source}`)) },
   });
+});
+
+it("leaves pushed images in the registry on destroy: another stack may run the same content-tagged image", () => {
+  // docker-build deletes every pushed tag's manifest when an Image is deleted (pulumi-docker-build
+  // provider/internal/image.go, Delete); two stacks building the same folder push the same tag.
+  const images = of(rendered.resources, IMAGE);
+  expect(images.length).toBeGreaterThan(0);
+  for (const image of images) expect(image.retainOnDelete).toBe(true);
+});
+
+it("in a preview, builds (buildOnPreview) but leaves new digests unknown, as the provider does", async () => {
+  // pulumi-go-provider infer (markComputed): during a preview every output of a created or changed
+  // resource that does not echo an input is unknown, so docker-build's digest and ref are unknown
+  // there although the build runs; the chart values wait for them.
+  const preview = await renderStack(asStackConfig(imagesStack()), "test", undefined, { preview: true });
+  expect(of(preview.resources, IMAGE).every((i) => i.inputs.buildOnPreview === true)).toBe(true);
+  const profiles = (preview.values as Record<string, any>).singleuser.profileList as { slug: string; kubespawner_override: { image: unknown } }[];
+  const images = Object.fromEntries(profiles.map((p) => [p.slug, p.kubespawner_override.image]));
+  expect(images.minimal).toBe("quay.io/jupyter/minimal-notebook:2025-10-06");
+  expect(pulumi.isUnknown(images.science)).toBe(true);
 });
 
 it("hands the chart each built image as repository:tag@digest, and external ones as they are", () => {
@@ -57,7 +86,7 @@ it("makes a dockerconfigjson pull secret from the pull login and has every pod u
 
 it("builds nothing and needs no registry for external images", async () => {
   const { resources, values } = await renderStack(asStackConfig(minimalConfig()));
-  expect(resources.filter((r) => r.type.startsWith("docker:") || r.type.startsWith("jupyterhub:images"))).toEqual([]);
+  expect(resources.filter((r) => r.type.startsWith("docker") || r.type.startsWith("jupyterhub:images"))).toEqual([]);
   expect((values as Record<string, unknown>).imagePullSecrets).toBeUndefined();
 });
 

@@ -42,11 +42,12 @@ it("makes the cluster's pull secret from the read-only login alone", () => {
 });
 
 it("gives the push login to the image build only, and to nothing in the cluster", () => {
-  const images = rendered.resources.filter((r) => r.type === "docker:index/image:Image");
+  const images = rendered.resources.filter((r) => r.type === "docker-build:index:Image");
   expect(images.length).toBeGreaterThan(0);
   for (const image of images) {
-    expect(JSON.stringify(image.inputs.registry)).toContain("fixture-ghcr-push-credential");
-    expect(JSON.stringify(image.inputs.registry)).not.toContain("fixture-ghcr-pull");
+    expect(image.inputs.registries).toEqual({
+      secret: [{ address: "ghcr.io", username: "fixture-ghcr-push-username", password: "fixture-ghcr-push-credential" }],
+    });
   }
   const inCluster = rendered.resources.filter((r) => r.type.startsWith("kubernetes:"));
   expect(JSON.stringify(inCluster)).not.toContain("fixture-ghcr-push");

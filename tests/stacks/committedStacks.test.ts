@@ -70,7 +70,7 @@ describe("dev", () => {
 describe("homelab", () => {
   it("runs built images pinned by digest, the GPU profile on the CUDA image, pulled with the 1Password login", () => {
     const { settings, resources, values } = rendered.get("homelab")!;
-    expect(resources.filter((r) => r.type === "docker:index/image:Image").map((r) => r.name).sort()).toEqual([
+    expect(resources.filter((r) => r.type === "docker-build:index:Image").map((r) => r.name).sort()).toEqual([
       "jupyterhub-base",
       "jupyterhub-datascience",
       "jupyterhub-pytorch-cuda",
