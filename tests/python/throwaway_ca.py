@@ -15,6 +15,7 @@ import types
 
 OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
 _made = {}
+_extra = []
 
 
 def available():
@@ -38,14 +39,14 @@ def _ca(directory, name):
     return os.path.join(directory, cert), os.path.join(directory, key)
 
 
-def _server(directory, name, ca_cert, ca_key):
+def _server(directory, name, ca_cert, ca_key, sans=("IP:127.0.0.1", "DNS:localhost")):
     cert, key, csr, ext = f"{name}-server.pem", f"{name}-server.key", f"{name}-server.csr", f"{name}-server.ext"
     with open(os.path.join(directory, ext), "w", encoding="ascii") as handle:
         handle.write(
             "basicConstraints=critical,CA:FALSE\n"
             "keyUsage=critical,digitalSignature\n"
             "extendedKeyUsage=serverAuth\n"
-            "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+            f"subjectAltName={','.join(sans)}\n"
             "subjectKeyIdentifier=hash\n"
             "authorityKeyIdentifier=keyid\n"
         )
@@ -66,3 +67,14 @@ def cas():
             _made[name] = types.SimpleNamespace(ca=ca_cert, server=_server(directory, name, ca_cert, ca_key))
         _made["directory"] = directory
     return types.SimpleNamespace(**_made)
+
+
+def server_cert(ca="a", ips=(), dns=()):
+    """Another server certificate (cert, key) from CA `ca`, for 127.0.0.1 and localhost plus the
+    given IP addresses and DNS names (a fake bound elsewhere than 127.0.0.1, or reached by name)."""
+    made = cas()
+    sans = ["IP:127.0.0.1", "DNS:localhost", *(f"IP:{ip}" for ip in ips), *(f"DNS:{name}" for name in dns)]
+    name = f"{ca}-extra{len(_extra)}"
+    _extra.append(name)
+    authority = getattr(made, ca)
+    return _server(made.directory, name, authority.ca, authority.ca.replace("-ca.pem", "-ca.key"), sans)
