@@ -1,4 +1,6 @@
 // Entry point for the Pulumi CLI (`pulumi up -s <stack>`).
+// First, before anything else loads: refuse a Node the program does not support (toolchain/).
+import "./toolchain/requireSupportedNode";
 import { deployJupyterHub } from "./program";
 import { loadSettings } from "./settings";
 

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { PROJECT_ROOT } from "../harness/stackConfig";
 
-const SHIPPED = ["index.ts", "program.ts", "components", "settings", "scripts", "policies", "offline", "images"];
+const SHIPPED = ["index.ts", "program.ts", "toolchain", "components", "settings", "scripts", "policies", "offline", "images"];
 
 function sourceFiles(entry: string): string[] {
   const full = path.join(PROJECT_ROOT, entry);
