@@ -244,11 +244,19 @@ export function roleBindingArgs(name: string, namespace: string, serviceAccount:
 }
 
 const string = { type: "string" };
+const nonEmpty = { minLength: 1 };
 const secretReference = { type: "object", properties: { name: string } };
 
 /**
  * sshpiper's Pipe type, written from its Go types (plugin/kubernetes/apis/sshpiper/v1beta1/
- * types.go at v1.6.1): the fields the kubernetes plugin reads.
+ * types.go at v1.6.1): the fields the kubernetes plugin reads. Narrower than sshpiper's own
+ * crd.yaml where its defaults are unsafe, so the API server refuses such a Pipe from anyone:
+ * - every `from` entry names keys: one without authorized_keys_data/_file/_secret.name is a
+ *   password login (skel.go From), and with no htpasswd its TestPassword accepts any password;
+ * - `to` carries known_hosts_data: empty, sshpiperd takes any host key
+ *   (cmd/sshpiperd/internal/plugin/grpc.go buildHostKeyCallback), so a Pipe whose pod is gone
+ *   opens whichever server has its address now.
+ * `ignore_hostkey` is left out: v1.6.1 ignores it (crd.yaml: "Deprecated and ignored").
  */
 export function pipeCrdArgs(): k8s.apiextensions.v1.CustomResourceDefinitionArgs {
   return {
@@ -273,6 +281,7 @@ export function pipeCrdArgs(): k8s.apiextensions.v1.CustomResourceDefinitionArgs
                   properties: {
                     from: {
                       type: "array",
+                      minItems: 1,
                       items: {
                         type: "object",
                         required: ["username"],
@@ -285,18 +294,23 @@ export function pipeCrdArgs(): k8s.apiextensions.v1.CustomResourceDefinitionArgs
                           htpasswd_data: string,
                           htpasswd_file: string,
                         },
+                        // Value validations only (no type or description), as a structural schema allows.
+                        anyOf: [
+                          { required: ["authorized_keys_data"], properties: { authorized_keys_data: nonEmpty } },
+                          { required: ["authorized_keys_file"], properties: { authorized_keys_file: nonEmpty } },
+                          { required: ["authorized_keys_secret"], properties: { authorized_keys_secret: { required: ["name"], properties: { name: nonEmpty } } } },
+                        ],
                       },
                     },
                     to: {
                       type: "object",
-                      required: ["host"],
+                      required: ["host", "known_hosts_data"],
                       properties: {
                         host: string,
                         username: string,
                         private_key_secret: secretReference,
                         password_secret: secretReference,
-                        known_hosts_data: string,
-                        ignore_hostkey: { type: "boolean" },
+                        known_hosts_data: { ...string, ...nonEmpty },
                       },
                     },
                   },

@@ -1,6 +1,6 @@
 // Chart values for SSH through the gateway: the gateway's key as every server's authorized_keys,
-// the hub module that writes a Pipe for each server it starts, and the label that marks servers
-// whose profile runs sshd.
+// the hub module that gives each server it starts a host key of its own and a Pipe that trusts
+// only that key, and the label that marks servers whose profile runs sshd.
 import * as path from "path";
 import type { Settings } from "../../settings";
 import { hasSshKeys } from "../../settings/sshChecks";
@@ -9,6 +9,11 @@ import { templateSlug } from "./kubespawnerLabels";
 import { gatewayNames, SSHD_PORT, userKeysField } from "./gatewayObjects";
 
 export const SSH_MOUNT_PATH = "/etc/jupyterhub/ssh";
+/**
+ * Where the hub mounts a server's own host key (images/base/before-notebook.d/20-sshd.sh reads it
+ * there). Beside SSH_MOUNT_PATH rather than in it: no mount point inside a ConfigMap volume.
+ */
+export const SERVER_HOST_KEY_DIR = "/etc/jupyterhub/ssh-host-key";
 /** On servers whose profile runs sshd; the hub writes Pipes only for those. */
 export const SSHD_LABEL = "jupyterhub-pulumi/sshd";
 /** The notebook user sshd lets in (Jupyter Docker Stacks' NB_USER). */
@@ -28,6 +33,7 @@ export function sshPipesConfig(settings: Pick<Settings, "users" | "hub">): Recor
     port: SSHD_PORT,
     serverUser: SERVER_USER,
     sshdLabel: SSHD_LABEL,
+    hostKeyDir: SERVER_HOST_KEY_DIR,
     release: settings.hub.releaseName,
     // Username → their field in the keys Secret.
     users: Object.fromEntries(usersWithSsh(settings.users).map((user) => [user.name, userKeysField(templateSlug(user.name))])),

@@ -331,7 +331,7 @@ class SshdHookTest(HookCase):
         text = SSHD_HOOK.read_text()
         for default in (
             "JUPYTERHUB_SSH_PORT:-2222}",
-            "JUPYTERHUB_SSH_HOST_KEYS_DIR:-/etc/jupyterhub/ssh/host-keys}/ssh_host_ed25519_key",
+            "JUPYTERHUB_SSH_HOST_KEYS_DIR:-/etc/jupyterhub/ssh-host-key}/ssh_host_ed25519_key",
             "JUPYTERHUB_SSHD_CONFIG:-/etc/ssh/jupyterhub_sshd_config}",
         ):
             self.assertIn(default, text)

@@ -1,6 +1,9 @@
 // The SSH gateway under mocks: one sshpiperd, one address, one Secret of keys per SSH user; the
 // routes to servers are the hub's (tests/python/test_ssh_pipes.py).
+import * as fs from "fs";
+import * as path from "path";
 import { authorizedKeys, gatewayBanner, serverAuthorizedKeys, userKeysField } from "../../components/ssh/gatewayObjects";
+import { SERVER_HOST_KEY_DIR, SSH_MOUNT_PATH } from "../../components/ssh/sshValues";
 import { SSHPIPERD_IMAGE } from "../../settings/sshSchema";
 import { parseSettings } from "../../settings";
 import { renderStack, type RenderedStack } from "../harness/renderStack";
@@ -150,6 +153,7 @@ describe("a stack with SSH users", () => {
       port: 2222,
       serverUser: "jovyan",
       sshdLabel: "jupyterhub-pulumi/sshd",
+      hostKeyDir: "/etc/jupyterhub/ssh-host-key",
       release: "jupyterhub",
       users: { ada: "user-ada", "aiko.tanaka": "user-aiko-tanaka---bb0feed0" },
     });
@@ -180,6 +184,12 @@ it("declares no SSH resources or mounts when nobody has keys", async () => {
   expect(resources.filter((r) => /Service|tls:|Role|Pipe|CustomResourceDefinition/.test(r.type))).toEqual([]);
   expect((values as Record<string, any>).singleuser.storage.extraVolumes).toBeUndefined();
   expect(outputs).not.toHaveProperty("sshHost");
+});
+
+it("mounts each server's own host key where the image's sshd hook reads it, outside the ConfigMap's mount", () => {
+  const hook = fs.readFileSync(path.join(__dirname, "../../images/base/before-notebook.d/20-sshd.sh"), "utf8");
+  expect(hook).toContain(`JUPYTERHUB_SSH_HOST_KEYS_DIR:-${SERVER_HOST_KEY_DIR}}/ssh_host_ed25519_key`);
+  expect(SERVER_HOST_KEY_DIR.startsWith(`${SSH_MOUNT_PATH}/`)).toBe(false);
 });
 
 it("names users' fields so that none is a field sshpiper falls back to", () => {

@@ -8,9 +8,10 @@
 # for each connection, only that user may log in. Started as the notebook user: sshd runs as
 # that user, which can then only log in itself; it needs no privilege for that.
 #
-# Host key: the deployment's /etc/jupyterhub/ssh/host-keys/ssh_host_ed25519_key when mounted,
-# else one generated at the first start into ~/.ssh/host-keys/ on the home volume, so that
-# known_hosts stays valid across restarts.
+# Host key: the deployment's /etc/jupyterhub/ssh-host-key/ssh_host_ed25519_key when mounted (the
+# hub makes one per server start and routes SSH to this server only with that key; see
+# components/ssh/ssh_pipes.py), else one generated at the first start into ~/.ssh/host-keys/ on
+# the home volume, so that known_hosts stays valid across restarts.
 #
 # start.sh (Docker Stacks) *sources* this file, as root when the container starts as root.
 # So it is functions and one guarded call: no `exit`, no `set -e`, nothing left behind.
@@ -19,7 +20,7 @@
 #   JUPYTERHUB_SSH_DISABLED=1     do not start sshd
 #   JUPYTERHUB_SSH_PORT           port sshd listens on (2222)
 #   JUPYTERHUB_SSHD_CONFIG        sshd config (/etc/ssh/jupyterhub_sshd_config)
-#   JUPYTERHUB_SSH_HOST_KEYS_DIR  mounted host keys (/etc/jupyterhub/ssh/host-keys)
+#   JUPYTERHUB_SSH_HOST_KEYS_DIR  mounted host key (/etc/jupyterhub/ssh-host-key)
 #   JUPYTERHUB_SSH_HOME           the notebook user's home (/home/$NB_USER as root, else $HOME)
 #   JUPYTERHUB_SSH_RUN_DIR        host key copy and pid file
 #                                 (/run/jupyterhub-ssh as root, else ${TMPDIR:-/tmp}/jupyterhub-ssh-<uid>)
@@ -86,7 +87,7 @@ _jupyterhub_sshd_start() {
     fi
     local config="${JUPYTERHUB_SSHD_CONFIG:-/etc/ssh/jupyterhub_sshd_config}"
     local port="${JUPYTERHUB_SSH_PORT:-2222}"
-    local mounted_key="${JUPYTERHUB_SSH_HOST_KEYS_DIR:-/etc/jupyterhub/ssh/host-keys}/ssh_host_ed25519_key"
+    local mounted_key="${JUPYTERHUB_SSH_HOST_KEYS_DIR:-/etc/jupyterhub/ssh-host-key}/ssh_host_ed25519_key"
     local home user run_dir
     if [ "$(id -u)" = 0 ]; then
         home="${JUPYTERHUB_SSH_HOME:-/home/${NB_USER:-jovyan}}"
