@@ -4,6 +4,20 @@ import type { MockCallArgs } from "@pulumi/pulumi/runtime";
 
 export type InvokeFixture = (args: MockCallArgs) => Record<string, unknown>;
 
+/** A throwaway CA certificate (EC P-256, CA:TRUE, valid 2026-2126) whose key was never kept: public test data. */
+export const FIXTURE_CA_CERTIFICATE = `-----BEGIN CERTIFICATE-----
+MIIBqjCCAU+gAwIBAgIUMb7xcWc3hK9in692s16afP+SxbMwCgYIKoZIzj0EAwIw
+QTE/MD0GA1UEAww2anVweXRlcmh1Yi1wdWx1bWkgMVBhc3N3b3JkIGZpeHR1cmUg
+Q0EgKG5vdCBhIHJlYWwgQ0EpMCAXDTI2MDEwMTAwMDAwMFoYDzIxMjYwMTAxMDAw
+MDAwWjBBMT8wPQYDVQQDDDZqdXB5dGVyaHViLXB1bHVtaSAxUGFzc3dvcmQgZml4
+dHVyZSBDQSAobm90IGEgcmVhbCBDQSkwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNC
+AARZAtzcGvj1fG+jQ8vDjQu12J7HqqKVZav8mf+K+b5OGqMiP54Us/y2p+arWN26
+Fz3+p6Wu9zku0tYJVoeR8eS1oyMwITAPBgNVHRMBAf8EBTADAQH/MA4GA1UdDwEB
+/wQEAwIBBjAKBggqhkjOPQQDAgNJADBGAiEA5PCBpF6IvSl62qRcFLBbeZKTsd6S
+REm5nw4+YPtlSh0CIQDPVb0QHOC8n5PIf4pZ+zlM1apGqyBiYhE1rMEUHYmtuw==
+-----END CERTIFICATE-----
+`;
+
 /**
  * A 1Password item as the provider returns it: built-in fields, plus one section with a
  * labelled field. Values are made up and derived from the title, so tests can tell items apart.
@@ -20,8 +34,9 @@ export function onePasswordItem(args: MockCallArgs): Record<string, unknown> {
     username: `fixture-${slug}-username`,
     credential: `fixture-${slug}-credential`,
     password: "",
-    // A Secure Note's text; a PEM certificate, so a CA read from 1Password passes its checks.
-    noteValue: `-----BEGIN CERTIFICATE-----\nMIIBfixture${slug.replace(/[^a-z0-9]/g, "")}\n-----END CERTIFICATE-----\n`,
+    // A Secure Note's text: a real CA certificate, so a CA read from 1Password passes the checks
+    // a CA file gets (settings/certificates.ts parses it).
+    noteValue: FIXTURE_CA_CERTIFICATE,
     publicKey: `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFixture${slug.replace(/[^a-z0-9]/g, "")} ${slug}@1password`,
     sections: [
       {

@@ -12,11 +12,16 @@ export interface SettingsProblem {
  */
 export class SettingsError extends RunError {
   constructor(readonly problems: readonly SettingsProblem[]) {
-    super(
+    const text =
       `invalid stack config (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
-        problems.map((p) => `  ${p.key}: ${p.message}`).join("\n"),
-    );
+      problems.map((p) => `  ${p.key}: ${p.message}`).join("\n");
+    super(text);
     this.name = "SettingsError";
+    // Thrown inside an apply, the error reaches the CLI through the SDK's input serialization, which
+    // prepends `error serializing property "<input>": ` to the message once per nesting level
+    // (@pulumi/pulumi runtime/rpc.js, serializeFilteredProperties): a chain of resource input names
+    // in front of the config key. The message is the problems, whoever assigns to it.
+    Object.defineProperty(this, "message", { get: () => text, set: () => undefined, enumerable: false, configurable: false });
   }
 }
 

@@ -3,8 +3,16 @@
 // without it the hub's login (Keycloak) and Vault calls fail certificate verification.
 import { z } from "zod";
 import { dnsLabel } from "./primitives";
+import { onePasswordFieldSchema } from "./secretSourceSchema";
 
-const objectKey = z.string().regex(/^[-._a-zA-Z0-9]+$/, { error: "must be a ConfigMap or Secret key such as ca.crt" });
+// cert-manager's Secrets hold ca.crt, tls.crt and tls.key side by side: the key's name is one
+// letter away from the certificate's, and the key would then be mounted into every server.
+const objectKey = z
+  .string()
+  .regex(/^[-._a-zA-Z0-9]+$/, { error: "must be a ConfigMap or Secret key such as ca.crt" })
+  .refine((key) => !/(^|[._-])(key|privkey|private)([._-]|$)|\.key$/i.test(key), {
+    error: "names a private key (cert-manager's tls.key is the certificate's key): give the CA certificate's key, ca.crt in a cert-manager Secret",
+  });
 
 export const caBundleSchema = z
   .union(
@@ -24,11 +32,7 @@ export const caBundleSchema = z
         .describe("A Secret that already exists in the hub's namespace (e.g. cert-manager's ca.crt)."),
       z
         .strictObject({
-          onePassword: z.strictObject({
-            vault: z.string().min(1).describe("UUID of the 1Password vault."),
-            item: z.string().min(1).describe("Title of the item."),
-            field: z.string().min(1).default("notes").describe("Field with the PEM text: notes (a Secure Note's text) or a field's label."),
-          }),
+          onePassword: onePasswordFieldSchema("notes", "Field with the PEM text: notes (a Secure Note's text) or a field's label."),
         })
         .describe("PEM certificates from a 1Password item, read at deploy time."),
     ],

@@ -10,6 +10,13 @@ type Sections = Partial<Settings>;
 const HOME = "/home/jovyan";
 /** Where the program mounts its own files into servers (SSH keys, CA bundle, Vault helper). */
 const RESERVED = ["/etc/jupyterhub", "/opt/jupyterhub"];
+/**
+ * What the image itself needs at its paths: the Docker Stacks' conda environment (Python, Jupyter,
+ * the kernels) and the system directories. A mount on one of them, or above it, hides it and the
+ * server does not start; inside /opt/conda is left open (a shared environment under envs/).
+ */
+const IMAGE_PATHS_NOT_ABOVE = ["/opt/conda"];
+const IMAGE_PATHS = ["/usr", "/etc", "/bin", "/sbin", "/lib", "/lib64", "/var", "/run", "/dev", "/proc", "/sys", "/root", "/tmp"];
 
 function inside(child: string, parent: string): boolean {
   const relative = path.posix.relative(parent, child);
@@ -29,6 +36,10 @@ export function checkSharedVolumeMounts({ sharedVolumes }: Sections): CrossCheck
     }
     const reserved = RESERVED.find((r) => inside(at, r) || inside(r, at));
     if (reserved) problems.push({ path: key, message: `${at} collides with ${reserved}, where the program mounts its own files` });
+    const imagePath = reserved ? undefined : [...IMAGE_PATHS_NOT_ABOVE.filter((p) => inside(p, at)), ...IMAGE_PATHS.filter((p) => inside(at, p) || inside(p, at))][0];
+    if (imagePath) {
+      problems.push({ path: key, message: `${at} would hide the image's own ${imagePath} (the conda environment, system files) and the server would not start; mount shared data at /srv/shared/<name> or in the home` });
+    }
     for (const other of mounts) {
       if (other.index < index && (inside(at, other.at) || inside(other.at, at))) {
         problems.push({ path: key, message: `${at} collides with sharedVolumes[${other.index}] at ${other.at}` });
@@ -44,8 +55,23 @@ export function checkVaultTokenTtls({ vault }: Sections): CrossCheckProblem[] {
   return [{ path: ["vault", "userTokens", "ttl"], message: `${vault.userTokens.ttl}s is longer than userTokens.maxTtl ${vault.userTokens.maxTtl}s` }];
 }
 
-// One group for both would make every user an admin.
-export function checkKeycloakGroups({ keycloak }: Sections): CrossCheckProblem[] {
-  if (!keycloak || keycloak.userGroup !== keycloak.adminGroup) return [];
-  return [{ path: ["keycloak", "adminGroup"], message: `is keycloak.userGroup as well ('${keycloak.userGroup}'): every user would be an admin` }];
+// The hub makes every member of keycloak.adminGroup an admin (admin_groups, components/hub/authValues.ts),
+// whatever their users[].admin says: one group for both, or the admin group handed out as an
+// ordinary group, makes people admins by accident.
+export function checkKeycloakGroups({ keycloak, users }: Sections): CrossCheckProblem[] {
+  if (!keycloak) return [];
+  if (keycloak.userGroup === keycloak.adminGroup) {
+    return [{ path: ["keycloak", "adminGroup"], message: `is keycloak.userGroup as well ('${keycloak.userGroup}'): every user would be an admin` }];
+  }
+  const problems: CrossCheckProblem[] = [];
+  (users ?? []).forEach((user, index) => {
+    const position = user.groups.indexOf(keycloak.adminGroup);
+    if (position >= 0 && !user.admin) {
+      problems.push({
+        path: ["users", index, "groups", position],
+        message: `'${keycloak.adminGroup}' is keycloak.adminGroup, whose members are hub admins: ${user.name} would be one though admin is false. Set admin: true if that is meant, else remove the group`,
+      });
+    }
+  });
+  return problems;
 }

@@ -1,9 +1,13 @@
 // Checks that span more than one key: each returns problems as (path, message) pairs and runs
 // only on sections that parsed, so a config gets every problem reported in one go.
 import type { Settings } from "./schema";
-import { checkSshGateway, hasSshKeys } from "./sshChecks";
+import { checkSshdImages, checkSshGateway, hasSshKeys } from "./sshChecks";
+import { checkServiceEndpoints, checkSharedSshKeys } from "./collisionChecks";
+import { checkIdleTimeout, checkKeycloakSessions, checkVaultMaxLeaseTtl, checkVaultTokenOutlivesServers } from "./timingChecks";
+import { checkNfsDeleteHomes, checkSharedVolumeExports } from "./storageChecks";
 import { checkKeycloakGroups, checkSharedVolumeMounts, checkVaultTokenTtls } from "./consistencyChecks";
 import { checkUserLifecycle } from "./lifecycleChecks";
+import { notPublicReason } from "./publicNames";
 
 export interface CrossCheckProblem {
   readonly path: readonly (string | number)[];
@@ -100,11 +104,12 @@ export function checkUniqueSharedVolumes({ sharedVolumes }: Sections): CrossChec
 
 export function checkLetsEncryptHost({ https, hub }: Sections): CrossCheckProblem[] {
   if (!https || !hub || https.type !== "letsencrypt") return [];
-  if (hub.host.includes(".") && hub.host !== "localhost") return [];
+  const reason = notPublicReason(hub.host);
+  if (!reason) return [];
   return [
     {
       path: ["https", "type"],
-      message: `Let's Encrypt needs a public DNS name for hub.host, not '${hub.host}'`,
+      message: `Let's Encrypt needs a public DNS name for hub.host, not '${hub.host}' (${reason}): use type certManager with your own CA issuer, or type secret, and trust that CA with jupyterhub:caBundle`,
     },
   ];
 }
@@ -202,21 +207,6 @@ export function checkKeycloakHttps({ keycloak, https }: Sections): CrossCheckPro
   ];
 }
 
-// A server that outlives its token loses Vault in the middle of work; culling by age is what
-// bounds a server's life, so it must end before the token's hard limit.
-export function checkVaultTokenOutlivesServers({ vault, culling }: Sections): CrossCheckProblem[] {
-  if (!vault || !culling) return [];
-  const maxTtl = vault.userTokens.maxTtl;
-  if (culling.enabled && culling.maxAge > 0 && culling.maxAge < maxTtl) return [];
-  const maxAge = culling.enabled && culling.maxAge > 0 ? `${culling.maxAge}s` : "unlimited (culling.maxAge 0 or culling off)";
-  return [
-    {
-      path: ["culling", "maxAge"],
-      message: `servers may live ${maxAge}, but a user's Vault token ends after vault.userTokens.maxTtl ${maxTtl}s; set culling.maxAge shorter than that`,
-    },
-  ];
-}
-
 export function checkBuiltImagesHaveRegistry({ profiles, images }: Sections): CrossCheckProblem[] {
   if (!profiles || images) return [];
   return profiles.flatMap((profile, index) =>
@@ -297,6 +287,14 @@ export const CROSS_CHECKS: readonly ((sections: Sections, raw: RawConfig) => Cro
   checkUserLifecycle,
   checkImagesPullCredentials,
   checkVaultKubernetesAuth,
+  checkServiceEndpoints,
+  checkSharedSshKeys,
+  checkIdleTimeout,
+  checkVaultMaxLeaseTtl,
+  checkKeycloakSessions,
+  checkSshdImages,
+  checkSharedVolumeExports,
+  checkNfsDeleteHomes,
 ];
 
 // The cluster pulls with a read-only login; the push token (write:packages) stays where `pulumi up`

@@ -3,16 +3,17 @@
 // read-only one the cluster pulls them with.
 import { z } from "zod";
 import { imageReference } from "./primitives";
+import { nameNotSecret } from "./secretShapes";
 
 export const IMAGE_FOLDER = /^[a-z0-9][a-z0-9._-]*$/;
 
 /** A registry login kept in 1Password: which item, and which of its fields hold the username and token. */
 const registryLogin = (token: string) =>
   z.strictObject({
-    vault: z.string().min(1).describe("UUID of the 1Password vault."),
-    item: z.string().min(1).describe("Title of the item with the registry login."),
-    usernameField: z.string().min(1).default("username").describe("Field with the registry username."),
-    tokenField: z.string().min(1).default("credential").describe(`Field with the token (${token}).`),
+    vault: nameNotSecret("a vault UUID").describe("UUID of the 1Password vault."),
+    item: nameNotSecret("an item title").describe("Title of the item with the registry login."),
+    usernameField: nameNotSecret("a field label").default("username").describe("Field with the registry username."),
+    tokenField: nameNotSecret("a field label").default("credential").describe(`Field with the token (${token}).`),
   });
 
 export type RegistryLogin = z.output<ReturnType<typeof registryLogin>>;

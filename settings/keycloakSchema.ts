@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { duration, groupName, username } from "./primitives";
 import { secretSourceSchema } from "./secretSourceSchema";
+import { nameNotSecret } from "./secretShapes";
 
 const realmName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, {
   error: "must be a realm name: letters, digits and . _ -",
@@ -55,9 +56,29 @@ const keycloakUser = z.strictObject({
     .describe("Google/GitHub accounts linked to this user up front. The only way a brokered login becomes this user."),
 });
 
+// Keycloak's GoogleIdentityProvider.validateToken accepts a login only when the ID token's `hd`
+// claim is one of these domains, and "*" turns the check off. Google puts `hd` only in Workspace
+// accounts' tokens: consumer accounts (gmail.com, googlemail.com) have none, so naming those
+// refuses every Google login, and "*" lets any Google account through.
+const CONSUMER_GOOGLE_DOMAINS = ["gmail.com", "googlemail.com"];
+const hostedDomain = z.string().superRefine((text, ctx) => {
+  for (const domain of text.split(",")) {
+    if (domain === "*") {
+      ctx.addIssue({ code: "custom", message: "'*' turns Keycloak's domain check off (any Google account passes): leave hostedDomain out for that, or name your Workspace domain" });
+    } else if (CONSUMER_GOOGLE_DOMAINS.includes(domain.trim().toLowerCase())) {
+      ctx.addIssue({
+        code: "custom",
+        message: `${domain.trim()} is Google's consumer domain, whose accounts carry no hosted domain (hd), so Keycloak would refuse every Google login: leave hostedDomain out (each person is linked by their account id in keycloak.users) or name a Workspace domain`,
+      });
+    } else if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/.test(domain)) {
+      ctx.addIssue({ code: "custom", message: "must be a Workspace domain such as example.org (lower case, no @ or scheme), or several separated by commas" });
+    }
+  }
+});
+
 const identityProvider = (name: string) =>
   z.strictObject({
-    clientId: z.string().min(1).describe(`OAuth client ID of the ${name} app.`),
+    clientId: nameNotSecret("a client ID").describe(`OAuth client ID of the ${name} app.`),
     clientSecret: secretSourceSchema.describe(`Where the ${name} app's client secret is read at deploy time.`),
   });
 
@@ -78,8 +99,7 @@ export const keycloakSchema = z
     adminRealm: realmName
       .default("master")
       .describe("Realm of the admin credentials Pulumi uses (KEYCLOAK_CLIENT_ID/KEYCLOAK_CLIENT_SECRET or KEYCLOAK_USER/KEYCLOAK_PASSWORD)."),
-    clientId: z
-      .string()
+    clientId: nameNotSecret("a client ID")
       .regex(/^[a-z0-9][a-z0-9._-]*$/, { error: "must be a client ID: lower-case letters, digits and . _ -" })
       .default("jupyterhub")
       .describe("Client ID of the hub's OpenID client."),
@@ -101,7 +121,7 @@ export const keycloakSchema = z
       .strictObject({
         google: identityProvider("Google")
           .extend({
-            hostedDomain: z.string().min(1).optional().describe("Only accept Google accounts of this Workspace domain."),
+            hostedDomain: hostedDomain.optional().describe("Only accept Google accounts of this Workspace domain (several: comma-separated)."),
           })
           .optional()
           .describe("Log in with Google (brokered by Keycloak)."),

@@ -14,6 +14,30 @@ export const dnsLabel = (what: string) =>
       error: `${what} must be a DNS label: lower-case letters, digits and '-', starting and ending with a letter or digit`,
     });
 
+// Kubernetes object names (most kinds) are DNS subdomains: lower case only, so "Longhorn" names
+// nothing that exists (apimachinery validation IsDNS1123Subdomain).
+export const dnsSubdomain = (what: string) =>
+  z
+    .string()
+    .max(253, { error: `${what} must be at most 253 characters` })
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, {
+      error: `${what} must be a Kubernetes object name: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit`,
+    });
+
+// The kubelet mounts an NFS volume on the node, with the node's resolver, which knows nothing of
+// the cluster's DNS: a Service name (*.svc, *.cluster.local) does not resolve there (outside GKE)
+// and the pod stays ContainerCreating ("mount.nfs: Failed to resolve server"; kubernetes/kubernetes
+// issues 8735 and 44528, kubernetes/examples issue 390).
+const CLUSTER_DNS = /(^|\.)(svc|cluster\.local)\.?$/i;
+
+export const nfsServer = z
+  .string()
+  .regex(/^[A-Za-z0-9.-]+$/, { error: "must be the NFS server's hostname or IP address" })
+  .refine((server) => !CLUSTER_DNS.test(server) && !/\.svc\./i.test(server), {
+    error:
+      "is a cluster DNS name, which only pods resolve, and NFS volumes are mounted by the node: give the server's IP address (for an NFS server running in the cluster, its Service's clusterIP) or a name your nodes resolve",
+  });
+
 export const hostname = z
   .string()
   .meta({ "x-type": "hostname" })

@@ -9,7 +9,9 @@ import { sshSchema, userSshSchema } from "./sshSchema";
 import { vaultSchema } from "./vaultSchema";
 import { caBundleSchema } from "./caBundleSchema";
 import { formerUsersSchema, userLifecycleFields } from "./lifecycleSchema";
-import { byteQuantity, cpuQuantity, dnsLabel, duration, groupName, hostname, username } from "./primitives";
+import { profileSchedulingFields } from "./schedulingSchema";
+import { chartValuesSchema } from "./chartValuesSchema";
+import { byteQuantity, cpuQuantity, dnsLabel, dnsSubdomain, duration, groupName, hostname, nfsServer, username } from "./primitives";
 import { parseBytes, parseCpu } from "./quantities";
 
 /** Chart versions whose defaults and schema the rendered values are checked against. */
@@ -37,6 +39,11 @@ const resourceRange = (what: "CPU" | "memory", quantity: z.ZodType<string>, pars
       }
     });
 
+/** YAML or JSON text of a kubeconfig, as opposed to a path: paths have no line breaks or keys. */
+export function looksLikeKubeconfigContents(text: string): boolean {
+  return /[\r\n]/.test(text) || /^\s*[{[]/.test(text) || /(^|\s)(apiVersion|clusters|users|contexts|current-context)\s*:/.test(text);
+}
+
 export const clusterSchema = z
   .strictObject({
     context: z
@@ -47,8 +54,14 @@ export const clusterSchema = z
     kubeconfig: z
       .string()
       .min(1)
+      .refine((text) => !looksLikeKubeconfigContents(text), {
+        // Contents would be a provider input kept in plain text in the state and an argument of
+        // the kubectl the lifecycle providers run (visible in ps): a path is neither a secret nor long.
+        error:
+          "is a kubeconfig's contents (the value is not repeated here), and it would be kept in plain text in the stack's state and passed on kubectl's command line: write it to a file outside the repository and give that file's path here, or leave this out and set KUBECONFIG",
+      })
       .optional()
-      .describe("Path to the kubeconfig file. Default: $KUBECONFIG, else ~/.kube/config."),
+      .describe("Path to the kubeconfig file (a path, never the file's contents). Default: $KUBECONFIG, else ~/.kube/config."),
   })
   .describe(
     "Which Kubernetes cluster to deploy to. Set it here rather than as kubernetes:context, so that every resource of the stack targets the same cluster.",
@@ -141,6 +154,7 @@ export const profileSchema = z.strictObject({
   cpu: resourceRange("CPU", cpuQuantity, parseCpu).describe("CPU for the server."),
   memory: resourceRange("memory", byteQuantity, parseBytes).describe("Memory for the server."),
   gpus: z.int().min(0).max(16).default(0).describe("Number of NVIDIA GPUs (nvidia.com/gpu) for the server."),
+  ...profileSchedulingFields,
   default: z.boolean().default(false).describe("Preselected profile; exactly one enabled profile must be the default."),
   sudo: z
     .boolean()
@@ -190,9 +204,7 @@ export const storageSchema = z
       .strictObject({
         type: z.literal("dynamic"),
         capacity: byteQuantity.default("10Gi").describe("Size of each user's home volume."),
-        storageClass: z
-          .string()
-          .min(1)
+        storageClass: dnsSubdomain("a StorageClass name")
           .optional()
           .describe("StorageClass of the home volumes. Default: the cluster's default StorageClass."),
         deleteHomesOnDestroy,
@@ -201,10 +213,7 @@ export const storageSchema = z
     z
       .strictObject({
         type: z.literal("nfs"),
-        server: z
-          .string()
-          .regex(/^[A-Za-z0-9.-]+$/, { error: "must be the NFS server's hostname or IP address" })
-          .describe("NFS server."),
+        server: nfsServer.describe("NFS server, by an address or a name the nodes resolve (the kubelet mounts it, not a pod)."),
         path: z.string().regex(/^\/\S*$/, { error: "must be the absolute exported path, e.g. /export/jupyter/homes" }).describe("Exported directory that holds the homes."),
         mountOptions: z.array(z.string().min(1)).default(["nfsvers=4.1", "hard"]).describe("NFS mount options."),
         capacity: byteQuantity.default("500Gi").describe("Size the PersistentVolume announces (NFS does not enforce it)."),
@@ -247,7 +256,7 @@ export const httpsSchema = z
         type: z.literal("certManager"),
         issuer: z
           .strictObject({
-            name: z.string().min(1).describe("Name of the cert-manager Issuer or ClusterIssuer."),
+            name: dnsSubdomain("an issuer name").describe("Name of the cert-manager Issuer or ClusterIssuer."),
             kind: z.enum(["ClusterIssuer", "Issuer"]).default("ClusterIssuer").describe("ClusterIssuer, or an Issuer in the hub's namespace."),
           })
           .describe("The cert-manager issuer that signs the hub's certificate."),
@@ -288,6 +297,7 @@ export const settingsShape = {
   https: httpsSchema,
   caBundle: caBundleSchema,
   prePuller: prePullerSchema,
+  chartValues: chartValuesSchema,
 } as const;
 
 export const settingsSchema = z.strictObject(settingsShape);

@@ -1,12 +1,12 @@
 // Extra NFS shares mounted into users' servers, each for everyone or only for some groups.
 import { z } from "zod";
-import { dnsLabel, groupName } from "./primitives";
+import { dnsLabel, groupName, nfsServer } from "./primitives";
 
 export const sharedVolumesSchema = z
   .array(
     z.strictObject({
       name: dnsLabel("a shared volume name").describe("Name of the share; the volume in the pod is shared-<name>."),
-      server: z.string().regex(/^[A-Za-z0-9.-]+$/, { error: "must be the NFS server's hostname or IP address" }).describe("NFS server."),
+      server: nfsServer.describe("NFS server, by an address or a name the nodes resolve (the kubelet mounts it, not a pod)."),
       path: z.string().regex(/^\/\S*$/, { error: "must be the absolute exported path" }).describe("Exported directory."),
       mountPath: z
         .string()

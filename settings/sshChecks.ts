@@ -13,6 +13,24 @@ export function profileRunsSshd(profile: Settings["profiles"][number]): boolean 
   return profile.sshd ?? typeof profile.image !== "string";
 }
 
+// Images known to have no sshd: the Jupyter Docker Stacks (quay.io/jupyter, and their old Docker
+// Hub home jupyter/) and JupyterHub's own singleuser images. images/base adds sshd to the former.
+const IMAGES_WITHOUT_SSHD = /^(quay\.io\/jupyter\/|(docker\.io\/)?jupyter\/|(docker\.io\/|quay\.io\/)?jupyterhub\/(singleuser|k8s-singleuser-sample))/;
+
+export function checkSshdImages({ profiles }: Sections): CrossCheckProblem[] {
+  if (!profiles) return [];
+  return profiles.flatMap((profile, index) =>
+    profile.sshd && typeof profile.image === "string" && IMAGES_WITHOUT_SSHD.test(profile.image)
+      ? [
+          {
+            path: ["profiles", index, "sshd"],
+            message: `${profile.image.split(/[:@]/)[0]} has no sshd (it is a Jupyter Docker Stacks or JupyterHub image), so SSH to its servers would fail: build the profile from images/ (image: { build: <folder> }), whose base adds sshd, or remove sshd: true`,
+          },
+        ]
+      : [],
+  );
+}
+
 export function checkSshGateway({ users, ssh, profiles, hub }: Sections): CrossCheckProblem[] {
   const problems: CrossCheckProblem[] = [];
   if (ssh) {

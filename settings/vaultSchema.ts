@@ -1,8 +1,9 @@
 // The `jupyterhub:vault` block: per-user Vault tokens in every notebook, minted by the hub through
 // a token role (no long-lived admin token anywhere), and the hub's own secrets kept in Vault KV.
 import { z } from "zod";
-import { duration } from "./primitives";
+import { dnsSubdomain, duration } from "./primitives";
 import { destinationSchema } from "./networkSchema";
+import { onePasswordFieldSchema } from "./secretSourceSchema";
 
 // The API server's CA: public, so it may sit in the repository; or kept in 1Password with the rest.
 const caCertSource = z
@@ -10,11 +11,7 @@ const caCertSource = z
     [
       z.strictObject({ file: z.string().min(1).describe("Path of a PEM file, relative to the project directory.") }),
       z.strictObject({
-        onePassword: z.strictObject({
-          vault: z.string().min(1).describe("UUID of the 1Password vault."),
-          item: z.string().min(1).describe("Title of the item."),
-          field: z.string().min(1).default("notes").describe("Field with the PEM text: notes (a Secure Note's text) or a field's label."),
-        }),
+        onePassword: onePasswordFieldSchema("notes", "Field with the PEM text: notes (a Secure Note's text) or a field's label."),
       }),
     ],
     { error: "must be { file } or { onePassword: { vault, item, field } }" },
@@ -25,10 +22,27 @@ const vaultPath = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-
   error: "must be a Vault path such as jupyter or team/jupyter (no leading or trailing slash)",
 });
 
+// KV version 2 puts data/ (and metadata/) between the mount and a secret's path in its API, and
+// every client here adds it: a mount or prefix that already has it addresses <mount>/data/data/...
+// (Vault's KV v2 API docs; the ExternalSecrets Vault provider with version v2 does the same).
+const kvPath = (what: string, example: string) =>
+  vaultPath.refine((text) => !text.split("/").some((segment) => segment === "data" || segment === "metadata"), {
+    error: `is ${what} alone, e.g. ${example}: KV version 2's API adds data/ after the mount itself, so a data/ or metadata/ segment here would be doubled`,
+  });
+
+// The API server never speaks plain HTTP (its insecure port was removed in Kubernetes 1.20).
+const kubernetesApiUrl = z
+  .url({ protocol: /^https$/, error: "must be the API server's https:// URL, e.g. https://192.168.50.5:6443 (the API server serves TLS only)" })
+  .meta({ "x-type": "URL" });
+
 export const vaultSchema = z
   .strictObject({
     address: z
       .url({ protocol: /^https?$/, error: "must be Vault's URL as notebooks and the hub reach it, e.g. https://vault.home.arpa:8200" })
+      // VAULT_ADDR is the server's root: the vault CLI, hvac and the hub's client append /v1/ to it.
+      .refine((url) => !URL.canParse(url) || ["", "/"].includes(new URL(url).pathname), {
+        error: "must be Vault's address without a path, e.g. https://vault.home.arpa:8200: clients add /v1/ themselves, so .../v1 would be called as .../v1/v1/...",
+      })
       .transform((url) => url.replace(/\/+$/, ""))
       .meta({ "x-type": "URL" })
       .describe("Vault's address as the hub and the notebooks reach it (VAULT_ADDR in every server)."),
@@ -37,8 +51,8 @@ export const vaultSchema = z
       .describe(
         "Where Vault is, for the servers' NetworkPolicy, which lets servers reach no private address unless named here: { cidrs: [<Vault's address>/32] } for a Vault outside the cluster, or { namespace, podLabels } for Vault's pods inside it. Required with a vault block.",
       ),
-    kvMount: vaultPath.default("secret").describe("Mount of the KV version 2 secrets engine."),
-    pathPrefix: vaultPath
+    kvMount: kvPath("the mount", "secret").default("secret").describe("Mount of the KV version 2 secrets engine."),
+    pathPrefix: kvPath("the path under the mount", "jupyter")
       .default("jupyter")
       .describe("Path under the mount: users' secrets at <prefix>/users/<user>/, shared ones at <prefix>/shared/, the hub's at <prefix>/hub."),
     kubernetesAuth: z
@@ -48,8 +62,7 @@ export const vaultSchema = z
           .boolean()
           .default(false)
           .describe("Enable and configure the auth method here. Off: use one that is already enabled and configured."),
-        kubernetesHost: z
-          .url()
+        kubernetesHost: kubernetesApiUrl
           .default("https://kubernetes.default.svc")
           .describe(
             "API server URL as Vault reaches it, to review ServiceAccount tokens (only with create: true). The default resolves only inside the cluster; a Vault outside it needs the API server's own address, e.g. https://192.168.50.5:6443.",
@@ -86,7 +99,14 @@ export const vaultSchema = z
         ttl: duration.prefault("1h").describe("Lifetime of a user's token between renewals (sent as the token's ttl when it is created)."),
         maxTtl: duration
           .prefault("24h")
-          .describe("Hard lifetime of a user's token (the token role's explicit max TTL); the server's culling.maxAge must be shorter."),
+          .describe(
+            "Hard lifetime of a user's token (the token role's explicit max TTL); the server's culling.maxAge plus culling.checkInterval must be shorter. At most vaultMaxTtl.",
+          ),
+        vaultMaxTtl: duration
+          .prefault("768h")
+          .describe(
+            "The longest TTL your Vault grants a token of its token auth method: its max_lease_ttl, which is the system's 768h (32 days) unless tuned (`vault auth tune -max-lease-ttl=... token/`). Vault silently shortens a longer TTL to it, so ttl and maxTtl may not exceed it; raise it here only after tuning Vault.",
+          ),
         wrapTtl: duration
           .prefault("10m")
           .refine((seconds) => seconds >= 300 && seconds <= 3600, {
@@ -102,7 +122,7 @@ export const vaultSchema = z
       ),
     externalSecrets: z
       .strictObject({
-        storeName: z.string().min(1).default("vault").describe("Name of the External Secrets store that reads this Vault."),
+        storeName: dnsSubdomain("a SecretStore name").default("vault").describe("Name of the External Secrets store that reads this Vault."),
         storeKind: z.enum(["ClusterSecretStore", "SecretStore"]).default("ClusterSecretStore").describe("Kind of that store."),
         refreshInterval: duration.prefault("1h").describe("How often the operator syncs the hub's secrets from Vault."),
       })

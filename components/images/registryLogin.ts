@@ -3,10 +3,15 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { RegistryLogin } from "../../settings/imagesSchema";
 import { deployTimeSecret, type Environment } from "../secrets/deployTimeSecret";
 
-export function registryLogin(login: RegistryLogin, environment: Environment): { username: pulumi.Output<string>; token: pulumi.Output<string> } {
+/** `path` is the login's config key (images.credentials or images.pullCredentials), for errors. */
+export function registryLogin(
+  login: RegistryLogin,
+  environment: Environment,
+  path?: readonly (string | number)[],
+): { username: pulumi.Output<string>; token: pulumi.Output<string> } {
   const { vault, item, usernameField, tokenField } = login;
   return {
-    username: deployTimeSecret({ onePassword: { vault, item, field: usernameField } }, environment),
-    token: deployTimeSecret({ onePassword: { vault, item, field: tokenField } }, environment),
+    username: deployTimeSecret({ onePassword: { vault, item, field: usernameField } }, environment, path && [...path, "usernameField"]),
+    token: deployTimeSecret({ onePassword: { vault, item, field: tokenField } }, environment, path && [...path, "tokenField"]),
   };
 }

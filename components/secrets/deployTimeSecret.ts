@@ -4,7 +4,7 @@ import * as onepassword from "@1password/pulumi-onepassword";
 import * as pulumi from "@pulumi/pulumi";
 import type { Settings } from "../../settings";
 import type { SecretSource } from "../../settings/secretSourceSchema";
-import { configKey, type SettingsProblem } from "../../settings/SettingsError";
+import { configKey, SettingsError, type SettingsProblem } from "../../settings/SettingsError";
 
 /** The environment of `pulumi up`; injected so tests and render never read the real one. */
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -28,25 +28,35 @@ export function missingEnvironment(settings: Settings, environment: Environment)
   );
 }
 
-export function deployTimeSecret(source: SecretSource, environment: Environment): pulumi.Output<string> {
+/**
+ * The secret a source names. `path` is the source's config key: an error raised once 1Password
+ * has answered names it, and never the item's title or the field's label (a mistake there may be a
+ * pasted secret, settings/secretShapes.ts).
+ */
+export function deployTimeSecret(source: SecretSource, environment: Environment, path?: readonly (string | number)[]): pulumi.Output<string> {
   if ("env" in source) return pulumi.secret(environment[source.env] ?? "");
   const { vault, item, field } = source.onePassword;
   const found = onepassword.getItemOutput({ vault, title: item });
-  return pulumi.secret(found.apply((result) => itemField(result, field, item)));
+  return pulumi.secret(found.apply((result) => itemField(result, field, path)));
 }
 
 /** The public key of a 1Password SSH Key item (public, so not a Pulumi secret). */
-export function onePasswordPublicKey(vault: string, item: string): pulumi.Output<string> {
+export function onePasswordPublicKey(vault: string, item: string, path?: readonly (string | number)[]): pulumi.Output<string> {
   return onepassword.getItemOutput({ vault, title: item }).apply((result) => {
-    if (!result.publicKey) throw new Error(`1Password item '${item}' has no public key; is it an SSH Key item?`);
+    if (!result.publicKey) throw referenceError(path, "names a 1Password item with no public key; name an SSH Key item");
     return result.publicKey;
   });
+}
+
+/** A 1Password reference that does not lead to a value, as a config problem at its key. */
+function referenceError(path: readonly (string | number)[] | undefined, message: string): SettingsError {
+  return new SettingsError([{ key: path ? configKey(path) : "a 1Password reference of the stack config", message }]);
 }
 
 type OnePasswordItem = Pick<onepassword.GetItemResult, "credential" | "password" | "username" | "noteValue" | "sections">;
 
 /** A field of a 1Password item: a built-in one by name (`notes` is a Secure Note's text), else a section field by label. */
-export function itemField(item: OnePasswordItem, field: string, title: string): string {
+export function itemField(item: OnePasswordItem, field: string, path?: readonly (string | number)[]): string {
   const builtIn: Record<string, string | undefined> = {
     credential: item.credential,
     password: item.password,
@@ -56,9 +66,10 @@ export function itemField(item: OnePasswordItem, field: string, title: string): 
   const value = builtIn[field] || item.sections?.flatMap((s) => s.fields ?? []).find((f) => f.label === field)?.value;
   if (!value) {
     const labels = item.sections?.flatMap((s) => s.fields ?? []).map((f) => f.label) ?? [];
-    throw new Error(
-      `1Password item '${title}' has no value in field '${field}'` +
-        (labels.length ? ` (its section fields: ${labels.join(", ")})` : ""),
+    throw referenceError(
+      path,
+      "names a 1Password field that is empty or not in the item; name credential, password, username, notes" +
+        (labels.length ? ` or one of the item's section fields: ${labels.join(", ")}` : " or a section field's label"),
     );
   }
   return value;

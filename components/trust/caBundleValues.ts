@@ -11,6 +11,7 @@ import * as path from "path";
 import type { Settings } from "../../settings";
 import type { CaBundleSettings } from "../../settings/caBundleSchema";
 import { configKey, type SettingsProblem } from "../../settings/SettingsError";
+import { caCertificatesProblem } from "../../settings/certificates";
 import { hubPythonModule, type HubPythonModule } from "../hub/hubPythonModule";
 import { NOTEBOOK_GID, NOTEBOOK_UID } from "../storage/homeVolumes";
 
@@ -25,7 +26,6 @@ export const TRUST_DIR = "/etc/jupyterhub/ca-trust";
 export const BUNDLE_FILE = `${TRUST_DIR}/ca-bundle.pem`;
 const CA_VOLUME = "ca-bundle";
 const TRUST_VOLUME = "ca-trust";
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
 
 /** The ConfigMap the program makes for a CA from a file or 1Password. */
 export function caConfigMapName(releaseName: string): string {
@@ -40,8 +40,9 @@ export function caVolumeSource(caBundle: CaBundleSettings, releaseName: string):
   return { configMap: { name: caConfigMapName(releaseName), items: items("ca.crt") } };
 }
 
+/** Why a CA PEM cannot be trusted as given (no certificate, a private key beside it, expired, not a CA). */
 export function pemProblem(text: string): string | undefined {
-  return PEM_CERTIFICATE.test(text) ? undefined : "holds no PEM certificate (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----)";
+  return caCertificatesProblem(text);
 }
 
 /** A PEM file of the project that is missing or holds no certificate, as a config problem. */

@@ -27,10 +27,11 @@ export function kubernetesCaCert(vault: VaultSettings, environment: Environment,
     if (problems.length > 0) throw new SettingsError(problems);
     return pulumi.output(fs.readFileSync(path.resolve(projectDir, source.file), "utf8"));
   }
-  const { item, field } = source.onePassword;
-  return pulumi.unsecret(deployTimeSecret({ onePassword: source.onePassword }, environment)).apply((text) => {
+  const keyPath = ["vault", "kubernetesAuth", "kubernetesCaCert", "onePassword"];
+  return pulumi.unsecret(deployTimeSecret({ onePassword: source.onePassword }, environment, [...keyPath, "field"])).apply((text) => {
     const problem = pemProblem(text);
-    if (problem) throw new SettingsError([{ key: configKey(["vault", "kubernetesAuth", "kubernetesCaCert", "onePassword"]), message: `1Password item '${item}' field '${field}' ${problem}` }]);
+    // Names the key, not the item or field, and never quotes the text (it may hold a private key).
+    if (problem) throw new SettingsError([{ key: configKey(keyPath), message: `the item's field ${problem}` }]);
     return text;
   });
 }

@@ -10,7 +10,7 @@ import { helmTemplate, manifest } from "../harness/helmTemplate";
 import type { RecordedResource } from "../harness/recordedResource";
 import { renderStack, RELEASE_TYPE, type RenderedStack } from "../harness/renderStack";
 import { PROJECT_ROOT } from "../harness/stackConfig";
-import { asStackConfig, minimalConfig, type RawConfig } from "../fixtures/configs";
+import { asStackConfig, minimalConfig, SSHD_IMAGE, type RawConfig } from "../fixtures/configs";
 import { inClusterVaultConfig } from "../fixtures/vaultConfig";
 
 const GUARD = "pulumi-nodejs:dynamic/lifecycle:AdoptionGuard";
@@ -120,7 +120,7 @@ describe("NFS homes", () => {
       storage: NFS,
       ssh: { sourceRanges: ["192.168.0.0/16"], host: "ssh.home.arpa" },
       // A profile for a group, so the profile filter's spawner is there to be wrapped, as in homelab.
-      profiles: [{ ...(minimalConfig().profiles as RawConfig[])[0], sshd: true }, { ...(minimalConfig().profiles as RawConfig[])[0], slug: "gpu", default: false, allowedGroups: ["lab"] }],
+      profiles: [{ ...(minimalConfig().profiles as RawConfig[])[0], image: SSHD_IMAGE, sshd: true }, { ...(minimalConfig().profiles as RawConfig[])[0], slug: "gpu", default: false, allowedGroups: ["lab"] }],
       groups: ["lab"],
     });
   });

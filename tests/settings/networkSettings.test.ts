@@ -6,7 +6,7 @@ import * as path from "path";
 import { isCidr } from "../../settings/networkSchema";
 import { caBundleFileProblems } from "../../components/trust/caBundleValues";
 import { parseSettings } from "../../settings";
-import { keycloakConfig, minimalConfig, type RawConfig } from "../fixtures/configs";
+import { keycloakConfig, minimalConfig, SSHD_IMAGE, type RawConfig } from "../fixtures/configs";
 import { problemsOf } from "../fixtures/problemsOf";
 import { vaultConfig } from "../fixtures/vaultConfig";
 
@@ -50,7 +50,7 @@ describe("vault.networkPolicy", () => {
 describe("ssh.sourceRanges", () => {
   const withKeys = (ssh?: RawConfig): RawConfig => {
     const config = minimalConfig();
-    const profiles = (config.profiles as RawConfig[]).map((p) => ({ ...p, sshd: true }));
+    const profiles = (config.profiles as RawConfig[]).map((p) => ({ ...p, image: SSHD_IMAGE, sshd: true }));
     return { ...config, profiles, users: [{ name: "ada", ssh: { publicKeys: [KEY] } }], ...(ssh ? { ssh } : {}) };
   };
 
@@ -98,8 +98,8 @@ describe("caBundle", () => {
   describe("from a file", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ca-bundle-"));
     afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-    fs.writeFileSync(path.join(dir, "ca.pem"), "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
-    fs.writeFileSync(path.join(dir, "key.pem"), "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n");
+    fs.writeFileSync(path.join(dir, "ca.pem"), fs.readFileSync(path.join(__dirname, "..", "fixtures", "test-ca.pem")));
+    fs.writeFileSync(path.join(dir, "empty.pem"), "\n");
 
     it("accepts a PEM certificate, relative to the project directory", () => {
       expect(caBundleFileProblems({ file: "ca.pem" }, dir)).toEqual([]);
@@ -109,8 +109,8 @@ describe("caBundle", () => {
       expect(caBundleFileProblems({ file: "missing.pem" }, dir)).toEqual([
         { key: "jupyterhub:caBundle.file", message: "missing.pem does not exist (paths are relative to the project directory)" },
       ]);
-      expect(caBundleFileProblems({ file: "key.pem" }, dir)).toEqual([
-        { key: "jupyterhub:caBundle.file", message: "key.pem holds no PEM certificate (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----)" },
+      expect(caBundleFileProblems({ file: "empty.pem" }, dir)).toEqual([
+        { key: "jupyterhub:caBundle.file", message: "empty.pem holds no PEM certificate (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----)" },
       ]);
     });
   });

@@ -8,7 +8,7 @@ import { SSHPIPERD_IMAGE } from "../../settings/sshSchema";
 import { parseSettings } from "../../settings";
 import { renderStack, type RenderedStack } from "../harness/renderStack";
 import { SECRET_PLACEHOLDER, type RecordedResource } from "../harness/recordedResource";
-import { asStackConfig, minimalConfig, profile, type RawConfig } from "../fixtures/configs";
+import { asStackConfig, minimalConfig, profile, SSHD_IMAGE, type RawConfig } from "../fixtures/configs";
 import { problemsOf } from "../fixtures/problemsOf";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGm4lCq0hGqkqz3y2m0d0H6b2Yb1m9Jm1p8x3xk0aDa1 ada@laptop";
@@ -24,8 +24,8 @@ export function sshConfig(ssh: RawConfig = {}, extra: RawConfig = {}): RawConfig
       { name: "aiko.tanaka", ssh: { onePasswordKeys: [{ vault: "v", item: "Aiko laptop" }] } },
       { name: "grace" },
     ],
-    // The minimal profile runs an external image; mark it as one with sshd.
-    profiles: (base.profiles as RawConfig[]).map((p) => ({ ...p, sshd: true })),
+    // The minimal profile runs an external image; one of your own with sshd.
+    profiles: (base.profiles as RawConfig[]).map((p) => ({ ...p, image: SSHD_IMAGE, sshd: true })),
     ssh: { sourceRanges: ["192.168.0.0/16"], ...ssh },
     ...extra,
   };

@@ -6,6 +6,7 @@ import { HOME_OWNER_IMAGE } from "../../components/storage/homeVolumes";
 import { SettingsError } from "../../settings/SettingsError";
 import { renderStack, RELEASE_TYPE, type RenderedStack } from "../harness/renderStack";
 import { PROJECT_ROOT } from "../harness/stackConfig";
+import { FIXTURE_CA_CERTIFICATE } from "../harness/invokeFixtures";
 import { asStackConfig, minimalConfig, type RawConfig } from "../fixtures/configs";
 import { vaultConfig } from "../fixtures/vaultConfig";
 
@@ -53,7 +54,7 @@ describe("caBundle", () => {
   it("from 1Password: the item's notes, checked to be a certificate", async () => {
     const stack = await render({ caBundle: { onePassword: { vault: "v", item: "Homelab root CA" } } });
     const configMap = stack.resources.find((r) => r.type === "kubernetes:core/v1:ConfigMap")!;
-    expect((configMap.inputs.data as Record<string, string>)["ca.crt"]).toMatch(/^-----BEGIN CERTIFICATE-----\nMIIBfixturehomelabrootca\n/);
+    expect((configMap.inputs.data as Record<string, string>)["ca.crt"]).toBe(FIXTURE_CA_CERTIFICATE);
   });
 
   it("from a ConfigMap that exists: nothing declared, the servers and hub mount it", async () => {

@@ -4,6 +4,7 @@ import { vaultValues } from "../../components/hub/vaultValues";
 import { HUB_VAULT_JWT_FILE } from "../../components/vault/kubernetesAuth";
 import { parseSettings } from "../../settings";
 import { renderStack } from "../harness/renderStack";
+import { FIXTURE_CA_CERTIFICATE } from "../harness/invokeFixtures";
 import { SECRET_PLACEHOLDER, type RecordedResource } from "../harness/recordedResource";
 import { asStackConfig } from "../fixtures/configs";
 import { problemsOf } from "../fixtures/problemsOf";
@@ -73,7 +74,7 @@ describe("tokenReviewer: clientJwt", () => {
   it("reads the API server's CA from 1Password when told so, as public text", async () => {
     const item = { onePassword: { vault: "vault-uuid", item: "k3s API server CA" } };
     const { resources } = await renderStack(asStackConfig(outsideVaultConfig({ kubernetesCaCert: item })));
-    expect(of(resources, AUTH_CONFIG)[0].inputs.kubernetesCaCert).toMatch(/^-----BEGIN CERTIFICATE-----\nMIIBfixturek3sapiserverca\n/);
+    expect(of(resources, AUTH_CONFIG)[0].inputs.kubernetesCaCert).toBe(FIXTURE_CA_CERTIFICATE);
   });
 
   it("fails before declaring Vault's config when the CA file is missing", async () => {

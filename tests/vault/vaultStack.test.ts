@@ -19,7 +19,7 @@ describe("vault settings", () => {
       kvMount: "secret",
       pathPrefix: "jupyter",
       kubernetesAuth: { mount: "kubernetes", create: false, kubernetesHost: "https://kubernetes.default.svc", tokenReviewer: "local", deleteOnDestroy: false },
-      userTokens: { ttl: 3600, maxTtl: 86400, wrapTtl: 600 },
+      userTokens: { ttl: 3600, maxTtl: 86400, vaultMaxTtl: 2764800, wrapTtl: 600 },
       externalSecrets: { storeName: "vault", storeKind: "ClusterSecretStore", refreshInterval: 3600 },
       onFailure: "refuse",
       timeout: 10,
@@ -28,13 +28,13 @@ describe("vault settings", () => {
 
   it("rejects a server max age the user token would not outlive, naming both values", () => {
     expect(problemsOf({ ...vaultConfig({ userTokens: { maxTtl: "8h" } }), culling: { maxAge: "12h" } })).toEqual([
-      "jupyterhub:culling.maxAge: servers may live 43200s, but a user's Vault token ends after vault.userTokens.maxTtl 28800s; set culling.maxAge shorter than that",
+      "jupyterhub:culling.maxAge: servers may live 43800s (culling.maxAge 43200s, and the culler looks only every culling.checkInterval 600s), but a user's Vault token ends after vault.userTokens.maxTtl 28800s; set culling.maxAge plus culling.checkInterval shorter than that",
     ]);
   });
 
   it("rejects servers without a max age when Vault is on", () => {
     expect(problemsOf({ ...vaultConfig(), culling: { maxAge: 0 } })).toEqual([
-      "jupyterhub:culling.maxAge: servers may live unlimited (culling.maxAge 0 or culling off), but a user's Vault token ends after vault.userTokens.maxTtl 86400s; set culling.maxAge shorter than that",
+      "jupyterhub:culling.maxAge: servers may live unlimited (culling.maxAge 0 or culling off), but a user's Vault token ends after vault.userTokens.maxTtl 86400s; set culling.maxAge plus culling.checkInterval shorter than that",
     ]);
   });
 
@@ -165,12 +165,10 @@ it("uses an existing Kubernetes auth method without declaring one, and writes no
   const config = { ...minimalConfig(), culling: { maxAge: "8h" }, vault: { address: "http://vault.vault.svc:8200", networkPolicy } };
   const { resources, values } = await renderStack(asStackConfig(config));
   // An in-cluster Vault: its pods in their namespace, one peer holding both selectors, the URL's port.
-  expect((values.singleuser as any).networkPolicy.egress).toEqual([
-    {
-      to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "vault" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "vault" } } }],
-      ports: [{ port: 8200, protocol: "TCP" }],
-    },
-  ]);
+  expect((values.singleuser as any).networkPolicy.egress).toContainEqual({
+    to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "vault" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "vault" } } }],
+    ports: [{ port: 8200, protocol: "TCP" }],
+  });
   expect(of(resources, "vault:index/authBackend:AuthBackend")).toEqual([]);
   expect(of(resources, "vault:kubernetes/authBackendRole:AuthBackendRole")[0].inputs).toMatchObject({ backend: "kubernetes" });
   expect(resources.filter((r) => /ExternalSecret|secretV2|core\/v1:Secret/.test(r.type))).toEqual([]);
