@@ -14,13 +14,15 @@ import { PROJECT_ROOT } from "../harness/stackConfig";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { prepare, retire } = require("../../.github/scripts/e2e/stack.cjs") as {
-  prepare: (text: string, options: { nfsServer: string; sshKey: string; user?: string }) => string;
+  prepare: (text: string, options: { nfsServer: string; sshKey: string; sshHost: string; sshSourceRange: string; user?: string }) => string;
   retire: (text: string, name: string, note?: string) => string;
 };
 
 const STACK_FILE = path.join(PROJECT_ROOT, "Pulumi.e2e.yaml");
 const committed = fs.readFileSync(STACK_FILE, "utf8");
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGm4lCq0hGqkqz3y2m0d0H6b2Yb1m9Jm1p8x3xk0aDa1 e2e\n";
+/** What the job finds on a runner whose kind network is 172.19.0.0/16. */
+const RUN = { nfsServer: "172.19.0.1", sshKey: KEY, sshHost: "172.19.0.2", sshSourceRange: "172.19.0.1/32" };
 
 /** The stack file's settings, read the way the Pulumi CLI reads it. */
 function settingsOf(text: string) {
@@ -35,18 +37,22 @@ function settingsOf(text: string) {
   }
 }
 
-it("points the stack at the runner's NFS server and the run's key, keeping the comments", () => {
-  const prepared = prepare(committed, { nfsServer: "172.19.0.1", sshKey: KEY });
+it("points the stack at the runner's NFS server, the run's key and the kind node's address, keeping the comments", () => {
+  const prepared = prepare(committed, RUN);
   const settings = settingsOf(prepared);
   expect(settings.storage).toMatchObject({ type: "nfs", server: "172.19.0.1", path: "/srv/e2e-homes" });
   expect(settings.users.find((u) => u.name === "alice")!.ssh!.publicKeys).toEqual([KEY.trim()]);
+  expect(settings.ssh).toMatchObject({ host: "172.19.0.2", sourceRanges: ["172.19.0.1/32"], service: { type: "NodePort", nodePort: 30022 } });
   expect(prepared).toContain("# The end-to-end stack");
-  expect(() => prepare(committed, { nfsServer: "172.19.0.1; rm -rf /", sshKey: KEY })).toThrow("not an NFS server address");
+  expect(() => prepare(committed, { ...RUN, nfsServer: "172.19.0.1; rm -rf /" })).toThrow("not an NFS server address");
+  expect(() => prepare(committed, { ...RUN, sshHost: "<address pending>" })).toThrow("not the kind node's IPv4 address");
+  expect(() => prepare(committed, { ...RUN, sshSourceRange: "172.19.0.0/16/1" })).toThrow("not an IPv4 range");
+  expect(() => prepare(committed, { ...RUN, sshSourceRange: "172.19.0.1" })).toThrow("not an IPv4 range");
 });
 
 it("offboards bob the way the roster in state accepts, and a plain deletion is refused", () => {
-  const before = settingsOf(prepare(committed, { nfsServer: "172.19.0.1", sshKey: KEY }));
-  const retired = retire(prepare(committed, { nfsServer: "172.19.0.1", sshKey: KEY }), "bob", "offboarded by the e2e run");
+  const before = settingsOf(prepare(committed, RUN));
+  const retired = retire(prepare(committed, RUN), "bob", "offboarded by the e2e run");
   const after = settingsOf(retired);
   expect(after.users.map((u) => u.name)).toEqual(["dev", "alice"]);
   expect(after.formerUsers).toEqual([{ name: "bob", note: "offboarded by the e2e run" }]);
@@ -67,7 +73,7 @@ it("runs as the workflow calls it, and says how to call it otherwise", () => {
     fs.writeFileSync(path.join(dir, "key.pub"), KEY);
     const script = path.join(PROJECT_ROOT, ".github", "scripts", "e2e", "stack.cjs");
     const run = (...args: string[]) => spawnSync(process.execPath, [script, ...args, "--file", file], { encoding: "utf8" });
-    expect(run("prepare", "--nfs-server", "172.19.0.1", "--ssh-key-file", path.join(dir, "key.pub")).status).toBe(0);
+    expect(run("prepare", "--nfs-server", "172.19.0.1", "--ssh-key-file", path.join(dir, "key.pub"), "--ssh-host", "172.19.0.2", "--ssh-source-range", "172.19.0.1/32").status).toBe(0);
     expect(run("retire", "bob", "--note", "gone").status).toBe(0);
     expect(settingsOf(fs.readFileSync(file, "utf8")).formerUsers).toEqual([{ name: "bob", note: "gone" }]);
     const wrong = run("retire", "nobody");

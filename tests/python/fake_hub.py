@@ -24,6 +24,13 @@ What it follows (jupyterhub/apihandlers/ in JupyterHub 5.5.0, `git show 5.5.0:<p
 - users.py SelfAPIHandler.get (GET /user): the token's owner; 403 for a token the hub does not
   know (a revoked one).
 - A requester without the scope gets 403 (scopes.needs_scope). Admins have every scope.
+- handlers/login.py LoginHandler with FirstUseAuthenticator 1.1.1 (firstuseauthenticator.py
+  authenticate): GET /hub/login sets the `_xsrf` cookie; POST /hub/login with the form's `_xsrf`
+  logs an allowed user in (the first password of a user is stored, later ones must match) with a
+  302 and the hub's login cookie, and answers anything else with 403 and the login page showing
+  "Invalid username or password". users.py UserTokenListAPIHandler.post without a token
+  authenticates the body's "auth" the same way: 201 and the token, or 403.
+  `login_failure` makes every login answer (status, page) instead, like a broken hub or proxy.
 """
 
 import json
@@ -48,6 +55,8 @@ class FakeHub(LoopbackServer):
         # A stop stays pending for this many reads of the user's model (the 202 case).
         self.stop_polls = stop_polls
         self._token_ids = 0
+        self.passwords = {}
+        self.login_failure = None
         self._lock = threading.Lock()
         fake = self
 
@@ -57,6 +66,18 @@ class FakeHub(LoopbackServer):
 
             def _handle(self):
                 length = int(self.headers.get("Content-Length") or 0)
+                if self.path.split("?")[0] == "/hub/login":
+                    raw = self.rfile.read(length).decode() if length else ""
+                    fake.requests.append((self.command, self.path, None))
+                    with fake._lock:
+                        status, headers, page = fake.login_page(self.command, raw, self.headers.get("Cookie", ""))
+                    self.send_response(status)
+                    for name, value in headers:
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(page)))
+                    self.end_headers()
+                    self.wfile.write(page)
+                    return
                 body = json.loads(self.rfile.read(length)) if length else None
                 auth = self.headers.get("Authorization", "")
                 token = auth[len("token "):] if auth.startswith("token ") else None
@@ -139,8 +160,40 @@ class FakeHub(LoopbackServer):
             return 204
         return 202
 
+    def authenticate(self, username, password):
+        """FirstUseAuthenticator.authenticate, for users the hub allows (min_password_length 7)."""
+        if username not in self.allowed_users or len(password) < 7:
+            return None
+        stored = self.passwords.setdefault(username, password)
+        return username if stored == password else None
+
+    def login_page(self, method, raw, cookies):
+        if self.login_failure:
+            status, page = self.login_failure
+            return status, [("Content-Type", "text/html")], page.encode()
+        xsrf = "fake-xsrf-token"
+        page = "<html><form action='/hub/login'>{}</form></html>"
+        if method == "GET":
+            return 200, [("Set-Cookie", f"_xsrf={xsrf}; Path=/hub/"), ("Content-Type", "text/html")], page.format("").encode()
+        form = {k: v[0] for k, v in urllib.parse.parse_qs(raw).items()}
+        if form.get("_xsrf") != xsrf or f"_xsrf={xsrf}" not in cookies:
+            return 403, [("Content-Type", "text/html")], b"<html>403 : Forbidden ('_xsrf' argument missing from POST)</html>"
+        if self.authenticate(form.get("username", ""), form.get("password", "")):
+            return 302, [("Location", "/hub/"), ("Set-Cookie", "jupyterhub-hub-login=fake; Path=/hub/; HttpOnly"), ("Set-Cookie", "jupyterhub-session-id=fake; Path=/; HttpOnly")], b""
+        error = "<p class='login_error'>Invalid username or password</p>"
+        return 403, [("Content-Type", "text/html")], page.format(error).encode()
+
     def route(self, method, raw_path, body, token, accept):
         requester = self.requesters.get(token)
+        parts = urllib.parse.urlparse(raw_path).path.split("/")
+        if requester is None and token is None and method == "POST" and len(parts) == 6 and parts[1:4] == ["hub", "api", "users"] and parts[5] == "tokens":
+            auth = (body or {}).get("auth") or {}
+            if auth.get("username") != parts[4] or not self.authenticate(parts[4], auth.get("password", "")):
+                return 403, {"status": 403, "message": "Forbidden"}
+            self._token_ids += 1
+            new_token = f"token-{self._token_ids}-of-{parts[4]}"
+            self.add_requester(new_token, parts[4])
+            return 201, {"kind": "api_token", "id": f"a{self._token_ids}", "user": parts[4], "token": new_token}
         if requester is None:
             return 403, {"status": 403, "message": "Forbidden"}
 
@@ -215,6 +268,7 @@ class FakeHub(LoopbackServer):
                     return 400, {"status": 400, "message": "Cannot delete yourself!"}
                 user["servers"].clear()
                 self.allowed_users.discard(user["name"])
+                self.passwords.pop(user["name"], None)
                 for members in self.groups.values():
                     members.discard(user["name"])
                 del self.users[user["name"]]

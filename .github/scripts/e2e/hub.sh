@@ -3,11 +3,16 @@
 # the port-forward at $HUB (default http://127.0.0.1:8080).
 #
 #   hub.sh token <user>             log in (the first login sets the password); prints an API token
-#   hub.sh login-refused <user>     exit 0 when the hub refuses <user>'s login, with their password
+#   hub.sh wrong-password-refused <user>
+#                                   exit 0 when the hub refuses a wrong password for <user> (403)
+#   hub.sh login-refused <user>     exit 0 when the hub refuses <user>'s login with their password,
+#                                   the way it refuses a login: 403 and its login page's error
 #   hub.sh start <user>             start the user's default server ($TOKEN), wait until ready
+#   hub.sh running <user>           exit 0 when the user's default server is running and ready ($TOKEN)
 #   hub.sh stop <user>              stop it ($TOKEN), wait until stopped
 #   hub.sh wait-stopped <user> <s>  wait up to <s> seconds until the user has no server ($TOKEN)
 #   hub.sh token-refused <token>    exit 0 when the hub no longer accepts <token>
+#   hub.sh delete-user <user>       delete the user from the hub ($TOKEN); exit 0 once it is gone
 #
 # Passwords are kept in $PASSWORDS (a directory, default a temporary one), one file per user, so
 # that a later login uses the password the first one set.
@@ -16,19 +21,34 @@ set -euo pipefail
 HUB=${HUB:-http://127.0.0.1:8080}
 PASSWORDS=${PASSWORDS:-${RUNNER_TEMP:-/tmp}/e2e-passwords}
 jar=$(mktemp)
-trap 'rm -f "$jar"' EXIT
 
 api() { curl -fsS -H "Authorization: token $TOKEN" "$@"; }
 
 # POST /hub/login the way the browser does: the login page sets the _xsrf cookie, the form posts
-# it back; FirstUseAuthenticator stores the password of a configured user's first login.
+# it back; FirstUseAuthenticator stores the password of a configured user's first login. Prints
+# the status; the page the hub answered with is left in $page.
+page=$(mktemp)
+trap 'rm -f "$jar" "$page"' EXIT
 login() {
   local user=$1 password=$2 xsrf
   curl -fsS -c "$jar" -b "$jar" "$HUB/hub/login" >/dev/null
   xsrf=$(awk '$6 == "_xsrf" { print $7 }' "$jar" | tail -n 1)
-  curl -sS -o /dev/null -w '%{http_code}' -c "$jar" -b "$jar" \
+  curl -sS -o "$page" -w '%{http_code}' -c "$jar" -b "$jar" \
     --data-urlencode "username=$user" --data-urlencode "password=$password" --data-urlencode "_xsrf=$xsrf" \
     "$HUB/hub/login"
+}
+
+# What LoginHandler.post answers a refused login with (jupyterhub/handlers/login.py, 5.5.0):
+# status 403 and the login page rendered with this error. Anything else (a 500, a proxy's 502)
+# is not the hub refusing the user.
+REFUSED_LOGIN_ERROR='Invalid username or password'
+
+# POST /users/<name>/tokens with the password in "auth": the Authenticator checks it
+# (apihandlers/users.py UserTokenListAPIHandler.post); prints the status, the answer in $page.
+token_request() {
+  local body
+  body=$(jq -cn --arg user "$1" --arg password "$2" '{auth: {username: $user, password: $password}, note: "e2e", expires_in: 7200}')
+  curl -sS -o "$page" -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d "$body" "$HUB/hub/api/users/$1/tokens"
 }
 
 password_of() {
@@ -45,13 +65,20 @@ case ${1:-} in
     password=$(password_of "$user")
     status=$(login "$user" "$password")
     [ "$status" = 302 ] || { echo "login as $user answered $status, not a redirect" >&2; exit 1; }
-    # POST /users/<name>/tokens with the password in "auth": the Authenticator checks it again.
-    body=$(jq -cn --arg user "$user" --arg password "$password" '{auth: {username: $user, password: $password}, note: "e2e", expires_in: 7200}')
-    curl -fsS -X POST -H 'Content-Type: application/json' -d "$body" "$HUB/hub/api/users/$user/tokens" | jq -er .token
+    status=$(token_request "$user" "$password")
+    [ "$status" = 201 ] || { echo "a token for $user answered $status, not 201" >&2; exit 1; }
+    jq -er .token "$page"
+    ;;
+  wrong-password-refused)
+    # Only meaningful after `token`: the first login stored the password, so this one must differ.
+    status=$(token_request "$2" "not-$(password_of "$2")")
+    [ "$status" = 403 ] || { echo "a wrong password for $2 answered $status, not 403" >&2; exit 1; }
     ;;
   login-refused)
     status=$(login "$2" "$(password_of "$2")")
     [ "$status" != 302 ] || { echo "the hub let $2 log in" >&2; exit 1; }
+    [ "$status" = 403 ] || { echo "the login of $2 answered $status, not the hub's refusal (403)" >&2; exit 1; }
+    grep -qF "$REFUSED_LOGIN_ERROR" "$page" || { echo "the login of $2 answered 403 without the hub's '$REFUSED_LOGIN_ERROR'" >&2; exit 1; }
     ;;
   start)
     user=$2
@@ -64,6 +91,18 @@ case ${1:-} in
     done
     echo "$user's server did not become ready" >&2
     exit 1
+    ;;
+  running)
+    ready=$(api "$HUB/hub/api/users/$2" | jq -r '.servers[""].ready // false')
+    [ "$ready" = true ] || { echo "$2's server is not running" >&2; exit 1; }
+    ;;
+  delete-user)
+    # UserAPIHandler.delete: 204 once the user's spawners were told to delete what they keep
+    # (KubeSpawner.delete_forever: the home claim when delete_pvc is on).
+    status=$(curl -sS -o /dev/null -w '%{http_code}' -X DELETE -H "Authorization: token $TOKEN" "$HUB/hub/api/users/$2")
+    [ "$status" = 204 ] || { echo "deleting $2 answered $status, not 204" >&2; exit 1; }
+    status=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: token $TOKEN" "$HUB/hub/api/users/$2")
+    [ "$status" = 404 ] || { echo "$2 is still in the hub after deletion ($status)" >&2; exit 1; }
     ;;
   stop)
     api -X DELETE "$HUB/hub/api/users/$2/server" >/dev/null
@@ -83,7 +122,7 @@ case ${1:-} in
     [ "$status" = 403 ] || { echo "the hub answered $status to the token, not 403" >&2; exit 1; }
     ;;
   *)
-    sed -n '2,14p' "$0" >&2
+    sed -n '2,20p' "$0" >&2
     exit 2
     ;;
 esac

@@ -1,8 +1,11 @@
 // @ts-check
 // Edits the e2e stack file (Pulumi.e2e.yaml) the way the e2e job needs, keeping its comments:
 //
-//   node .github/scripts/e2e/stack.cjs prepare --nfs-server <address> --ssh-key-file <key.pub> [--file <stack file>]
-//       the runner's NFS server and the run's throwaway key, instead of the committed stand-ins;
+//   node .github/scripts/e2e/stack.cjs prepare --nfs-server <address> --ssh-key-file <key.pub>
+//         --ssh-host <node address> --ssh-source-range <cidr> [--file <stack file>]
+//       the runner's NFS server, the run's throwaway key, the kind node's address (where users
+//       reach the gateway's node port) and the runner's own address on kind's network (where
+//       they come from), instead of the committed stand-ins;
 //   node .github/scripts/e2e/stack.cjs retire <user> [--note <text>] [--file <stack file>]
 //       moves a user from jupyterhub:users to jupyterhub:formerUsers, the way an operator offboards.
 //
@@ -13,11 +16,23 @@ const YAML = require("yaml");
 
 const DEFAULT_FILE = "Pulumi.e2e.yaml";
 
-/** @param {string} text @param {{ nfsServer: string, sshKey: string, user?: string }} options */
+const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+/** @param {string} address */
+const isIpv4 = (address) => IPV4.test(address) && address.split(".").every((part) => Number(part) <= 255);
+
+/**
+ * @param {string} text
+ * @param {{ nfsServer: string, sshKey: string, sshHost: string, sshSourceRange: string, user?: string }} options
+ */
 function prepare(text, options) {
   const document = YAML.parseDocument(text);
   if (!/^[A-Za-z0-9.:-]+$/.test(options.nfsServer)) throw new Error(`not an NFS server address: ${options.nfsServer}`);
+  if (!isIpv4(options.sshHost)) throw new Error(`not the kind node's IPv4 address: ${options.sshHost}`);
+  const [range, bits, ...extra] = options.sshSourceRange.split("/");
+  if (extra.length > 0 || !isIpv4(range) || !/^\d{1,2}$/.test(bits ?? "") || Number(bits) > 32) throw new Error(`not an IPv4 range: ${options.sshSourceRange}`);
   document.setIn(["config", "jupyterhub:storage", "server"], options.nfsServer);
+  document.setIn(["config", "jupyterhub:ssh", "host"], options.sshHost);
+  document.setIn(["config", "jupyterhub:ssh", "sourceRanges"], document.createNode([options.sshSourceRange]));
   const users = /** @type {YAML.YAMLSeq<YAML.YAMLMap>} */ (document.getIn(["config", "jupyterhub:users"]));
   const name = options.user ?? "alice";
   const index = users.items.findIndex((user) => user.get("name") === name);
@@ -40,6 +55,8 @@ function retire(text, name, note) {
   return document.toString();
 }
 
+const PREPARE_USAGE = "usage: stack.cjs prepare --nfs-server <address> --ssh-key-file <key.pub> --ssh-host <address> --ssh-source-range <cidr> [--file <stack file>]";
+
 /** @param {string[]} argv */
 function main(argv) {
   const [command, ...rest] = argv;
@@ -52,12 +69,14 @@ function main(argv) {
   if (command === "prepare") {
     const nfsServer = option("--nfs-server");
     const keyFile = option("--ssh-key-file");
-    if (!nfsServer || !keyFile) throw new Error("usage: stack.cjs prepare --nfs-server <address> --ssh-key-file <key.pub> [--file <stack file>]");
-    fs.writeFileSync(file, prepare(text, { nfsServer, sshKey: fs.readFileSync(keyFile, "utf8") }));
+    const sshHost = option("--ssh-host");
+    const sshSourceRange = option("--ssh-source-range");
+    if (!nfsServer || !keyFile || !sshHost || !sshSourceRange) throw new Error(PREPARE_USAGE);
+    fs.writeFileSync(file, prepare(text, { nfsServer, sshKey: fs.readFileSync(keyFile, "utf8"), sshHost, sshSourceRange }));
   } else if (command === "retire" && rest[0] && !rest[0].startsWith("--")) {
     fs.writeFileSync(file, retire(text, rest[0], option("--note")));
   } else {
-    throw new Error("usage: stack.cjs prepare --nfs-server <address> --ssh-key-file <key.pub> | retire <user> [--note <text>] [--file <stack file>]");
+    throw new Error(`${PREPARE_USAGE} | retire <user> [--note <text>] [--file <stack file>]`);
   }
 }
 

@@ -17,11 +17,31 @@ function validate(file: string) {
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
-type Step = { uses?: string; run?: string; with?: Record<string, unknown> };
-type Job = { needs?: string | string[]; steps?: Step[]; "runs-on"?: unknown; if?: string };
-type Workflow = { on: Record<string, unknown>; permissions?: unknown; jobs: Record<string, Job> };
+type Step = { name?: string; uses?: string; run?: string; shell?: string; with?: Record<string, unknown>; env?: Record<string, string> };
+type Defaults = { run?: { shell?: string } };
+type Job = { needs?: string | string[]; steps?: Step[]; "runs-on"?: unknown; if?: string; defaults?: Defaults; env?: Record<string, string> };
+type Workflow = { on: Record<string, unknown>; permissions?: unknown; defaults?: Defaults; jobs: Record<string, Job> };
 const load = (file: string) => YAML.parse(fs.readFileSync(path.join(GITHUB, "workflows", file), "utf8")) as Workflow;
 const steps = (workflow: Workflow) => Object.values(workflow.jobs).flatMap((job) => job.steps ?? []);
+
+/**
+ * How GitHub runs a `run:` script on a Linux runner, by the shell in force (the step's, else the
+ * job's, else the workflow's defaults): `bash` named runs `bash --noprofile --norc -eo pipefail {0}`,
+ * no shell at all `bash -e {0}` (docs.github.com, "Workflow syntax", jobs.<job_id>.steps[*].shell).
+ * Returns the `set` line that makes a script behave the same under plain bash.
+ */
+export function githubShellOptions(workflow: Workflow, job: Job, step: Step): string {
+  const shell = step.shell ?? job.defaults?.run?.shell ?? workflow.defaults?.run?.shell;
+  if (shell === undefined) return "set -e";
+  if (shell === "bash") return "set -eo pipefail";
+  throw new Error(`a step runs in '${shell}'; this test knows bash only`);
+}
+
+/** Every run step with the options GitHub gives it. */
+const runSteps = (workflow: Workflow) =>
+  Object.entries(workflow.jobs).flatMap(([name, job]) =>
+    (job.steps ?? []).filter((step) => step.run).map((step) => ({ job: name, step, options: githubShellOptions(workflow, job, step) })),
+  );
 
 it("has the test, preview, deploy and e2e workflows", () => {
   expect(WORKFLOWS).toEqual(["deploy.yml", "e2e.yml", "preview.yml", "test.yml"]);
@@ -53,6 +73,19 @@ describe.each(WORKFLOWS)("%s", (file) => {
   it("pins every action to a major version or a commit, or uses a local one", () => {
     for (const { uses } of steps(workflow)) {
       if (uses) expect(uses).toMatch(/^(\.\/.+|[\w.-]+\/[\w./-]+@(v\d+(\.\d+){0,2}|[0-9a-f]{40}))$/);
+    }
+  });
+
+  it("runs every script in bash with pipefail (defaults.run.shell: bash), no step in another shell", () => {
+    expect(workflow.defaults?.run?.shell).toBe("bash");
+    for (const { options } of runSteps(workflow)) expect(options).toBe("set -eo pipefail");
+  });
+
+  it("gives every step that runs Pulumi (and so may download its plugins) the job's GITHUB_TOKEN", () => {
+    for (const step of steps(workflow)) {
+      const commands = (step.run ?? "").replace(/^\s*#.*$/gm, "");
+      const runsPulumi = /\bpulumi (up|destroy|preview)\b/.test(commands) || (step.uses?.startsWith("pulumi/actions@") && step.with?.command !== undefined);
+      if (runsPulumi) expect([step.name, step.env?.GITHUB_TOKEN]).toEqual([step.name, "${{ github.token }}"]);
     }
   });
 
@@ -103,20 +136,59 @@ describe("e2e.yml", () => {
     return index;
   };
 
-  it("runs kind with NetworkPolicy enforced (kindnetd, kind v0.24 and later) in both jobs", () => {
+  it("runs kind without kindnetd's DNS race, on the node image built for that kind, with the node's kubectl, in both jobs", () => {
+    // kindnetd (and with it NetworkPolicy and the DNS fix) ships in the node image, so the image is
+    // the one the kind release names: pkg/apis/config/defaults/image.go at the tag in kubernetes-sigs/kind.
+    const NODE_IMAGES: Record<string, string> = {
+      "v0.31.0": "kindest/node:v1.35.0@sha256:452d707d4862f52530247495d180205e029056831160e22870e37e3f6c1ac31f",
+    };
     for (const job of ["dev-on-kind", "homes-on-kind"]) {
       const kind = e2e.jobs[job].steps!.find((step) => step.uses?.startsWith("helm/kind-action@"))!;
-      const [minor] = /^v0\.(\d+)\./.exec(String(kind.with?.version))!.slice(1).map(Number);
-      expect(minor).toBeGreaterThanOrEqual(24);
+      const version = String(kind.with?.version);
+      // v0.25.0: "kindnetd: kube-network-policies bump to 0.6.0 to fix dns race" (kind commit 36f6293).
+      const [minor] = /^v0\.(\d+)\.\d+$/.exec(version)!.slice(1).map(Number);
+      expect(minor).toBeGreaterThanOrEqual(25);
+      expect(kind.with?.node_image).toBe(NODE_IMAGES[version]);
+      const node = /^kindest\/node:v1\.(\d+)\./.exec(String(kind.with?.node_image))![1];
+      expect(String(kind.with?.kubectl_version)).toMatch(new RegExp(`^v1\\.${node}\\.\\d+$`));
     }
   });
 
   it("runs every e2e script it has, and only scripts that exist", () => {
     const dir = path.join(GITHUB, "scripts", "e2e");
-    const all = runs("homes-on-kind").join("\n");
+    const all = [...runs("dev-on-kind"), ...runs("homes-on-kind")].join("\n");
     for (const script of fs.readdirSync(dir)) expect(all).toContain(`$SCRIPTS/${script}`);
     for (const [, used] of all.matchAll(/\$SCRIPTS\/([\w.-]+)/g)) expect(fs.existsSync(path.join(dir, used))).toBe(true);
-    expect(e2e.jobs["homes-on-kind"]).toMatchObject({ env: { SCRIPTS: ".github/scripts/e2e" } });
+    for (const job of ["dev-on-kind", "homes-on-kind"]) expect(e2e.jobs[job]).toMatchObject({ env: { SCRIPTS: ".github/scripts/e2e" } });
+  });
+
+  it("reaches the hub through a port-forward that is restarted when it drops, and SSH without one", () => {
+    const all = [...runs("dev-on-kind"), ...runs("homes-on-kind")].join("\n");
+    expect(all).not.toMatch(/kubectl[^\n]* port-forward/);
+    expect(all).toContain('"$SCRIPTS/forward.sh" start proxy');
+  });
+
+  it("has a control beside each check, so that each can fail", () => {
+    const homes = runs("homes-on-kind").join("\n");
+    // SSH the way users go, to an endpoint compared with one built from kind and the Service.
+    expect(homes).toContain("--ssh-host \"$node_address\" --ssh-source-range \"$NFS_SERVER/32\"");
+    expect(homes).toContain('test "$endpoint" = "alice@$NODE_ADDRESS -p $node_port"');
+    expect(homes).toContain('"$SCRIPTS/ssh-check.sh" login "$endpoint"');
+    expect(homes).toContain('"$SCRIPTS/ssh-check.sh" refused "$ALICE_SSH" "$RUNNER_TEMP/unknown_key"');
+    expect(homes).toContain('"$SCRIPTS/ssh-check.sh" refused "$BOB_SSH" "$RUNNER_TEMP/e2e_key"');
+    // Denials beside open flows (the probe pod, bob's own sshd) and the servers' reach to the gateway and to bob.
+    expect(homes).toMatch(/netpol-check\.sh" "\$NAMESPACE" jupyterhub alice bob "\$NFS_SERVER" "\$KIND_NODE" "\$NODE_ADDRESS" "\$NODE_PORT" "\$IMAGE"/);
+    // bob runs before he is retired; formerHomes is compared with the home he had.
+    const offboarding = runs("homes-on-kind")[at("homes-on-kind", 'stack.cjs" retire bob')];
+    expect(offboarding.indexOf("hub.sh\" running bob")).toBeGreaterThanOrEqual(0);
+    expect(offboarding.indexOf("hub.sh\" running bob")).toBeLessThan(offboarding.indexOf("retire bob"));
+    expect(offboarding).toContain('"$RUNNER_TEMP/bob-home.json"');
+    // A home kept through something that deletes it when delete_pvc is on: the hub deleting the user.
+    const dev = runs("dev-on-kind")[at("dev-on-kind", "hub.sh\" delete-user alice")];
+    expect(dev.indexOf("home-claim.sh\" uid")).toBeLessThan(dev.indexOf("delete-user alice"));
+    expect(dev.indexOf("delete-user alice")).toBeLessThan(dev.indexOf("home-claim.sh\" kept"));
+    expect(dev).toContain("cat e2e-marker)\" = kept");
+    expect(runs("dev-on-kind").join("\n")).toContain("hub.sh\" wrong-password-refused dev");
   });
 
   it("proves the promise in order: NFS homes, SSH, NetworkPolicy, destroy and up, adoption, offboarding", () => {
@@ -125,12 +197,13 @@ describe("e2e.yml", () => {
       at(job, "nfs-server.sh"),
       at(job, "stack.cjs\" prepare"),
       at(job, "pulumi up -s e2e --yes --policy-pack policies"),
-      at(job, "ssh-check.sh\" alice"),
-      at(job, "pulumi stack output homes"),
+      at(job, "ssh-check.sh\" login \"$endpoint\""),
+      at(job, "ssh-check.sh\" refused"),
+      at(job, "pulumi stack output homes -s e2e --json | tee"),
       at(job, "netpol-check.sh"),
       at(job, "pulumi destroy -s e2e"),
       at(job, "jupyterhub-pulumi/stack-"),
-      at(job, '"$fingerprint" cat e2e-marker'),
+      at(job, '"$FINGERPRINT" cat e2e-marker'),
       at(job, "stack.cjs\" retire bob"),
     ];
     expect([...steps].sort((a, b) => a - b)).toEqual(steps);
@@ -148,15 +221,22 @@ describe("e2e.yml", () => {
   });
 });
 
+it("knows how GitHub runs a step: pipefail only where bash is named", () => {
+  const bare: Workflow = { on: {}, jobs: { j: { steps: [{ run: "false | true" }] } } };
+  const named: Workflow = { ...bare, defaults: { run: { shell: "bash" } } };
+  expect(githubShellOptions(bare, bare.jobs.j, bare.jobs.j.steps![0])).toBe("set -e");
+  expect(githubShellOptions(named, named.jobs.j, named.jobs.j.steps![0])).toBe("set -eo pipefail");
+  expect(() => githubShellOptions(bare, bare.jobs.j, { run: "x", shell: "pwsh" })).toThrow("knows bash only");
+  // What the options change: a failure before a pipe fails the step only with pipefail.
+  expect(spawnSync("bash", ["-c", "set -e\nfalse | true"]).status).toBe(0);
+  expect(spawnSync("bash", ["-c", "set -eo pipefail\nfalse | true"]).status).not.toBe(0);
+});
+
 const shellcheck = spawnSync("shellcheck", ["--version"]).status === 0 ? it : it.skip;
-shellcheck("e2e.yml's scripts pass shellcheck, as bash runs them on the runner (bash -e, pipefail)", () => {
-  const e2e = load("e2e.yml");
-  const findings = Object.entries(e2e.jobs).flatMap(([job, { steps: jobSteps }]) =>
-    (jobSteps ?? [])
-      .filter((step) => step.run)
-      .map((step) => ({ job, run: step.run!, result: spawnSync("shellcheck", ["--shell=bash", "--severity=warning", "-"], { input: `set -eo pipefail\n${step.run}`, encoding: "utf8" }) }))
-      .filter(({ result }) => result.status !== 0)
-      .map(({ job, result }) => `${job}: ${result.stdout}`),
-  );
+shellcheck.each(WORKFLOWS)("%s: every script passes shellcheck, run as GitHub runs it", (file) => {
+  const findings = runSteps(load(file))
+    .map(({ job, step, options }) => ({ job, result: spawnSync("shellcheck", ["--shell=bash", "--severity=warning", "-"], { input: `${options}\n${step.run}`, encoding: "utf8" }) }))
+    .filter(({ result }) => result.status !== 0)
+    .map(({ job, result }) => `${job}: ${result.stdout}`);
   expect(findings).toEqual([]);
 });
