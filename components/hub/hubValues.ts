@@ -173,14 +173,11 @@ function singleuserSection(settings: Settings, extra: Extensions, built: BuiltIm
     ...(chartWideInitContainers.length > 0 ? { initContainers: chartWideInitContainers } : {}),
     ...nonEmpty("extraFiles", extra.singleuserExtraFiles),
     ...nonEmpty("extraEnv", extra.singleuserExtraEnv),
-    ...(networkPolicy.ingress.length + networkPolicy.egress.length > 0
-      ? {
-          networkPolicy: {
-            ...(networkPolicy.ingress.length > 0 ? { ingress: networkPolicy.ingress } : {}),
-            ...(networkPolicy.egress.length > 0 ? { egress: networkPolicy.egress } : {}),
-          },
-        }
-      : {}),
+    networkPolicy: {
+      ...(networkPolicy.ingress.length > 0 ? { ingress: networkPolicy.ingress } : {}),
+      egress: networkPolicy.egress,
+      egressAllowRules: networkPolicy.egressAllowRules,
+    },
   };
 }
 

@@ -1,44 +1,27 @@
-// The servers' NetworkPolicy additions (singleuser.networkPolicy.ingress/egress), each the
-// narrowest rule that opens one flow the product needs. The chart's own rules stay as they are:
-// servers reach the hub, the proxy, DNS and public addresses; nothing reaches them but the proxy
-// and the hub on the notebook port. Never `egressAllowRules.privateIPs: true` (every LAN host and
-// every pod) or `allowedIngressPorts` (a port opened to every source).
+// The servers' NetworkPolicy additions (singleuser.networkPolicy), each the narrowest rule that
+// opens one flow the product needs. The chart's own rules stay as they are, but for DNS: servers
+// reach the hub, the proxy and public addresses; nothing reaches them but the proxy and the hub on
+// the notebook port. Never `egressAllowRules.privateIPs: true` (every LAN host and every pod) or
+// `allowedIngressPorts` (a port opened to every source).
 import type { Settings } from "../../settings";
-import type { Destination } from "../../settings/networkSchema";
 import { gatewayPodLabels, SSHD_PORT } from "../ssh/gatewayObjects";
 import { usersWithSsh } from "../ssh/sshValues";
+import { CHART_DNS_RULES_OFF, clusterDnsEgressRule, egressRule, urlPort, type NetworkPolicyRule } from "./egressRules";
 
-export type NetworkPolicyRule = Record<string, unknown>;
+export { egressRule, urlPort, type NetworkPolicyRule } from "./egressRules";
 
 export interface ServerNetworkPolicy {
   readonly ingress: NetworkPolicyRule[];
   readonly egress: NetworkPolicyRule[];
-}
-
-/** The port a URL names, else its scheme's default. */
-export function urlPort(url: string): number {
-  const parsed = new URL(url);
-  return parsed.port ? Number(parsed.port) : parsed.protocol === "https:" ? 443 : 80;
-}
-
-/** An egress rule to one destination: its address ranges, or its pods in their namespace. */
-export function egressRule(destination: Destination, defaultPort: number): NetworkPolicyRule {
-  const to =
-    "cidrs" in destination
-      ? destination.cidrs.map((cidr) => ({ ipBlock: { cidr } }))
-      : [
-          {
-            // One element holding both selectors: pods with these labels in that namespace only
-            // (two elements would mean any pod there, or such pods anywhere).
-            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": destination.namespace } },
-            podSelector: { matchLabels: { ...destination.podLabels } },
-          },
-        ];
-  return { to, ports: [{ port: destination.port ?? defaultPort, protocol: "TCP" }] };
+  /** The chart's egressAllowRules this changes. */
+  readonly egressAllowRules: Record<string, boolean>;
 }
 
 export function serverNetworkPolicy(settings: Pick<Settings, "vault" | "users" | "hub">): ServerNetworkPolicy {
-  const egress: NetworkPolicyRule[] = [];
+  // DNS from the cluster's DNS only: the chart's DNS rules also open port 53 on every private
+  // address (a LAN resolver or any host that answers on 53 becomes a way out) and on every
+  // kube-system pod.
+  const egress: NetworkPolicyRule[] = [clusterDnsEgressRule()];
   if (settings.vault?.networkPolicy) egress.push(egressRule(settings.vault.networkPolicy, urlPort(settings.vault.address)));
   const ingress: NetworkPolicyRule[] = [];
   if (usersWithSsh(settings.users).length > 0) {
@@ -48,5 +31,5 @@ export function serverNetworkPolicy(settings: Pick<Settings, "vault" | "users" |
       ports: [{ port: SSHD_PORT, protocol: "TCP" }],
     });
   }
-  return { ingress, egress };
+  return { ingress, egress, egressAllowRules: { ...CHART_DNS_RULES_OFF } };
 }

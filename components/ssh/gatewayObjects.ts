@@ -9,6 +9,7 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type { Settings } from "../../settings";
 import { profileRunsSshd } from "../../settings/sshChecks";
+import { clusterDnsEgressRule, egressRule } from "../network/egressRules";
 
 /** sshd's port in a user's server (images/base/before-notebook.d/20-sshd.sh). */
 export const SSHD_PORT = 2222;
@@ -174,13 +175,32 @@ export function gatewayServiceArgs(settings: Pick<Settings, "hub" | "ssh">, name
   };
 }
 
-// Private ranges: the Kubernetes API is reached at the API server's own address once the
-// `kubernetes` Service is translated, which NetworkPolicy sees; it is a node's address.
+/** The API server's port on k3s, kubeadm and kind (the kubernetes Service's endpoints). */
+export const API_SERVER_PORT = 6443;
+// Without ssh.apiServer: every private address on the API server's usual ports, 443 for the
+// kubernetes Service itself where a NetworkPolicy implementation sees it untranslated.
 const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
 
 /**
+ * Where the gateway reaches the Kubernetes API (to watch Pipes and read keys): the configured API
+ * server, which NetworkPolicy sees at its own address once the `kubernetes` Service is
+ * translated, a node's address and no pod's, so no selector can name it.
+ */
+export function apiServerEgressRule(ssh: Pick<Settings["ssh"], "apiServer">): Record<string, unknown> {
+  if (ssh.apiServer) return egressRule(ssh.apiServer, API_SERVER_PORT);
+  return {
+    to: PRIVATE_RANGES.map((cidr) => ({ ipBlock: { cidr } })),
+    ports: [
+      { port: 443, protocol: "TCP" },
+      { port: API_SERVER_PORT, protocol: "TCP" },
+    ],
+  };
+}
+
+/**
  * Clients in the configured ranges may reach the gateway, and the gateway may reach the servers'
- * sshd, DNS and the Kubernetes API (to watch Pipes and read keys); nothing else.
+ * sshd, the cluster's DNS and the Kubernetes API; nothing else. (sshpiperd dials Pipes' addresses
+ * and the API server's in-cluster address, both IPs; DNS stays open for anything that resolves.)
  */
 export function gatewayNetworkPolicyArgs(settings: Pick<Settings, "hub" | "ssh">, namespace: string): k8s.networking.v1.NetworkPolicyArgs {
   const release = settings.hub.releaseName;
@@ -196,20 +216,8 @@ export function gatewayNetworkPolicyArgs(settings: Pick<Settings, "hub" | "ssh">
           to: [{ podSelector: { matchLabels: { component: "singleuser-server", release } } }],
           ports: [{ port: SSHD_PORT, protocol: "TCP" }],
         },
-        {
-          to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } } }],
-          ports: [
-            { port: 53, protocol: "UDP" },
-            { port: 53, protocol: "TCP" },
-          ],
-        },
-        {
-          to: PRIVATE_RANGES.map((cidr) => ({ ipBlock: { cidr } })),
-          ports: [
-            { port: 443, protocol: "TCP" },
-            { port: 6443, protocol: "TCP" },
-          ],
-        },
+        clusterDnsEgressRule(),
+        apiServerEgressRule(settings.ssh),
       ],
     },
   };

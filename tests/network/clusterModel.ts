@@ -16,6 +16,12 @@ export const ADDRESSES = {
   podElsewhere: "10.42.3.30",
   keycloak: "192.168.50.11",
   nas: "192.168.50.5",
+  /** k3s's API server (Pulumi.homelab.yaml ssh.apiServer). */
+  apiServer: "192.168.50.2",
+  /** The LAN router's DNS resolver. */
+  lanResolver: "192.168.50.1",
+  clusterDns: "10.42.0.3",
+  kubeSystemPod: "10.42.0.4",
   lanHost: "192.168.50.40",
   outsideClient: "203.0.113.9",
   publicHost: "151.101.0.223",
@@ -31,6 +37,10 @@ export interface ClusterModel {
   readonly servers: [PodEndpoint, PodEndpoint];
   /** A pod of another application in another namespace. */
   readonly podElsewhere: PodEndpoint;
+  /** CoreDNS as k3s deploys it (manifests/coredns.yaml): kube-system, k8s-app: kube-dns. */
+  readonly clusterDns: PodEndpoint;
+  /** Another kube-system pod (metrics-server), which has no business answering DNS. */
+  readonly kubeSystemPod: PodEndpoint;
   /** The SSH gateway's pod, as the program's Deployment labels it; absent without SSH users. */
   readonly gateway?: PodEndpoint;
   readonly host: (name: keyof typeof ADDRESSES, ip?: string) => ExternalEndpoint;
@@ -103,6 +113,18 @@ export function clusterModel(rendered: RenderedStack, manifests: readonly Manife
       serverOf("tomas", releaseName, namespace, ADDRESSES.serverOfTomas, chartValues),
     ],
     podElsewhere: { kind: "pod", name: "other-app", namespace: "other-app", labels: { app: "other" }, ip: ADDRESSES.podElsewhere },
+    clusterDns: {
+      kind: "pod",
+      name: "coredns",
+      namespace: "kube-system",
+      labels: { "k8s-app": "kube-dns" },
+      ip: ADDRESSES.clusterDns,
+      ports: [
+        { name: "dns", containerPort: 53, protocol: "UDP" },
+        { name: "dns-tcp", containerPort: 53, protocol: "TCP" },
+      ],
+    },
+    kubeSystemPod: { kind: "pod", name: "metrics-server", namespace: "kube-system", labels: { "k8s-app": "metrics-server" }, ip: ADDRESSES.kubeSystemPod },
     ...(gateway ? { gateway: podOf(gateway, "ssh-gateway", namespace, ADDRESSES.gateway) } : {}),
     host: (name, ip) => ({ kind: "external", name, ip: ip ?? ADDRESSES[name] }),
   };

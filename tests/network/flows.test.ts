@@ -6,13 +6,16 @@ import { helmTemplate, type Manifest } from "../harness/helmTemplate";
 import { renderStack, type RenderedStack } from "../harness/renderStack";
 import { committedStacks, readStackConfig, type StackConfig } from "../harness/stackConfig";
 import { clusterModel, type ClusterModel } from "./clusterModel";
-import { evaluateFlow, type Endpoint, type PodEndpoint } from "./networkPolicy";
+import { apiServerEgressRule } from "../../components/ssh/gatewayObjects";
+import { evaluateFlow, type Endpoint, type PodEndpoint, type Protocol } from "./networkPolicy";
 
 interface NamedFlow {
   readonly name: string;
   readonly from: Endpoint;
   readonly to: Endpoint;
   readonly port: number;
+  /** TCP unless given. */
+  readonly protocol?: Protocol;
 }
 
 function firstAddress(cidr: string): string {
@@ -40,6 +43,13 @@ function vaultEndpoint(rendered: RenderedStack, model: ClusterModel): { endpoint
   return { endpoint: pod, port };
 }
 
+/** Where the API server is in this model: the address its ssh.apiServer names, else k3s's. */
+function apiServerEndpoint(rendered: RenderedStack, model: ClusterModel): { endpoint: Endpoint; port: number } {
+  const apiServer = rendered.settings.ssh.apiServer;
+  if (apiServer && "cidrs" in apiServer) return { endpoint: model.host("apiServer", firstAddress(apiServer.cidrs[0])), port: apiServer.port ?? 6443 };
+  return { endpoint: model.host("apiServer"), port: 6443 };
+}
+
 /** The flows the product needs: each must be allowed. */
 export function neededFlows(rendered: RenderedStack, model: ClusterModel): NamedFlow[] {
   const [maria] = model.servers;
@@ -47,6 +57,8 @@ export function neededFlows(rendered: RenderedStack, model: ClusterModel): Named
     { name: "proxy → server:8888", from: model.proxy, to: maria, port: 8888 },
     { name: "hub → server:8888", from: model.hub, to: maria, port: 8888 },
     { name: "server → hub:8081", from: maria, to: model.hub, port: 8081 },
+    { name: "server → cluster DNS:53/UDP", from: maria, to: model.clusterDns, port: 53, protocol: "UDP" },
+    { name: "server → cluster DNS:53/TCP", from: maria, to: model.clusterDns, port: 53, protocol: "TCP" },
   ];
   if (rendered.settings.keycloak) {
     flows.push({ name: "hub → Keycloak:443", from: model.hub, to: model.host("keycloak"), port: 443 });
@@ -62,6 +74,9 @@ export function neededFlows(rendered: RenderedStack, model: ClusterModel): Named
       flows.push({ name: `SSH client in ${range} → gateway:2222`, from: sshClientIn(range, model), to: model.gateway, port: 2222 });
     }
     flows.push({ name: "gateway → server sshd:2222", from: model.gateway, to: maria, port: 2222 });
+    flows.push({ name: "gateway → cluster DNS:53/UDP", from: model.gateway, to: model.clusterDns, port: 53, protocol: "UDP" });
+    const apiServer = apiServerEndpoint(rendered, model);
+    flows.push({ name: "gateway → API server", from: model.gateway, to: apiServer.endpoint, port: apiServer.port });
   }
   return flows;
 }
@@ -81,6 +96,12 @@ export function closedFlows(rendered: RenderedStack, model: ClusterModel): Named
     { name: "a pod of another namespace → server sshd:2222", from: model.podElsewhere, to: maria, port: 2222 },
     { name: "a pod of another namespace → server:8888", from: model.podElsewhere, to: maria, port: 8888 },
     { name: "a client outside the SSH ranges → server sshd:2222", from: model.host("outsideClient"), to: maria, port: 2222 },
+    // DNS from the cluster's DNS pods only: any host that answers on 53 would be a way out.
+    { name: "server → the LAN's resolver:53/UDP", from: maria, to: model.host("lanResolver"), port: 53, protocol: "UDP" },
+    { name: "server → NAS:53/UDP", from: maria, to: model.host("nas"), port: 53, protocol: "UDP" },
+    { name: "server → NAS:53/TCP", from: maria, to: model.host("nas"), port: 53, protocol: "TCP" },
+    { name: "server → another kube-system pod:53/UDP", from: maria, to: model.kubeSystemPod, port: 53, protocol: "UDP" },
+    { name: "server → another server:53/UDP", from: maria, to: tomas, port: 53, protocol: "UDP" },
   ];
   const vault = vaultEndpoint(rendered, model);
   if (vault && vault.endpoint.kind === "external") {
@@ -96,13 +117,23 @@ export function closedFlows(rendered: RenderedStack, model: ClusterModel): Named
       { name: "gateway → server:8888", from: model.gateway, to: maria, port: 8888 },
       { name: "gateway → hub:8081", from: model.gateway, to: model.hub, port: 8081 },
       { name: "gateway → NAS nfs:2049", from: model.gateway, to: model.host("nas"), port: 2049 },
+      { name: "gateway → the LAN's resolver:53/UDP", from: model.gateway, to: model.host("lanResolver"), port: 53, protocol: "UDP" },
     );
+    if (rendered.settings.ssh.apiServer) {
+      // The gateway reaches the API server it is told of, and no other private address.
+      flows.push(
+        { name: "gateway → NAS:443", from: model.gateway, to: model.host("nas"), port: 443 },
+        { name: "gateway → a LAN host:6443", from: model.gateway, to: model.host("lanHost"), port: 6443 },
+        { name: "gateway → Keycloak's host:443", from: model.gateway, to: model.host("keycloak"), port: 443 },
+        { name: "gateway → another pod:6443", from: model.gateway, to: model.podElsewhere, port: 6443 },
+      );
+    }
   }
   return flows;
 }
 
 function verdictOf(model: ClusterModel, flow: NamedFlow) {
-  return evaluateFlow({ from: flow.from, to: flow.to, port: flow.port }, model.policies, model.namespaces, model.namespace);
+  return evaluateFlow({ from: flow.from, to: flow.to, port: flow.port, protocol: flow.protocol }, model.policies, model.namespaces, model.namespace);
 }
 
 function templateModel(rendered: RenderedStack, chartVersion: string, values = rendered.values): ClusterModel {
@@ -157,7 +188,41 @@ describe("the flow tests fail when the chart's defaults come back (homelab, char
   });
 
   it("without the Vault rule alone, only notebooks → Vault is denied", () => {
-    expect(deniedNeeded(withSingleuser((singleuser) => delete singleuser.networkPolicy.egress))).toEqual(["server → Vault"]);
+    const withoutVault = withSingleuser((singleuser) => {
+      singleuser.networkPolicy.egress = singleuser.networkPolicy.egress.filter((rule: any) => !rule.ports.some((p: any) => p.port === 8200));
+    });
+    expect(deniedNeeded(withoutVault)).toEqual(["server → Vault"]);
+  });
+
+  it("without the cluster DNS rule, notebooks resolve nothing", () => {
+    const withoutDns = withSingleuser((singleuser) => {
+      singleuser.networkPolicy.egress = singleuser.networkPolicy.egress.filter((rule: any) => !rule.ports.some((p: any) => p.port === 53));
+    });
+    expect(deniedNeeded(withoutDns)).toEqual(["server → cluster DNS:53/UDP", "server → cluster DNS:53/TCP"]);
+  });
+
+  it("with the chart's DNS rules back, notebooks reach port 53 on every private address and every kube-system pod", () => {
+    const opened = allowedClosed(withSingleuser((singleuser) => delete singleuser.networkPolicy.egressAllowRules));
+    expect(opened).toEqual([
+      "server → the LAN's resolver:53/UDP",
+      "server → NAS:53/UDP",
+      "server → NAS:53/TCP",
+      "server → another kube-system pod:53/UDP",
+    ]);
+  });
+
+  it("without ssh.apiServer, the gateway may reach every private address on 443 and 6443", () => {
+    const homelab = rendered.get("homelab")!;
+    const model = templateModel(homelab, "4.4.0");
+    const policies = model.policies.map((policy) =>
+      policy.metadata.name === "jupyterhub-ssh-gateway"
+        ? { ...policy, spec: { ...policy.spec, egress: policy.spec.egress.map((rule: any, i: number, all: unknown[]) => (i === all.length - 1 ? apiServerEgressRule({}) : rule)) } }
+        : policy,
+    );
+    const opened = closedFlows(homelab, model)
+      .filter((flow) => verdictOf({ ...model, policies }, flow).allowed)
+      .map((flow) => flow.name);
+    expect(opened).toEqual(["gateway → NAS:443", "gateway → a LAN host:6443", "gateway → Keycloak's host:443", "gateway → another pod:6443"]);
   });
 
   it("opening private addresses wholesale (privateIPs: true) opens the NAS, the LAN and Keycloak to notebooks", () => {
