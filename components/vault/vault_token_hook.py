@@ -271,14 +271,27 @@ def mount_token_directory(spawner, directory):
     """Give the server's pod an emptyDir in memory at `directory`, in the notebook container only.
 
     KubeSpawner builds the pod's volumes from its `volumes` and `volume_mounts` traits when it
-    starts, after this hook; a profile's kubespawner_override would replace these lists, and this
+    starts, after this hook; a profile's kubespawner_override would replace them, and this
     project's profiles set neither (components/hub/profileList.ts). A spawner object lives on from
     one start of its server to the next, so an earlier entry is replaced, not repeated.
     """
     volume = {"name": TOKEN_VOLUME, "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}}
     mount = {"name": TOKEN_VOLUME, "mountPath": directory}
-    spawner.volumes = [v for v in spawner.volumes or [] if _name_of(v) != TOKEN_VOLUME] + [volume]
-    spawner.volume_mounts = [m for m in spawner.volume_mounts or [] if _name_of(m) != TOKEN_VOLUME] + [mount]
+    spawner.volumes = with_named(spawner.volumes, TOKEN_VOLUME, volume)
+    spawner.volume_mounts = with_named(spawner.volume_mounts, TOKEN_VOLUME, mount)
+
+
+def with_named(entries, name, entry):
+    """KubeSpawner's volumes or volume_mounts with `entry` in place of any entry named `name`.
+
+    Chart 4.2.0's jupyterhub_config.py sets them as lists; chart 4.4.0's as dicts keyed by name,
+    which KubeSpawner 7 also accepts (kubespawner/spawner.py get_pod_manifest, `_sorted_dict_values`: a dict's values,
+    sorted by key). Rebuilding a dict as a list would keep only its keys, strings, which
+    KubeSpawner's make_pod then refuses: no server could start on chart 4.4.0.
+    """
+    if isinstance(entries, dict):
+        return {**{key: value for key, value in entries.items() if _name_of(value) != name}, name: entry}
+    return [value for value in entries or [] if _name_of(value) != name] + [entry]
 
 
 def _name_of(item):

@@ -35,7 +35,8 @@ What it follows (hashicorp/vault; Vault's API docs, developer.hashicorp.com/vaul
   mirrors its self-management blocks (lookup-self, renew-self; no revoke-self).
 - The templated user policy reaches only <kv>/…/users/<the token's entity alias>/ and reads
   …/shared/; writes elsewhere get 403.
-- `tls=(certfile, keyfile)` serves HTTPS with that certificate instead of HTTP.
+- `tls=(certfile, keyfile)` serves HTTPS with that certificate instead of HTTP; `host` and `port`
+  bind it elsewhere than a free port on 127.0.0.1 (the real-hub tier's Vault at the stack's address).
 """
 
 import datetime
@@ -168,6 +169,8 @@ class FakeVault(LoopbackServer):
         max_lease_ttl=SYSTEM_LEASE_TTL,
         hub_jwt=SERVICE_ACCOUNT_JWT,
         kubernetes_mount="kubernetes",
+        host="127.0.0.1",
+        port=0,
     ):
         self.hub_role = hub_role
         self.kubernetes_mount = kubernetes_mount
@@ -249,9 +252,9 @@ class FakeVault(LoopbackServer):
         if tls:
             tls_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             tls_context.load_cert_chain(*tls)
-        self._listen(Handler, Server)
+        self._listen(Handler, Server, host, port)
         scheme = "https" if tls else "http"
-        self.address = f"{scheme}://127.0.0.1:{self.port}"
+        self.address = f"{scheme}://{host}:{self.port}"
 
     # --- what tests look at and do ------------------------------------------------------------
 

@@ -5,9 +5,9 @@ from http.server import ThreadingHTTPServer
 
 
 class LoopbackServer:
-    def _listen(self, handler, server_class=ThreadingHTTPServer):
-        """Bind `handler` to a free port on 127.0.0.1; serving starts on entering the context."""
-        self.server = server_class(("127.0.0.1", 0), handler)
+    def _listen(self, handler, server_class=ThreadingHTTPServer, host="127.0.0.1", port=0):
+        """Bind `handler` to `host` (127.0.0.1) and `port` (a free one); serving starts on entering the context."""
+        self.server = server_class((host, port), handler)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
 

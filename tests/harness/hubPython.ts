@@ -1,0 +1,139 @@
+// The hub image's own Python (JupyterHub, KubeSpawner, OAuthenticator, …) for one supported chart
+// version, in a venv cached under node_modules/.cache: what the real-hub tier runs the chart's
+// jupyterhub_config.py and the project's hub Python in.
+//
+// Where the packages come from, first that answers:
+// - HUB_PYTHON_WHEELS=<dir>/<chart version>/wheels, or ../shared/hub-python/<version>/wheels beside
+//   the project: offline wheels, installed with `pip --no-index`;
+// - otherwise pip's own index (PyPI, or whatever pip.conf / PIP_INDEX_URL names).
+// The pins are tests/realhub/requirements/<version>.txt either way.
+//
+// The chart's jupyterhub_config.py switches tornado to the curl client, which needs pycurl; its
+// wheel needs libcurl headers to build, so the venv takes Debian's python3-pycurl module alone (a
+// link to the one extension file, not the whole system site-packages).
+import { execFileSync } from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { PROJECT_ROOT } from "./stackConfig";
+
+const REQUIREMENTS_DIR = path.join(PROJECT_ROOT, "tests", "realhub", "requirements");
+/** The wheels are built for CPython 3.11 (the hub image runs 3.12; nothing here differs between them). */
+const PYTHON_MINOR = "3.11";
+
+export function hubRequirements(chartVersion: string): string {
+  const file = path.join(REQUIREMENTS_DIR, `${chartVersion}.txt`);
+  if (!fs.existsSync(file)) throw new Error(`no hub requirements for chart ${chartVersion}: add ${path.relative(PROJECT_ROOT, file)}`);
+  return file;
+}
+
+/** The offline wheels for this chart version, when a copy is at hand. */
+export function offlineWheels(chartVersion: string): string | undefined {
+  const root = process.env.HUB_PYTHON_WHEELS ?? path.join(PROJECT_ROOT, "..", "shared", "hub-python");
+  const dir = path.join(root, chartVersion, "wheels");
+  return fs.existsSync(dir) ? dir : undefined;
+}
+
+function run(command: string, args: string[], what: string): string {
+  try {
+    return execFileSync(command, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 32 * 1024 * 1024 });
+  } catch (error) {
+    const { stderr, stdout } = error as { stderr?: string; stdout?: string };
+    const tail = `${stdout ?? ""}${stderr ?? ""}`.trim().split("\n").slice(-15).join("\n");
+    throw new Error(`${what} failed (${command} ${args.join(" ")}):\n${tail}`);
+  }
+}
+
+/** A python3.11 to make the venv with: HUB_PYTHON, else python3.11, else python3 when it is 3.11. */
+function basePython(): string {
+  const candidates = [process.env.HUB_PYTHON, "python3.11", "python3"].filter((c): c is string => !!c);
+  for (const candidate of candidates) {
+    try {
+      const version = execFileSync(candidate, ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"], { encoding: "utf8" }).trim();
+      if (version === PYTHON_MINOR) return candidate;
+    } catch {
+      // not installed: try the next
+    }
+  }
+  throw new Error(`the real-hub tier needs CPython ${PYTHON_MINOR} (the hub's wheels are built for it): install python3.11 or set HUB_PYTHON`);
+}
+
+/** Debian's pycurl extension (apt-get install python3-pycurl), for the venv to link. */
+function systemPycurl(): string {
+  for (const python of ["/usr/bin/python3", "python3"]) {
+    try {
+      return execFileSync(python, ["-c", "import pycurl; print(pycurl.__file__)"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    } catch {
+      // try the next
+    }
+  }
+  throw new Error("the chart's hub config uses tornado's curl client, which needs pycurl: apt-get install python3-pycurl");
+}
+
+/**
+ * The offline wheels are built without JupyterHub's data files (share/jupyterhub: templates and
+ * static assets), so no page would render. Where they are missing, the tier's own minimal
+ * templates (tests/realhub/templates/README.md) go where JupyterHub looks for them
+ * (jupyterhub/_data.py: the first share/jupyterhub with static/components and static/css).
+ */
+function supplyTemplates(venv: string): void {
+  const share = path.join(venv, "share", "jupyterhub");
+  if (fs.existsSync(path.join(share, "templates"))) return;
+  for (const dir of ["static/components", "static/css", "templates"]) fs.mkdirSync(path.join(share, dir), { recursive: true });
+  const source = path.join(PROJECT_ROOT, "tests", "realhub", "templates");
+  for (const file of fs.readdirSync(source).filter((f) => f.endsWith(".html"))) fs.copyFileSync(path.join(source, file), path.join(share, "templates", file));
+}
+
+const venvs = new Map<string, string>();
+
+/**
+ * The python of a venv holding the hub image's packages for this chart version, made on first use
+ * (atomically, since jest runs test files in parallel) and reused while the pins are unchanged.
+ */
+export function hubPython(chartVersion: string): string {
+  const cached = venvs.get(chartVersion);
+  if (cached) return cached;
+  const requirements = hubRequirements(chartVersion);
+  const templates = path.join(PROJECT_ROOT, "tests", "realhub", "templates");
+  const hash = crypto.createHash("sha256").update(fs.readFileSync(requirements)).update(PYTHON_MINOR);
+  for (const file of fs.readdirSync(templates).sort()) hash.update(file).update(fs.readFileSync(path.join(templates, file)));
+  const key = hash.digest("hex").slice(0, 12);
+  const cacheDir = path.join(PROJECT_ROOT, "node_modules", ".cache", "jupyterhub-pulumi");
+  const target = path.join(cacheDir, `hub-venv-${chartVersion}-${key}`);
+  const python = path.join(target, "bin", "python");
+  if (!fs.existsSync(python)) {
+    fs.mkdirSync(cacheDir, { recursive: true });
+    const scratch = fs.mkdtempSync(path.join(cacheDir, `hub-venv-${chartVersion}-building-`));
+    try {
+      run(basePython(), ["-m", "venv", scratch], "creating the hub venv");
+      const wheels = offlineWheels(chartVersion);
+      const source = wheels ? ["--no-index", "--find-links", wheels] : [];
+      run(
+        path.join(scratch, "bin", "python"),
+        ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", ...source, "-r", requirements],
+        wheels ? `installing the hub's Python from ${wheels}` : "installing the hub's Python from pip's index (PyPI)",
+      );
+      // Compiled once here: the environment may set PYTHONDONTWRITEBYTECODE, and every hub start
+      // would otherwise compile JupyterHub and kubernetes_asyncio again (seconds each).
+      run(path.join(scratch, "bin", "python"), ["-m", "compileall", "-q", "-j", "0", "-s", scratch, "-p", target, scratch], "compiling the hub's Python");
+      const sitePackages = run(path.join(scratch, "bin", "python"), ["-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], "reading the venv").trim();
+      const pycurl = systemPycurl();
+      fs.symlinkSync(pycurl, path.join(sitePackages, path.basename(pycurl)));
+      supplyTemplates(scratch);
+      // A venv's scripts name its own path; the final path is what they must name.
+      for (const script of fs.readdirSync(path.join(scratch, "bin"))) {
+        const file = path.join(scratch, "bin", script);
+        if (!fs.lstatSync(file).isFile()) continue; // python itself is a link to the base interpreter
+        const text = fs.readFileSync(file, "utf8");
+        if (text.includes(scratch)) fs.writeFileSync(file, text.split(scratch).join(target));
+      }
+      fs.writeFileSync(path.join(scratch, "pyvenv.cfg"), fs.readFileSync(path.join(scratch, "pyvenv.cfg"), "utf8").split(scratch).join(target));
+      fs.renameSync(scratch, target);
+    } catch (error) {
+      fs.rmSync(scratch, { recursive: true, force: true });
+      if (!fs.existsSync(python)) throw error; // another worker won the race otherwise
+    }
+  }
+  venvs.set(chartVersion, python);
+  return python;
+}

@@ -1,0 +1,76 @@
+"""The hub container's filesystem and network, made inside a private mount and network namespace
+(`unshare --mount --net`, plus `--user --map-root-user` when not run as root; see
+tests/realhub/realHub.ts). Nothing here touches the host: every directory the pod's mounts land
+in gets a writable overlay whose upper layer is a scratch directory, and the network namespace has
+only its own loopback device, where every 127.0.0.0/8 address is ours.
+
+This stands in for the kubelet and the container runtime, which live outside the hub process:
+the files at their mount paths, /etc/hosts naming the Services and the stack's outside hosts
+(cluster DNS and the LAN's DNS), and an up loopback interface."""
+import fcntl
+import os
+import socket
+import struct
+import subprocess
+
+SIOCGIFFLAGS = 0x8913
+SIOCSIFFLAGS = 0x8914
+IFF_UP = 0x1
+
+
+def loopback_up():
+    """`ip link set lo up`, without needing iproute2 (a new network namespace starts with lo down)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        request = struct.pack("16sH", b"lo", 0)
+        flags = struct.unpack("16sH", fcntl.ioctl(sock, SIOCGIFFLAGS, request))[1]
+        fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack("16sH", b"lo", flags | IFF_UP))
+
+
+def nearest_existing(path):
+    while not os.path.isdir(path):
+        path = os.path.dirname(path)
+    return os.path.realpath(path)
+
+
+def overlay_roots(paths):
+    """The host directories to overlay so that every path can be created: the nearest existing
+    ancestor of each, outermost first and without one nested in another."""
+    roots = sorted({nearest_existing(os.path.dirname(p.rstrip("/")) or "/") for p in paths})
+    kept = []
+    for root in roots:
+        if root == "/":
+            raise RuntimeError(f"refusing to overlay / itself (for {paths})")
+        if not any(root == k or root.startswith(k + "/") for k in kept):
+            kept.append(root)
+    return kept
+
+
+def overlay(directory, scratch):
+    """A writable copy-on-write view of `directory`; the host's copy is never written."""
+    name = directory.strip("/").replace("/", "_")
+    upper, work = os.path.join(scratch, name, "upper"), os.path.join(scratch, name, "work")
+    os.makedirs(upper)
+    os.makedirs(work)
+    subprocess.run(
+        ["mount", "-t", "overlay", "overlay", "-o", f"lowerdir={directory},upperdir={upper},workdir={work}", directory],
+        check=True,
+    )
+
+
+def lay_out(files, empty_dirs, hosts, scratch):
+    """files: {path: {"content": str, "mode": int|None}}; empty_dirs: [path]; hosts: {name: address}."""
+    paths = list(files) + [d + "/" for d in empty_dirs] + ["/etc/hosts"]
+    for root in overlay_roots(paths):
+        overlay(root, scratch)
+    for directory in empty_dirs:
+        os.makedirs(directory, exist_ok=True)
+    for path, spec in files.items():
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(spec["content"])
+        os.chmod(path, spec.get("mode") or 0o644)
+    with open("/etc/hosts", "w", encoding="utf-8") as handle:
+        handle.write("127.0.0.1 localhost\n")
+        for name, address in sorted(hosts.items()):
+            handle.write(f"{address} {name}\n")
+    loopback_up()

@@ -1,0 +1,109 @@
+// The real-hub tier's runner: one committed stack, one supported chart version. Renders the stack
+// (the program under Pulumi's mocks), renders the real chart with its values (helm template),
+// lays out what the kubelet would give the hub container (hubPod.ts), and runs the chart's
+// jupyterhub_config.py in the real JupyterHub, KubeSpawner and OAuthenticator of that chart's hub
+// image (hubPython.ts) inside a private mount and network namespace (run_hub.py), against fakes
+// of what lives outside the hub pod only. Returns what the scenario observed.
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { hubUrl } from "../../components/hub/hubUrl";
+import { caConfigMapName } from "../../components/trust/caBundleValues";
+import { helmTemplate, type Manifest } from "../harness/helmTemplate";
+import { hubPython, hubRequirements } from "../harness/hubPython";
+import { renderStack, type RenderedStack } from "../harness/renderStack";
+import { readStackConfig } from "../harness/stackConfig";
+import { hubPod, type ObjectOverrides } from "./hubPod";
+
+/** What run_hub.py puts in a server CA's place; the throwaway CA it makes for the fakes. */
+const CA_PLACEHOLDER = "@@THROWAWAY-CA@@";
+/** The client secret the fake Keycloak and the hub's env Secret share (an ExternalSecret makes it in a cluster). */
+export const OAUTH_CLIENT_SECRET = "realhub-client-secret";
+
+export interface HubRun {
+  readonly stack: string;
+  readonly chartVersion: string;
+  readonly rendered: RenderedStack;
+  readonly result: Record<string, any>;
+}
+
+/** Whether this machine can make the namespaces: Linux, and root or unprivileged user namespaces. */
+export function namespacePrefix(): string[] {
+  const base = ["unshare", "--mount", "--net", "--propagation", "private"];
+  return process.getuid?.() === 0 ? base : [...base, "--user", "--map-root-user"];
+}
+
+type RbacRule = { apiGroups?: string[]; resources?: string[]; verbs?: string[]; resourceNames?: string[] };
+
+/** The rules of every Role bound to the hub's ServiceAccount, from the chart and from the stack. */
+export function hubRbac(manifests: readonly Manifest[], resources: RenderedStack["resources"], namespace: string, serviceAccount = "hub"): RbacRule[] {
+  const objects = [
+    ...manifests.map((m) => ({ kind: m.kind, body: m as Record<string, any> })),
+    ...resources.filter((r) => r.type.startsWith("kubernetes:rbac.authorization.k8s.io/v1:")).map((r) => ({ kind: r.type.split(":").pop()!, body: r.inputs as Record<string, any> })),
+  ];
+  const roles = new Map(objects.filter((o) => o.kind === "Role").map((o) => [o.body.metadata.name as string, (o.body.rules ?? []) as RbacRule[]]));
+  return objects
+    .filter((o) => o.kind === "RoleBinding" && o.body.roleRef?.kind === "Role")
+    .filter((o) => (o.body.subjects ?? []).some((s: any) => s.kind === "ServiceAccount" && s.name === serviceAccount && (s.namespace ?? namespace) === namespace))
+    .flatMap((o) => roles.get(o.body.roleRef.name) ?? []);
+}
+
+/** The JupyterHub version a chart's hub image runs (its pin in the tier's requirements). */
+function jupyterhubVersion(chartVersion: string): string {
+  const pin = /^jupyterhub==(\S+)$/m.exec(fs.readFileSync(hubRequirements(chartVersion), "utf8"));
+  if (!pin) throw new Error(`no jupyterhub pin for chart ${chartVersion}`);
+  return pin[1];
+}
+
+export async function runRealHub(stack: string, chartVersion: string, scenario: Record<string, unknown>): Promise<HubRun> {
+  const rendered = await renderStack(readStackConfig(stack), stack);
+  const { releaseName, namespace } = rendered.settings.hub;
+  const manifests = helmTemplate(rendered.values, { release: releaseName, namespace, chartVersion });
+  const overrides: ObjectOverrides = {
+    [`ConfigMap/${caConfigMapName(releaseName)}`]: { "ca.crt": CA_PLACEHOLDER },
+    [`Secret/${releaseName}-hub-env`]: { OAUTH_CLIENT_SECRET },
+  };
+  const serviceNames = manifests.filter((m) => m.kind === "Service").map((m) => m.metadata.name);
+  const serviceAddress = (name: string) => `127.0.1.${serviceNames.indexOf(name) + 1}`;
+  const pod = hubPod({ manifests, resources: rendered.resources, namespace, overrides, serviceAddress });
+  const hosts: Record<string, string> = {};
+  for (const name of serviceNames) {
+    for (const alias of [name, `${name}.${namespace}`, `${name}.${namespace}.svc`, `${name}.${namespace}.svc.cluster.local`]) hosts[alias] = serviceAddress(name);
+  }
+
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `realhub-${stack}-${chartVersion}-`));
+  const values = rendered.values as Record<string, any>;
+  const oauth = values.hub?.config?.GenericOAuthenticator as { authorize_url: string } | undefined;
+  const keycloak = oauth ? { host: new URL(oauth.authorize_url).hostname, clientSecret: OAUTH_CLIENT_SECRET } : undefined;
+  const spec = {
+    scratch,
+    pod,
+    hosts,
+    namespace,
+    release: releaseName,
+    chartVersion,
+    jupyterhubVersion: jupyterhubVersion(chartVersion),
+    hubValues: values,
+    hubRbac: hubRbac(manifests, rendered.resources, namespace),
+    publicUrl: hubUrl(rendered.settings),
+    keycloak,
+    resources: rendered.resources,
+    scenario,
+  };
+  const specFile = path.join(scratch, "spec.json");
+  fs.writeFileSync(specFile, JSON.stringify(spec));
+  const [command, ...args] = [...namespacePrefix(), hubPython(chartVersion), path.join(__dirname, "run_hub.py"), specFile];
+  const run = spawnSync(command, args, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024, timeout: 240_000 });
+  if (run.error) throw new Error(`could not start the real-hub tier (${command}): ${run.error.message}`);
+  let result: Record<string, any>;
+  try {
+    result = JSON.parse(run.stdout);
+  } catch {
+    throw new Error(`run_hub.py for ${stack} on chart ${chartVersion} exited with ${run.status} and no result:\n${run.stderr.slice(-4000)}`);
+  }
+  if (result.error) throw new Error(`the real hub for ${stack} on chart ${chartVersion} failed:\n${result.error}\n--- hub log (tail) ---\n${result.hubLogTail}`);
+  // REALHUB_KEEP=1 keeps the pod's files and the hub's log for a look.
+  if (!process.env.REALHUB_KEEP) fs.rmSync(scratch, { recursive: true, force: true });
+  return { stack, chartVersion, rendered, result };
+}
