@@ -93,7 +93,7 @@ class FakeKubeApi:
         self._objects = {}  # (group, plural, namespace, name) -> stored object
         self._rv, self._oldest, self._history = 0, 0, []  # history: (rv, key, type, object, previous)
         self._timers, self._sequence, self._reconcile_due, self._stopping = [], itertools.count(), False, False
-        self.errors = []  # what went wrong inside the controllers thread
+        self.errors = []  # the fake's own failures (controllers, kubelet, handlers): tests assert none
 
         class Server(ThreadingHTTPServer):
             daemon_threads = True
@@ -270,7 +270,7 @@ class FakeKubeApi:
             raise ApiError(400, "BadRequest", f"the name of the object ({meta['name']}) does not match the name on the URL ({name})")
         if meta.get("resourceVersion") is None and require_rv:
             raise rules.invalid(kind, name, [("FieldValueInvalid", "metadata.resourceVersion",
-                                                      "Invalid value: 0x0: must be specified for an update")])
+                                              "Invalid value: 0x0: must be specified for an update")])
         if meta.get("resourceVersion") not in (None, old["metadata"]["resourceVersion"]):
             raise rules.conflict(group, plural, name)
         for kept in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"):
@@ -338,11 +338,8 @@ class FakeKubeApi:
             self._write(key, pod, "MODIFIED")
             self._record_event(pod, "Scheduled", f"Successfully assigned {key[2]}/{key[3]} to {NODE}", "Normal",
                                "default-scheduler")
-            self._after(self.kubelet_delay, lambda: self._pod_step(key, uid, "start", None))
+            threading.Thread(target=self._ask_kubelet, args=(key, uid, copy.deepcopy(pod)), daemon=True).start()
         elif stage == "start":
-            placed = self.kubelet(copy.deepcopy(pod))
-            if not placed:
-                return  # the kubelet never gets it going: the pod stays Pending
             status.update(hostIP=placed.get("hostIP", "172.18.0.2"), startTime=now, conditions=[
                 rules.condition(kind, ok, now) for kind, ok in (("PodReadyToStartContainers", True), (
                     "Initialized", True), ("Ready", False), ("ContainersReady", False), ("PodScheduled", True))])
@@ -360,6 +357,19 @@ class FakeKubeApi:
             status["containerStatuses"] = [rules.container_status(c, {"running": {"startedAt": now}})
                                            for c in pod["spec"]["containers"]]
             self._write(key, pod, "MODIFIED")
+
+    def _ask_kubelet(self, key, uid, pod):
+        """The kubelet's answer, outside the store's lock (it may start a server); None: the pod
+        never gets going and stays Pending."""
+        time.sleep(self.kubelet_delay)
+        try:
+            placed = self.kubelet(pod)
+        except Exception as error:
+            placed = None
+            self.errors.append(f"kubelet: {error!r}")
+        if placed:
+            with self._lock:
+                self._after(0, lambda: self._pod_step(key, uid, "start", placed))
 
     def _record_event(self, pod, reason, message, type, component):
         """core/v1 Events as recorded: the scheduler's through events.k8s.io (eventTime set, the
@@ -397,8 +407,8 @@ class FakeKubeApi:
                 "PATCH": "patch", "DELETE": "delete" if name else "deletecollection"}[method]
         if not self._allowed(user, verb, group, plural, sub, namespace, name):
             raise rules.forbidden(user, verb, group, plural, sub, namespace, name)
-        if self.resources.get((group, plural), ("",))[0] != version or sub or (namespace is None and verb != "list"
-                                                                                and verb != "watch"):
+        if self.resources.get((group, plural), ("",))[0] != version or sub or (
+                namespace is None and verb not in ("list", "watch")):
             raise rules.no_such_resource()
         body = None
         if raw:
@@ -406,14 +416,19 @@ class FakeKubeApi:
                 body = json.loads(raw)
             except ValueError as error:
                 raise ApiError(400, "BadRequest", f"the body of the request could not be decoded: {error}") from None
-        if verb in ("list", "watch"):
+        if verb in ("list", "watch", "deletecollection"):
             labels = rules.parse_label_selector(query.get("labelSelector"))
             fields = rules.parse_field_selector(query.get("fieldSelector"), plural)
             match = (lambda o: rules.labels_match(labels, o["metadata"].get("labels") or {})
                      and rules.fields_match(fields, plural, o))
-            if watch:
+            if watch and verb == "watch":
                 return self._watch(handler, (group, plural, namespace), match, query)
-            return 200, self._list(group, plural, namespace, match)
+            listed = self._list(group, plural, namespace, match)
+            if verb == "deletecollection":  # the list of what was deleted
+                with self._lock:
+                    listed["items"] = [self._delete(key, None) for key in (
+                        (group, plural, namespace, o["metadata"]["name"]) for o in listed["items"]) if key in self._objects]
+            return 200, listed
         with self._lock:
             key = (group, plural, namespace, name)
             if verb == "create":

@@ -196,6 +196,7 @@ class ProtocolTest(unittest.TestCase):
         self.assertEqual(len(events), 1)
         self.assertEqual((events[0]["type"], events[0]["object"]["code"], events[0]["object"]["reason"]),
                          ("ERROR", 410, "Expired"))
+        self.assertEqual(self.call(api, "GET", f"{PODS}?watch=true&resourceVersion=latest")[1]["reason"], "BadRequest")
 
     def test_an_object_leaving_the_selector_arrives_as_deleted_and_one_entering_as_added(self):
         api = self.fake()
@@ -211,7 +212,7 @@ class ProtocolTest(unittest.TestCase):
     def test_selectors_filter_lists_and_unknown_fields_are_refused(self):
         api = self.fake()
         for name, labels in (("a", {"component": "singleuser-server", "sshd": "true"}),
-                             ("b", {"component": "singleuser-server"}), ("c", {"component": "hub"})):
+                             ("b", {"component": "singleuser-server"}), ("c", {"component": "hub"}), ("d", {})):
             self.call(api, "POST", PODS, pod(name, labels))
         api.emit_event("a", "FailedMount", "MountVolume.SetUp failed")
 
@@ -220,10 +221,14 @@ class ProtocolTest(unittest.TestCase):
 
         self.assertEqual(names(f"{PODS}?labelSelector=component%3Dsingleuser-server,sshd"), ["a"])
         self.assertEqual(names(f"{PODS}?labelSelector=component+in+(hub,x),!sshd"), ["c"])
-        self.assertEqual(names(f"{PODS}?labelSelector=component!%3Dhub"), ["a", "b"])
+        self.assertEqual(names(f"{PODS}?labelSelector=component+notin+(hub)"), ["a", "b", "d"])
+        self.assertEqual(names(f"{PODS}?labelSelector=component!%3Dhub"), ["a", "b", "d"])  # no label is not hub
         self.assertEqual(names(f"{PODS}?fieldSelector=metadata.name%3Db"), ["b"])
         events = self.call(api, "GET", f"/api/v1/namespaces/{NS}/events?fieldSelector=involvedObject.kind%3DPod")[1]
         self.assertEqual([e["reason"] for e in events["items"]], ["FailedMount"])
+        _, gone = self.call(api, "DELETE", f"{PODS}?labelSelector=component%3Dhub")
+        self.assertEqual([p["metadata"]["name"] for p in gone["items"]], ["c"])
+        self.assertEqual(names(PODS), ["a", "b", "d"])
         status, reply = self.call(api, "GET", f"{PODS}?fieldSelector=spec.containers%3Dx")
         self.assertEqual((status, reply["reason"], reply["message"]),
                          (400, "BadRequest", "field label not supported: spec.containers"))
@@ -391,48 +396,93 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(seen, [("MODIFIED", "Pending", None), ("MODIFIED", "Pending", None),
                                 ("MODIFIED", "Running", "127.0.9.1")])
 
-    def test_kubespawner_starts_and_stops_a_pod_under_the_charts_role(self):
+    def test_custom_objects_api_writes_pipes_that_go_with_their_pod(self):
         import asyncio
 
-        from kubespawner import KubeSpawner
-        from kubespawner.spawner import MockObject
+        from kubernetes_asyncio import client
+
+        async def run(api):
+            configuration = client.Configuration(host=api.url, api_key={"BearerToken": TOKEN},
+                                                 api_key_prefix={"BearerToken": "Bearer"})
+            configuration.ssl_ca_cert = self.cas.a.ca
+            async with client.ApiClient(configuration) as api_client:
+                core, custom = client.CoreV1Api(api_client), client.CustomObjectsApi(api_client)
+                owner = (await core.create_namespaced_pod(NS, pod("jupyter-alice"))).to_dict()
+                owner["metadata"] = {"name": owner["metadata"]["name"], "uid": owner["metadata"]["uid"]}
+                await custom.create_namespaced_custom_object("sshpiper.com", "v1beta1", NS, "pipes",
+                                                             pipe("ssh-jupyter-alice", owner))
+                with self.assertRaises(client.ApiException) as refused:
+                    # A dict body goes out as application/json-patch+json (select_header_content_type).
+                    await custom.patch_namespaced_custom_object("sshpiper.com", "v1beta1", NS, "pipes",
+                                                                "ssh-jupyter-alice", {"metadata": {"labels": {"a": "b"}}})
+                await core.delete_namespaced_pod("jupyter-alice", NS, grace_period_seconds=0)
+                self.assertTrue(wait_for(lambda: api.objects("pipes") == []))
+                with self.assertRaises(client.ApiException) as missing:
+                    await custom.delete_namespaced_custom_object("sshpiper.com", "v1beta1", NS, "pipes", "ssh-jupyter-alice")
+                return refused.exception.status, missing.exception.status
+
+        with FakeKubeApi(tls=self.cas.a.server, token=TOKEN, namespace=NS, rbac=HUB_ROLE + PIPE_WRITER) as api:
+            self.assertEqual(asyncio.run(run(api)), (400, 404))
+
+    def spawn(self, api, then):
+        """Run `then(spawner)` with a KubeSpawner configured as in the hub pod: in-cluster, with the
+        service's address in the environment and the token and CA where the kubelet mounts them
+        (here, where this test put them). k8s_api_host names this fake: load_config is cached."""
+        import asyncio
 
         from kubernetes_asyncio.config import incluster_config
+        from kubespawner import KubeSpawner
+        from kubespawner.spawner import MockObject
 
         user = MockObject()
         user.name, user.id, user.url = "alice", 1, "/user/alice/"
 
-        def kubelet(pod):
-            api.emit_event(pod["metadata"]["name"], "FailedMount", "MountVolume.SetUp failed for volume \"home\"")
-            return {"podIP": "127.0.9.1"}
-
         async def run():
             spawner = KubeSpawner(_mock=True, user=user, namespace=NS, start_timeout=10, api_token="t",
-                                  oauth_client_id="jupyterhub-user-alice", delete_grace_period=1)
+                                  oauth_client_id="jupyterhub-user-alice", delete_grace_period=1, k8s_api_host=api.url)
+            try:
+                return await then(spawner)
+            finally:
+                await KubeSpawner._stop_all_reflectors()
+
+        host, port = api.url[len("https://"):].rsplit(":", 1)
+        with mock.patch.dict(os.environ, KUBERNETES_SERVICE_HOST=host, KUBERNETES_SERVICE_PORT=port), \
+                mock.patch.object(incluster_config, "SERVICE_TOKEN_FILENAME", os.path.join(self.directory, "token")), \
+                mock.patch.object(incluster_config, "SERVICE_CERT_FILENAME", self.cas.a.ca):
+            return asyncio.run(run())
+
+    def test_kubespawner_starts_and_stops_a_pod_under_the_charts_role(self):
+        def kubelet(pod):
+            api.emit_event(pod["metadata"]["name"], "FailedMount", 'MountVolume.SetUp failed for volume "home"')
+            return {"podIP": "127.0.9.1"}
+
+        async def start_and_stop(spawner):
             url = await spawner.start()
             events = [e["reason"] for e in spawner.events]
             await spawner.stop()
-            gone = spawner.pod_reflector.pods.get(f"{NS}/{spawner.pod_name}")
-            await KubeSpawner._stop_all_reflectors()
-            return url, events, gone
+            return url, events, spawner.pod_reflector.pods.get(f"{NS}/{spawner.pod_name}")
 
         with FakeKubeApi(tls=self.cas.a.server, token=TOKEN, namespace=NS, rbac=HUB_ROLE, kubelet=kubelet) as api:
-            # The hub pod's in-cluster configuration: the service's address in the environment, the
-            # token and CA where the kubelet mounts them (here, where this test put them).
-            host, port = api.url[len("https://"):].rsplit(":", 1)
-            with mock.patch.dict(os.environ, KUBERNETES_SERVICE_HOST=host, KUBERNETES_SERVICE_PORT=port), \
-                    mock.patch.object(incluster_config, "SERVICE_TOKEN_FILENAME", os.path.join(self.directory, "token")), \
-                    mock.patch.object(incluster_config, "SERVICE_CERT_FILENAME", self.cas.a.ca):
-                url, events, gone = asyncio.run(run())
-            posted = api.created("pods")
-            verbs = {(method, path.rsplit("/", 1)[-1]) for method, path, _, _ in api.requests}
-        self.assertEqual(url, "http://127.0.9.1:8888")
-        self.assertIn("FailedMount", events)
-        self.assertIsNone(gone)
-        self.assertEqual(posted[0]["metadata"]["name"], "jupyter-alice")
-        self.assertIn(("DELETE", "jupyter-alice"), verbs)
-        self.assertEqual(api.objects("pods"), [])
+            url, events, left = self.spawn(api, start_and_stop)
+            deletes = [(path, query) for method, path, query, _ in api.requests if method == "DELETE"]
+            self.assertEqual((url, left, api.objects("pods")), ("http://127.0.9.1:8888", None, []))
+            self.assertIn("FailedMount", events)
+            self.assertEqual(api.created("pods")[0]["metadata"]["name"], "jupyter-alice")
+            self.assertEqual(deletes, [(f"{PODS}/jupyter-alice", {"gracePeriodSeconds": "1"})])
+            self.assertEqual(api.errors, [])
 
+    def test_kubespawner_cannot_spawn_when_the_role_lacks_events(self):
+        from kubernetes_asyncio.client import ApiException
+
+        async def start(spawner):
+            with self.assertRaises(ApiException) as refused:
+                await spawner.start()
+            return refused.exception.status
+
+        with FakeKubeApi(tls=self.cas.a.server, token=TOKEN, namespace=NS, rbac=HUB_ROLE[:1],
+                         kubelet=running_at("127.0.9.1")) as api:
+            self.assertEqual(self.spawn(api, start), 403)
+            self.assertEqual(api.objects("pods"), [])
 
 if __name__ == "__main__":
     unittest.main()
