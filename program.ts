@@ -8,7 +8,7 @@ import type { KeycloakSettings } from "./settings/keycloakSchema";
 import { adoptingProviderArgs, kubernetesProviderArgs } from "./components/cluster/kubernetesProviderArgs";
 import { hubSecretEnvironment, OAUTH_CLIENT_SECRET } from "./components/hub/authValues";
 import { Hub } from "./components/hub/Hub";
-import { hubEnvironmentSecretName } from "./components/hub/hubValues";
+import { chartValuesPreflight, hubEnvironmentSecretName } from "./components/hub/hubValues";
 import { hubUrl } from "./components/hub/hubUrl";
 import { Identity } from "./components/identity/Identity";
 import { HubNamespace } from "./components/namespace/HubNamespace";
@@ -62,6 +62,7 @@ export function deployJupyterHub(settings: Settings, environment: Environment): 
   // A missing credential or image folder fails here, before anything is declared, like bad
   // config does.
   const missing = [...missingEnvironment(settings, environment), ...missingImageFolders(settings.profiles), ...caBundleFileProblems(settings.caBundle), ...kubernetesCaCertFileProblems(settings.vault)];
+  missing.push(...chartValuesPreflight(settings, settings.images ? pullSecretName(settings.hub.releaseName) : undefined));
   if (missing.length > 0) throw new SettingsError(missing);
 
   const kubernetes = new k8s.Provider("kubernetes", kubernetesProviderArgs(settings.cluster));

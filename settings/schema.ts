@@ -9,6 +9,8 @@ import { sshSchema, userSshSchema } from "./sshSchema";
 import { vaultSchema } from "./vaultSchema";
 import { caBundleSchema } from "./caBundleSchema";
 import { formerUsersSchema, userLifecycleFields } from "./lifecycleSchema";
+import { profileSchedulingFields } from "./schedulingSchema";
+import { chartValuesSchema } from "./chartValuesSchema";
 import { byteQuantity, cpuQuantity, dnsLabel, dnsSubdomain, duration, groupName, hostname, nfsServer, username } from "./primitives";
 import { parseBytes, parseCpu } from "./quantities";
 
@@ -152,6 +154,7 @@ export const profileSchema = z.strictObject({
   cpu: resourceRange("CPU", cpuQuantity, parseCpu).describe("CPU for the server."),
   memory: resourceRange("memory", byteQuantity, parseBytes).describe("Memory for the server."),
   gpus: z.int().min(0).max(16).default(0).describe("Number of NVIDIA GPUs (nvidia.com/gpu) for the server."),
+  ...profileSchedulingFields,
   default: z.boolean().default(false).describe("Preselected profile; exactly one enabled profile must be the default."),
   sudo: z
     .boolean()
@@ -294,6 +297,7 @@ export const settingsShape = {
   https: httpsSchema,
   caBundle: caBundleSchema,
   prePuller: prePullerSchema,
+  chartValues: chartValuesSchema,
 } as const;
 
 export const settingsSchema = z.strictObject(settingsShape);

@@ -14,6 +14,11 @@ import { sharedVolumeValues } from "../storage/sharedVolumeValues";
 import { caTrustValues, trustInitContainer } from "../trust/caBundleValues";
 import { serverNetworkPolicy } from "../network/serverNetworkPolicy";
 import { lifecycleValues } from "../lifecycle/lifecycleValues";
+import { chartValuesProblems, withChartValues } from "./chartValues";
+import { placeholderImages } from "./releaseValues";
+import { foldersToBuild, missingImageFolders } from "../images/imageBuild";
+import type { SettingsProblem } from "../../settings/SettingsError";
+import { chartDefaultValues, valueAt } from "./chartDefaults";
 
 export type ChartValues = Record<string, unknown>;
 
@@ -61,6 +66,20 @@ function extensions(settings: Settings): Extensions {
  * names the Secret every pod pulls with (hub, proxy, user servers and the image pre-puller).
  */
 export function buildHubValues(settings: Settings, built: BuiltImages = {}, pullSecret?: string): ChartValues {
+  return withChartValues(programValues(settings, built, pullSecret), settings.chartValues);
+}
+
+/**
+ * jupyterhub:chartValues' problems, against the values the program would set (built images as
+ * placeholders): run before anything is declared. A missing image folder is reported elsewhere.
+ */
+export function chartValuesPreflight(settings: Settings, pullSecret?: string): SettingsProblem[] {
+  if (!settings.chartValues || missingImageFolders(settings.profiles).length > 0) return [];
+  return chartValuesProblems(settings, programValues(settings, placeholderImages(foldersToBuild(settings.profiles)), pullSecret));
+}
+
+/** The values the program sets itself, before jupyterhub:chartValues is added. */
+export function programValues(settings: Settings, built: BuiltImages = {}, pullSecret?: string): ChartValues {
   const extra = extensions(settings);
   return {
     ...(pullSecret ? { imagePullSecrets: [pullSecret] } : {}),
@@ -164,6 +183,7 @@ function singleuserSection(settings: Settings, extra: Extensions, built: BuiltIm
     profileList: buildProfileList(profiles, built, {
       initContainersFor,
       ...(extra.ssh ? { sshdLabel: { key: SSHD_LABEL, runsSshd: profileRunsSshd } } : {}),
+      userPodTolerations: userPodTolerations(settings),
     }),
     storage: {
       ...storageValues(storage),
@@ -179,6 +199,12 @@ function singleuserSection(settings: Settings, extra: Extensions, built: BuiltIm
       egressAllowRules: networkPolicy.egressAllowRules,
     },
   };
+}
+
+/** The tolerations the chart gives every user pod (its jupyterhub_config.py), with chartValues' changes. */
+function userPodTolerations({ hub, chartValues = {} }: Settings): Record<string, unknown>[] {
+  const pick = (path: string[]) => (valueAt(chartValues, path) ?? valueAt(chartDefaultValues(hub.chartVersion), path) ?? []) as Record<string, unknown>[];
+  return [...pick(["scheduling", "userPods", "tolerations"]), ...pick(["singleuser", "extraTolerations"])];
 }
 
 function cullSection({ culling }: Settings): ChartValues {

@@ -21,6 +21,9 @@ export interface KubeSpawnerOverride {
   pod_security_context?: Record<string, unknown>;
   init_containers?: Record<string, unknown>[];
   extra_labels?: Record<string, string>;
+  tolerations?: Record<string, unknown>[];
+  node_selector?: Record<string, string>;
+  extra_pod_config?: Record<string, unknown>;
 }
 
 export interface ChartProfile {
@@ -37,6 +40,8 @@ export interface ProfileExtras {
   readonly initContainersFor?: (image: string) => Record<string, unknown>[];
   /** A label for the servers of profiles that run sshd (the hub routes SSH only to those). */
   readonly sshdLabel?: { readonly key: string; readonly runsSshd: (profile: Profile) => boolean };
+  /** The chart's tolerations for every user pod, which a profile's own list must repeat. */
+  readonly userPodTolerations?: readonly Record<string, unknown>[];
 }
 
 /** Enabled profiles, in config order. Disabled ones are left out so nobody can pick them. */
@@ -45,7 +50,7 @@ export function buildProfileList(profiles: readonly Profile[], built: BuiltImage
 }
 
 export function buildProfile(profile: Profile, built: BuiltImages = {}, extras: ProfileExtras = {}): ChartProfile {
-  const { initContainersFor, sshdLabel } = extras;
+  const { initContainersFor, sshdLabel, userPodTolerations = [] } = extras;
   const image = formatImageReference(parseImageReference(profileImageReference(profile.image, built))!);
   return {
     slug: profile.slug,
@@ -60,7 +65,21 @@ export function buildProfile(profile: Profile, built: BuiltImages = {}, extras: 
       ...(initContainersFor ? { init_containers: initContainersFor(image) } : {}),
       // A map, so KubeSpawner merges it into the chart's extra_labels instead of replacing them.
       ...(sshdLabel?.runsSshd(profile) ? { extra_labels: { [sshdLabel.key]: "true" } } : {}),
+      ...scheduling(profile, userPodTolerations),
     },
+  };
+}
+
+// KubeSpawner 7 merges a dictionary override into the trait and replaces any other
+// (spawner.py _apply_overrides): node_selector and extra_pod_config merge into the chart's, but a
+// list of tolerations would replace the chart's tolerations for user pods (jupyterhub_config.py
+// sets scheduling.userPods.tolerations + singleuser.extraTolerations), so the list repeats them.
+// runtimeClassName has no trait of its own; extra_pod_config is merged into the pod spec.
+function scheduling(profile: Profile, userPodTolerations: readonly Record<string, unknown>[]): Pick<KubeSpawnerOverride, "tolerations" | "node_selector" | "extra_pod_config"> {
+  return {
+    ...(profile.tolerations.length > 0 ? { tolerations: [...userPodTolerations, ...profile.tolerations] } : {}),
+    ...(Object.keys(profile.nodeSelector).length > 0 ? { node_selector: { ...profile.nodeSelector } } : {}),
+    ...(profile.runtimeClassName ? { extra_pod_config: { runtimeClassName: profile.runtimeClassName } } : {}),
   };
 }
 

@@ -181,6 +181,8 @@ describe("the sudo profile's hardening (issue 12)", () => {
       cpu: { limit: "2" },
       memory: { limit: "4G" },
       gpus: 0,
+      tolerations: [],
+      nodeSelector: {},
       default: false,
       sudo: true,
       allowedGroups: [],
