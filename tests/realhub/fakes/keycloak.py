@@ -75,22 +75,22 @@ client secret, Authorization values, codes and tokens replaced by "[secret]".
 """
 
 import base64
-import hashlib
 import hmac
 import html
 import json
-import posixpath
-import re
 import ssl
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
-from keycloak_realm import Realm, RealmError, realm_from_resources  # noqa: F401 (re-exported)
-from keycloak_tokens import Signer, at_hash, b64url
+from keycloak_checks import add_query, check_pkce_request, check_pkce_verifier, verify_redirect_uri
+from keycloak_realm import Realm, RealmError, realm_from_resources
+from keycloak_tokens import Signer, at_hash
+
+__all__ = ["FakeKeycloak", "Realm", "RealmError", "realm_from_resources", "LOGIN_HEADER", "BROKER_HEADER", "RecordedRequest"]
 
 LOGIN_HEADER = "X-Fake-Keycloak-Login"
 BROKER_HEADER = "X-Fake-Keycloak-Broker"
@@ -102,8 +102,6 @@ KNOWN_SCOPES = {"openid", "basic", "profile", "email", "roles", "web-origins", "
 # Of those, what the token response's `scope` lists (include.in.token.scope).
 SCOPES_IN_TOKEN = {"profile", "email", "offline_access", "address", "phone", "microprofile-jwt", "organization"}
 DEFAULT_SCOPES = {"profile", "email"}
-PKCE_LENGTHS = (43, 128)
-PKCE_CHARACTERS = re.compile(r"^[0-9a-zA-Z\-._~]+$")
 
 
 class Form(dict):
@@ -338,7 +336,7 @@ class FakeKeycloak:
             if state is not None:
                 query["state"] = state
             query["iss"] = self.issuer
-            return _Reply(302, b"", None, {"Location": _add_query(redirect_uri, query)})
+            return _Reply(302, b"", None, {"Location": add_query(redirect_uri, query)})
 
         response_type = params.get("response_type")
         if response_type is None:
@@ -382,7 +380,7 @@ class FakeKeycloak:
         answer["session_state"] = session.id
         answer["iss"] = self.issuer
         answer["code"] = code
-        return _Reply(302, b"", None, {"Location": _add_query(redirect_uri, answer)})
+        return _Reply(302, b"", None, {"Location": add_query(redirect_uri, answer)})
 
     def _person(self, headers, record):
         """The user the person at the browser logs in as, or the page Keycloak shows instead."""
@@ -516,7 +514,7 @@ class FakeKeycloak:
             raise _json_error(400, "invalid_grant", "Client not allowed to exchange code")
         if not self._session_valid(session):
             raise _json_error(400, "invalid_grant", "Session not active")
-        pkce_error = check_pkce_verifier(data.challenge, data.challenge_method, form.get("code_verifier"), enforced=bool(client.pkce_method))
+        pkce_error = check_pkce_verifier(data.challenge, data.challenge_method, form.get("code_verifier"))
         if pkce_error:
             raise _json_error(400, "invalid_grant", pkce_error)
         return self._token_response(client, user, session, data.scope, data.nonce)
@@ -670,7 +668,7 @@ class FakeKeycloak:
             realm = self.realm.display_name or self.realm.name
             return _Reply(200, _page(realm, '<h1 id="kc-page-title">You are logged out</h1>'), "text/html;charset=utf-8")
         state = params.get("state")
-        return _Reply(302, b"", None, {"Location": _add_query(redirect, {"state": state} if state else {})})
+        return _Reply(302, b"", None, {"Location": add_query(redirect, {"state": state} if state else {})})
 
     # --- sessions --------------------------------------------------------------------------------
 
@@ -685,101 +683,6 @@ class FakeKeycloak:
 
 def _same(a, b):
     return hmac.compare_digest(a.encode(), b.encode())
-
-
-def _add_query(url, params):
-    parts = urlsplit(url)
-    extra = urlencode(params)
-    query = f"{parts.query}&{extra}" if parts.query and extra else (parts.query or extra)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
-
-
-def _decode_path(uri):
-    """RedirectUtils.decodeRedirectUri: percent-decoded up to five times, query and fragment kept."""
-    parts = urlsplit(uri)
-    head = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-    for _ in range(5):
-        decoded = unquote(head)
-        if decoded == head:
-            return urlunsplit(urlsplit(decoded)[:3] + (parts.query, parts.fragment))
-        head = decoded
-    return None
-
-
-def _normalize(uri):
-    parts = urlsplit(uri)
-    path = parts.path
-    if path:
-        normalized = posixpath.normpath(path)
-        if path.endswith("/") and not normalized.endswith("/"):
-            normalized += "/"
-        path = normalized if path.startswith("/") else path
-    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, parts.fragment))
-
-
-def _lower_host(uri):
-    index = uri.find("/", 7)
-    return uri.lower() if index == -1 else uri[:index].lower() + uri[index:]
-
-
-def verify_redirect_uri(redirect_uri, valid_redirects, root_url, required):
-    """RedirectUtils.verifyRedirectUri: the redirect URI to use, or None when it is not allowed."""
-    if redirect_uri is None:
-        if required or len(valid_redirects) != 1:
-            return None
-        only = valid_redirects[0]
-        return only[: only.index("/*")] if "/*" in only else only
-    decoded = _decode_path(redirect_uri)
-    if decoded is None or not valid_redirects:
-        return None
-    candidate = _lower_host(_normalize(decoded))
-    resolved = [(root_url.rstrip("/") if root_url else "") + v if v.startswith("/") else v for v in valid_redirects]
-    for valid in resolved:
-        if valid.endswith("*") and "?" not in valid:
-            bare = candidate.split("?", 1)[0]
-            prefix = valid[:-1]
-            if bare.startswith(prefix) or (prefix.endswith("/") and bare == prefix[:-1]):
-                return candidate
-        elif valid == candidate:
-            return candidate
-    return None
-
-
-def check_pkce_request(client_method, challenge, method):
-    """AuthorizationEndpointChecker.checkPKCEParams: an error description, or None."""
-    if client_method:
-        if method is None:
-            return "Missing parameter: code_challenge_method"
-        if method != client_method:
-            return "Invalid parameter: code challenge method is not matching the configured one"
-        if challenge is None:
-            return "Missing parameter: code_challenge"
-    else:
-        if challenge is None and method is not None:
-            return "Missing parameter: code_challenge"
-        if challenge is None:
-            return None
-        if method is not None and method not in ("S256", "plain"):
-            return "Invalid parameter: code_challenge_method"
-    if not (PKCE_LENGTHS[0] <= len(challenge) <= PKCE_LENGTHS[1]) or not PKCE_CHARACTERS.match(challenge):
-        return "Invalid parameter: code_challenge"
-    return None
-
-
-def check_pkce_verifier(challenge, method, verifier, enforced):
-    """utils/PkceUtils: an error description for the token request, or None."""
-    if challenge is None:
-        if verifier is not None:
-            return "PKCE code verifier specified but challenge not present in authorization"
-        return None
-    if verifier is None:
-        return "PKCE code verifier not specified"
-    if not (PKCE_LENGTHS[0] <= len(verifier) <= PKCE_LENGTHS[1]) or not PKCE_CHARACTERS.match(verifier):
-        return "PKCE verification failed: Invalid code verifier"
-    encoded = b64url(hashlib.sha256(verifier.encode("ascii")).digest()) if method == "S256" else verifier
-    if encoded != challenge:
-        return "PKCE verification failed: Code mismatch"
-    return None
 
 
 # --- HTTP plumbing -----------------------------------------------------------------------------

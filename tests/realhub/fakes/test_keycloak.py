@@ -243,6 +243,17 @@ class FakeKeycloakEndpoints(unittest.TestCase):
         recovered = pow(int.from_bytes(b64url_decode(signature), "big"), e, n).to_bytes((n.bit_length() + 7) // 8, "big")
         self.assertTrue(recovered.endswith(hashlib.sha256(signing_input.encode()).digest()))
 
+    def test_it_binds_the_address_it_is_given_and_names_itself_by_it(self):
+        cert = throwaway_ca.server_cert(ips=("127.0.0.3",))
+        with FakeKeycloak(self.realm, host="127.0.0.3", tls=cert) as fake:
+            self.assertEqual(fake.issuer, f"https://127.0.0.3:{fake.port}/realms/homelab")
+            connection = http.client.HTTPSConnection("127.0.0.3", fake.port, context=ssl.create_default_context(cafile=self.ca), timeout=10)
+            connection.request("GET", "/realms/homelab/.well-known/openid-configuration")
+            self.assertEqual(json.loads(connection.getresponse().read())["issuer"], fake.issuer)
+            connection.close()
+        with self.assertRaisesRegex(ValueError, "HTTPS only"):
+            FakeKeycloak(self.realm)
+
     def test_nobody_at_the_login_page_gets_the_form_and_no_code(self):
         status, headers, body = self.browser.authorize(code_challenge=pkce()[1], code_challenge_method="S256")
         self.assertEqual(status, 200)
