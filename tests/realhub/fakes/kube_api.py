@@ -43,8 +43,13 @@ github.com/kubernetes/community/contributors/devel/sig-architecture/api-conventi
   with finalizers wait for them; deleted pods, PVCs, services and custom objects are returned,
   others answer a Success Status. The garbage collector (pkg/controller/garbagecollector) deletes
   objects all of whose ownerReferences are gone and drops dangling ones from the others.
-Not modelled: unknown-field pruning and its Warning headers, strategic-merge list semantics,
-managedFields, quotas and LimitRanges, other admission plugins, pod spec immutability, paging.
+Not modelled: unknown-field pruning and its Warning headers, quantity canonicalization ("1000m"
+stays "1000m"), strategic-merge list semantics, managedFields, quotas and LimitRanges, the
+ServiceAccount's existence and other admission plugins, pod spec immutability, paging, bookmarks.
+Interface: FakeKubeApi(host, port, tls=(cert, key), token, namespace, rbac, kubelet, gc); start/stop
+or `with`; .url; .objects(plural, namespace=None); .created(plural) (bodies as POSTed); .requests
+[(method, path, query, body)]; .emit_event(pod, reason, message); .update(plural, name, change);
+.compact(); .errors (the fake's own failures; tests should assert it stays empty).
 """
 
 import copy

@@ -180,9 +180,11 @@ def merge_patch(target, patch):
 
 
 def json_patch(target, operations):
-    """RFC 6902 add/replace/remove/test (evanphx/json-patch as the apiserver runs it)."""
+    """RFC 6902 add/replace/remove/test, as apiserver/pkg/endpoints/handlers/patch.go applies it: the
+    body is first decoded strictly (fieldValidation defaults to Warn), so an object is a 400."""
     if not isinstance(operations, list):
-        raise ApiError(400, "BadRequest", "json: cannot unmarshal object into Go value of type jsonpatch.Patch")
+        raise ApiError(400, "BadRequest", "error decoding patch: json: cannot unmarshal object into Go value of type "
+                       "[]handlers.jsonPatchOp")
     doc = copy.deepcopy(target)
     for op in operations:
         *parents, last = [p.replace("~1", "/").replace("~0", "~") for p in op.get("path", "").split("/")[1:]]
@@ -192,9 +194,9 @@ def json_patch(target, operations):
         key = (len(node) if last == "-" else int(last)) if isinstance(node, list) else last
         present = key in node if isinstance(node, dict) else key < len(node)
         if op.get("op") in ("remove", "replace", "test") and not present:
-            raise ApiError(422, "Invalid", f"the server rejected our request due to an error in our request")
+            raise ApiError(422, "Invalid", "the server rejected our request due to an error in our request")
         if op.get("op") == "test" and node[key] != op.get("value"):
-            raise ApiError(422, "Invalid", f"the server rejected our request due to an error in our request")
+            raise ApiError(422, "Invalid", "the server rejected our request due to an error in our request")
         if op.get("op") == "remove":
             del node[key]
         elif op.get("op") == "replace" or (op.get("op") == "add" and isinstance(node, dict)):

@@ -321,7 +321,7 @@ class ProtocolTest(unittest.TestCase):
         self.assertEqual((status, patched["metadata"]["labels"], patched["spec"]), (200, {"a": "b"}, created["spec"]))
         status, reply = self.call(api, "PATCH", f"{PIPES}/p", {"metadata": {"labels": {"a": "c"}}},
                                   content_type="application/json-patch+json")
-        self.assertEqual((status, reply["message"]), (400, "json: cannot unmarshal object into Go value of type jsonpatch.Patch"))
+        self.assertEqual((status, reply["message"]), (400, "error decoding patch: json: cannot unmarshal object into Go value of type []handlers.jsonPatchOp"))
         status, reply = self.call(api, "PATCH", f"{PIPES}/p", [{"op": "replace", "path": "/spec/to/host", "value": "h:22"}],
                                   content_type="application/json-patch+json")
         self.assertEqual((status, reply["spec"]["to"]["host"]), (200, "h:22"))
