@@ -207,8 +207,9 @@ export function checkKeycloakHttps({ keycloak, https }: Sections): CrossCheckPro
   ];
 }
 
-export function checkBuiltImagesHaveRegistry({ profiles, images }: Sections): CrossCheckProblem[] {
-  if (!profiles || images) return [];
+export function checkBuiltImagesHaveRegistry({ profiles, images }: Sections, raw: RawConfig): CrossCheckProblem[] {
+  // A block that is there but did not parse has its own problems reported; it is not missing.
+  if (!profiles || images || raw.images !== undefined) return [];
   return profiles.flatMap((profile, index) =>
     typeof profile.image === "string"
       ? []
@@ -313,8 +314,13 @@ export function checkImagesPullCredentials({ images }: Sections): CrossCheckProb
       },
     ];
   }
-  if (pull.vault === images.credentials.vault && pull.item === images.credentials.item) {
+  const push = images.credentials;
+  if ("vault" in pull && "vault" in push && pull.vault === push.vault && pull.item === push.item) {
     return [{ path: ["images", "pullCredentials", "item"], message: `'${pull.item}' is images.credentials' item; the pull login must be a separate, read-only token` }];
+  }
+  if ("token" in pull && "token" in push && JSON.stringify(pull.token) === JSON.stringify(push.token)) {
+    const name = "env" in pull.token ? pull.token.env : `1Password item '${pull.token.onePassword.item}'`;
+    return [{ path: ["images", "pullCredentials", "token"], message: `${name} is images.credentials' token; the pull login must be a separate, read-only token` }];
   }
   return [];
 }

@@ -4,17 +4,31 @@
 import { z } from "zod";
 import { imageReference } from "./primitives";
 import { nameNotSecret } from "./secretShapes";
+import { secretSourceSchema } from "./secretSourceSchema";
 
 export const IMAGE_FOLDER = /^[a-z0-9][a-z0-9._-]*$/;
 
 /** A registry login kept in 1Password: which item, and which of its fields hold the username and token. */
-const registryLogin = (token: string) =>
+const onePasswordLogin = (token: string) =>
   z.strictObject({
     vault: nameNotSecret("a vault UUID").describe("UUID of the 1Password vault."),
     item: nameNotSecret("an item title").describe("Title of the item with the registry login."),
     usernameField: nameNotSecret("a field label").default("username").describe("Field with the registry username."),
     tokenField: nameNotSecret("a field label").default("credential").describe(`Field with the token (${token}).`),
   });
+
+/** A registry login as a username and a token from any secret source ({ env } or { onePassword }). */
+const tokenLogin = (token: string) =>
+  z.strictObject({
+    username: nameNotSecret("a registry username").describe("Registry username (not a secret), e.g. your GitHub user."),
+    token: secretSourceSchema.describe(`The token (${token}): { env: VARIABLE } or { onePassword: { vault, item, field } }.`),
+  });
+
+const registryLogin = (token: string) =>
+  z.union([onePasswordLogin(token), tokenLogin(token)], {
+    error:
+      "a registry login is a username and a token: { username: <registry user>, token: { env: VARIABLE } or { onePassword: { vault, item, field } } }, or a 1Password item { vault, item, usernameField, tokenField }",
+  }).meta({ "x-type": "{ username, token: secret source } or { vault, item, usernameField, tokenField }" });
 
 export type RegistryLogin = z.output<ReturnType<typeof registryLogin>>;
 
@@ -32,12 +46,12 @@ export const imagesSchema = z
     prefix: lowerName("an image name prefix").default("jupyter").describe("Images are named <registry>/<owner>/<prefix>-<folder>."),
     platform: z.string().default("linux/amd64").describe("Platform the images are built for."),
     credentials: registryLogin("e.g. a GitHub token with write:packages").describe(
-      "1Password item read at deploy time whose login pushes the images. Used only by the image build where `pulumi up` runs; it never goes into the cluster.",
+      "The login that pushes the images, read at deploy time: a 1Password item, or a username and a token from an environment variable or 1Password. Used only by the image build where `pulumi up` runs; it never goes into the cluster.",
     ),
     pullCredentials: registryLogin("e.g. a GitHub token with only read:packages")
       .optional()
       .describe(
-        "1Password item with a read-only registry login (a separate item from credentials), read at deploy time: it becomes the cluster's pull secret. Required with a jupyterhub:images block.",
+        "A read-only registry login (a separate token from credentials), read at deploy time like credentials: it becomes the cluster's pull secret. Required with a jupyterhub:images block.",
       ),
   })
   .optional()

@@ -80,6 +80,8 @@ function allKeyNames(): string[] {
 
 function unknownKeyMessage(key: string): string {
   const suggestion = closestName(key, allKeyNames());
+  // The key itself is a key elsewhere (`env` in a secret source): suggesting it would say nothing.
+  if (suggestion === key) return "unknown key here (it is a key of other blocks, not of this one)";
   return suggestion ? `unknown key; did you mean '${suggestion}'?` : "unknown key";
 }
 

@@ -16,6 +16,10 @@ export function secretSources(settings: Settings): { path: (string | number)[]; 
   for (const [name, provider] of Object.entries(providers)) {
     if (provider) sources.push({ path: ["keycloak", "identityProviders", name, "clientSecret"], source: provider.clientSecret });
   }
+  for (const login of ["credentials", "pullCredentials"] as const) {
+    const value = settings.images?.[login];
+    if (value && "token" in value) sources.push({ path: ["images", login, "token"], source: value.token });
+  }
   return sources;
 }
 

@@ -64,3 +64,44 @@ it("refuses the push item as the pull item", () => {
     "jupyterhub:images.pullCredentials.item: 'GHCR push' is images.credentials' item; the pull login must be a separate, read-only token",
   ]);
 });
+
+// Issue 19: registry logins take { env } like every other secret, and a wrong login names what is wrong.
+describe("a registry login from the environment", () => {
+  const envLogins = { credentials: { username: "maria", token: { env: "GHCR_PUSH_TOKEN" } }, pullCredentials: { username: "maria", token: { env: "GHCR_PULL_TOKEN" } } };
+
+  it("is accepted, the pull secret made from the pull variable and the build given the push one", async () => {
+    const environment = { GHCR_PUSH_TOKEN: "push-from-env", GHCR_PULL_TOKEN: "pull-from-env" };
+    const stack = await renderStack(asStackConfig(imagesConfig(envLogins)), "test", environment);
+    const pull = stack.resources.find((r) => r.type === "kubernetes:core/v1:Secret" && (r.inputs.metadata as { name: string }).name === "jupyterhub-image-pull")!;
+    const config = JSON.parse((pull.inputs.stringData as { secret: Record<string, string> }).secret[".dockerconfigjson"]);
+    expect(config.auths["ghcr.io"]).toMatchObject({ username: "maria", password: "pull-from-env" });
+    expect(JSON.stringify(stack.resources.filter((r) => r.type.startsWith("kubernetes:")))).not.toContain("push-from-env");
+    expect(JSON.stringify(stack.resources.filter((r) => r.type.startsWith("docker-build:")))).toContain("push-from-env");
+  });
+
+  it("fails before anything is declared when a variable is not set", async () => {
+    await expect(renderStack(asStackConfig(imagesConfig(envLogins)), "test", { GHCR_PUSH_TOKEN: "x" })).rejects.toThrow(
+      "jupyterhub:images.pullCredentials.token: environment variable GHCR_PULL_TOKEN is not set",
+    );
+  });
+
+  it("refuses one variable for both logins, as it refuses one 1Password item", () => {
+    expect(problemsOf(imagesConfig({ ...envLogins, pullCredentials: envLogins.credentials }))).toEqual([
+      "jupyterhub:images.pullCredentials.token: GHCR_PUSH_TOKEN is images.credentials' token; the pull login must be a separate, read-only token",
+    ]);
+  });
+
+  it("says what a login needs when given { env } alone, and no more than that", () => {
+    // Before: "unknown key; did you mean 'env'?" for `env`, and "needs a jupyterhub:images block"
+    // on a profile while the block was there.
+    expect(problemsOf(imagesConfig({ credentials: { env: "GHCR_TOKEN" }, pullCredentials: envLogins.pullCredentials }))).toEqual([
+      "jupyterhub:images.credentials: a registry login is a username and a token: { username: <registry user>, token: { env: VARIABLE } or { onePassword: { vault, item, field } } }, or a 1Password item { vault, item, usernameField, tokenField }",
+    ]);
+  });
+});
+
+it("does not suggest a key as its own spelling when it belongs to other blocks", () => {
+  expect(problemsOf({ ...minimalConfig(), hub: { host: "hub.example.test", env: "HUB" } })).toEqual([
+    "jupyterhub:hub.env: unknown key here (it is a key of other blocks, not of this one)",
+  ]);
+});
