@@ -96,7 +96,8 @@ export function deployJupyterHub(settings: Settings, environment: Environment): 
           { providers: { kubernetes } },
         )
       : undefined;
-  const caBundle = deployCaBundle(settings, namespace.name, environment, kubernetes);
+  const caPem = stackCaPem(settings, environment);
+  const caBundle = caPem ? deployCaBundle(settings, caPem, namespace.name, kubernetes) : undefined;
   const identity = settings.keycloak ? deployIdentity(settings, settings.keycloak, environment) : undefined;
   const vaultAccess = settings.vault
     ? new VaultAccess(
@@ -167,10 +168,16 @@ export function deployJupyterHub(settings: Settings, environment: Environment): 
     },
     { providers: { kubernetes } },
   );
-  // Deleted before the release: `pulumi destroy` stops every server through the hub first.
+  // Deleted before the release: `pulumi destroy` stops every server first (through the hub when it runs).
   new ServerShutdown(
     "jupyterhub-servers",
-    { command: stopServersCommand(settings), namespace: settings.hub.namespace, timeoutSeconds: STOP_TIMEOUT_SECONDS },
+    {
+      kubectl: kubectlCommand(settings.cluster),
+      namespace: settings.hub.namespace,
+      releaseName: settings.hub.releaseName,
+      command: stopServersCommand(settings),
+      timeoutSeconds: STOP_TIMEOUT_SECONDS,
+    },
     { dependsOn: [hub] },
   );
   const vault = settings.vault;
@@ -182,6 +189,7 @@ export function deployJupyterHub(settings: Settings, environment: Environment): 
         kvMount: vault.kvMount,
         pathPrefix: vault.pathPrefix,
         address: new pulumi.Config("vault").get("address"),
+        caBundle: caPem,
       });
     }
   }
@@ -201,17 +209,11 @@ export function pullSecretName(releaseName: string): string {
   return `${releaseName}-image-pull`;
 }
 
-/** The ConfigMap for a CA given as a file or a 1Password item; one named in config is used as it is. */
-function deployCaBundle(
-  settings: Settings,
-  namespace: pulumi.Input<string>,
-  environment: Environment,
-  kubernetes: k8s.Provider,
-): CaBundle | undefined {
+/** The PEM of a CA given as a file or a 1Password item; undefined for none, or one the cluster already holds. */
+function stackCaPem(settings: Settings, environment: Environment): pulumi.Output<string> | undefined {
   const source = settings.caBundle;
   if (!source || "configMap" in source || "secret" in source) return undefined;
-  const pem =
-    "file" in source
+  return "file" in source
       ? pulumi.output(readCaFile(source))
       : // A CA certificate is public: unsecret it so its changes show in previews.
         pulumi.unsecret(deployTimeSecret({ onePassword: source.onePassword }, environment)).apply((text) => {
@@ -219,6 +221,10 @@ function deployCaBundle(
           if (problem) throw new SettingsError([{ key: "jupyterhub:caBundle.onePassword", message: `1Password item '${source.onePassword.item}' field '${source.onePassword.field}' ${problem}` }]);
           return text;
         });
+}
+
+/** The ConfigMap for a CA given as a file or a 1Password item; one named in config is used as it is. */
+function deployCaBundle(settings: Settings, pem: pulumi.Output<string>, namespace: pulumi.Input<string>, kubernetes: k8s.Provider): CaBundle {
   return new CaBundle(
     "jupyterhub-ca",
     { namespace, configMapName: caConfigMapName(settings.hub.releaseName), pem },

@@ -9,11 +9,14 @@ export interface VaultSecretsMoveArgs {
   readonly pathPrefix: string;
   /** Where the operator reaches Vault: vault:address, else VAULT_ADDR at deploy time. */
   readonly address?: string;
+  /** The stack's CA (jupyterhub:caBundle as a file or 1Password item), trusted for Vault's certificate besides vault:caCertFile. */
+  readonly caBundle?: pulumi.Input<string>;
 }
 
 /**
  * Copies a renamed user's Vault secrets to their new name at `pulumi up`, with the operator's
- * Vault credentials (providers/vaultSecretsMove.cjs says how); `copied` counts them.
+ * Vault credentials found as the Vault provider finds them (stack config vault:*, then VAULT_*,
+ * then ~/.vault-token: providers/vaultSecretsMove.cjs says how); `copied` counts them.
  */
 export class VaultSecretsMove extends LifecycleResource {
   public readonly copied!: pulumi.Output<number>;
@@ -29,6 +32,7 @@ export class VaultSecretsMove extends LifecycleResource {
         kvMount: args.kvMount,
         pathPrefix: args.pathPrefix,
         ...(args.address ? { address: args.address } : {}),
+        ...(args.caBundle ? { caBundle: args.caBundle } : {}),
         copied: undefined,
         kept: undefined,
       },

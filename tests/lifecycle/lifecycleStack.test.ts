@@ -51,7 +51,7 @@ describe("dynamic storage, a rename and a former user", () => {
   it("stops the servers through the hub before the release goes", () => {
     const shutdown = one(stack.resources, SHUTDOWN);
     expect(shutdown.dependsOn).toContain(`${RELEASE_TYPE}::jupyterhub`);
-    expect(shutdown.inputs).toMatchObject({ namespace: "jupyterhub", timeoutSeconds: 600 });
+    expect(shutdown.inputs).toMatchObject({ kubectl: ["kubectl"], namespace: "jupyterhub", releaseName: "jupyterhub", timeoutSeconds: 600 });
     expect((shutdown.inputs.command as string[]).slice(-7)).toEqual(["hub", "--", "python3", "/usr/local/etc/jupyterhub-pulumi/user_lifecycle.py", "stop-all", "--timeout", "600"]);
     // Nothing else waits for it: only the release's deletion does.
     expect(stack.resources.filter((r) => r.dependsOn.includes(`${SHUTDOWN}::jupyterhub-servers`))).toEqual([]);
