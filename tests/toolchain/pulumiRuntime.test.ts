@@ -1,51 +1,61 @@
-// The program as the Pulumi CLI's Node.js runtime loads it (@pulumi/pulumi cmd/run): TypeScript
-// through the SDK's ts-node with the project's TypeScript, transpile-only (a cold run does not
-// type-check; npm test does), and nothing from devDependencies.
-import { spawnSync } from "child_process";
+// The program as the Pulumi CLI's Node.js runtime loads it: the language host starts node with
+// Pulumi.yaml's nodeargs and @pulumi/pulumi's cmd/run (pulumi-language-nodejs main.go,
+// execRuntime), which requires the program. The project's swc hook transpiles it there as it does
+// for render, from production dependencies only, and with an empty cache (a new machine).
+import { spawn } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
 import { SettingsError } from "../../settings/SettingsError";
-import { PROJECT_ROOT } from "../harness/stackConfig";
+import { languageHostCommand, startMockEngine } from "../../offline/mockEngineServer";
+import { renderStack } from "../harness/renderStack";
+import { flattenConfig, PROJECT_ROOT, readStackConfig } from "../harness/stackConfig";
 
 const runtimeOptions = (YAML.parse(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), "utf8")) as { runtime: { options: Record<string, unknown> } }).runtime.options;
-const packageJson = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+const packageJson = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as {
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
 
-it("compiles the program transpile-only under the CLI, while npm test's tsconfig type-checks", () => {
-  expect(runtimeOptions).toMatchObject({ typescript: true, tsconfig: "tsconfig.pulumi.json" });
-  // The SDK reads noCheck from the named file's own compilerOptions (tsutils.loadTypeScriptCompilerOptions).
-  const { loadTypeScriptCompilerOptions } = require("@pulumi/pulumi/tsutils") as { loadTypeScriptCompilerOptions: (p: string) => Record<string, unknown> };
-  expect(loadTypeScriptCompilerOptions(path.join(PROJECT_ROOT, "tsconfig.pulumi.json")).noCheck).toBe(true);
-  expect(loadTypeScriptCompilerOptions(path.join(PROJECT_ROOT, "tsconfig.json")).noCheck).toBeUndefined();
+it("loads the program with the project's swc hook, not the SDK's ts-node", () => {
+  expect(runtimeOptions).toEqual({ typescript: false, nodeargs: "--require ./scripts/registerTypeScript.cjs" });
+  expect(Object.keys(packageJson.dependencies)).toContain("@swc/core");
 });
 
-it("loads the program through the SDK's ts-node with the project's TypeScript, needing only production dependencies", () => {
-  // What cmd/run does with typescript: true (run.js): the compiler and ts-node the SDK picks, the
-  // tsconfig from Pulumi.yaml, transpileOnly from its noCheck; then the program's modules.
-  const script = `
-    const path = require("path");
-    const tsutils = require("@pulumi/pulumi/tsutils");
-    const project = ${JSON.stringify(String(runtimeOptions.tsconfig))};
-    const { tsnodeRequire, typescriptRequire } = tsutils.typeScriptRequireStrings();
-    const { noCheck } = tsutils.loadTypeScriptCompilerOptions(project);
-    require(tsnodeRequire).register({ compiler: typescriptRequire, transpileOnly: noCheck, project, compilerOptions: {} });
-    require("./program.ts");
-    const packages = new Set();
-    for (const file of Object.keys(require.cache)) {
-      const match = /node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(path.relative(process.cwd(), file));
-      if (match && !file.includes("node_modules/" + match[1] + "/node_modules/")) packages.add(match[1]);
-    }
-    console.log(JSON.stringify({ typescript: require(typescriptRequire).version, packages: [...packages].sort() }));
-  `;
-  const run = spawnSync(process.execPath, ["-e", script], { cwd: PROJECT_ROOT, encoding: "utf8", timeout: 120000 });
-  expect(run.stderr).toBe("");
-  const { typescript, packages } = JSON.parse(run.stdout) as { typescript: string; packages: string[] };
-  expect(typescript).toBe(require("typescript/package.json").version); // the project's, not the SDK's vendored 3.8
-  const devDependencies = Object.keys((packageJson as { devDependencies?: Record<string, string> }).devDependencies ?? {});
-  expect(packages).toEqual(expect.arrayContaining(["@pulumi/kubernetes", "@pulumi/pulumi", "typescript", "zod"]));
-  expect(packages.filter((p) => devDependencies.includes(p))).toEqual([]);
-});
+it("runs the program under cmd/run from an empty transpile cache, declaring what render declares, from production dependencies", async () => {
+  const config = flattenConfig(readStackConfig("homelab"));
+  const engine = await startMockEngine({ stack: "homelab", config, preview: true });
+  const cache = fs.mkdtempSync(path.join(os.tmpdir(), "cold-transpile-"));
+  const packagesFile = path.join(cache, "packages.json");
+  try {
+    const { args, env } = languageHostCommand({ project: "jupyterhub", stack: "homelab", programDirectory: PROJECT_ROOT, runtimeOptions, address: engine.address, config, preview: true });
+    const child = spawn(process.execPath, ["-r", "./scripts/bench/reportUsage.cjs", ...args], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, ...env, REGISTER_TYPESCRIPT_CACHE: cache, BENCH_PACKAGES_FILE: packagesFile },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    const code = await new Promise((resolve) => child.on("exit", resolve));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+    expect(engine.logs.filter((log) => log.severity >= 3)).toEqual([]); // LogSeverity ERROR
+    expect(fs.readdirSync(cache).filter((file) => file.endsWith(".js")).length).toBeGreaterThan(50); // transpiled here, cold
+
+    const underCli = (await engine.runtime.settle()).filter((r) => r.type !== "pulumi:pulumi:Stack").map((r) => `${r.type} ${r.name}`);
+    const rendered = (await renderStack(readStackConfig("homelab"), "homelab", undefined, { preview: true })).resources.map((r) => `${r.type} ${r.name}`);
+    expect(underCli).toEqual(rendered);
+
+    const devDependencies = Object.keys(packageJson.devDependencies);
+    const loaded = JSON.parse(fs.readFileSync(packagesFile, "utf8")) as string[];
+    expect(loaded).toEqual(expect.arrayContaining(["@pulumi/kubernetes", "@pulumi/pulumi", "@swc/core", "zod"]));
+    expect(loaded.filter((p) => devDependencies.includes(p))).toEqual([]);
+  } finally {
+    await engine.stop();
+    fs.rmSync(cache, { recursive: true, force: true });
+  }
+}, 120000);
 
 it("reports bad config to the CLI as a RunError: the message, without a stack trace", () => {
   const error = new SettingsError([{ key: "jupyterhub:hub.host", message: "is required (string)" }]);
