@@ -23,7 +23,8 @@ export function generatedStackFile(userCount: number, profileCount: number, logi
     slug: `profile-${i}`,
     displayName: `Profile ${i}`,
     description: `Generated profile ${i}`,
-    image: `quay.io/jupyter/scipy-notebook:2025-10-${String((i % 28) + 1).padStart(2, "0")}`,
+    // With SSH, an image of one's own that runs sshd: the schema refuses sshd on a Jupyter Docker Stacks image.
+    image: `${login === "ssh" ? "ghcr.io/bench/sshd-notebook" : "quay.io/jupyter/scipy-notebook"}:2025-10-${String((i % 28) + 1).padStart(2, "0")}`,
     ...(i === 0 ? { default: true } : {}),
     ...(i % 5 === 4 ? { gpus: 1, allowedGroups: ["gpu"] } : {}),
     ...(i % 7 === 6 ? { sudo: true } : {}),
