@@ -110,7 +110,9 @@ export function hubPython(chartVersion: string): string {
       const source = wheels ? ["--no-index", "--find-links", wheels] : [];
       run(
         path.join(scratch, "bin", "python"),
-        ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", ...source, "-r", requirements],
+        // --no-deps: the pins are the whole set the image runs (a lock); a dependency a wheel
+        // declares beyond them (arrow's tzdata, for chart 4.2.0) is not in the image either.
+        ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps", ...source, "-r", requirements],
         wheels ? `installing the hub's Python from ${wheels}` : "installing the hub's Python from pip's index (PyPI)",
       );
       // Compiled once here: the environment may set PYTHONDONTWRITEBYTECODE, and every hub start

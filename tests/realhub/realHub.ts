@@ -25,7 +25,14 @@ export interface HubRun {
   readonly stack: string;
   readonly chartVersion: string;
   readonly rendered: RenderedStack;
+  /** The chart's manifests for the values the hub ran with. */
+  readonly manifests: Manifest[];
   readonly result: Record<string, any>;
+}
+
+export interface RunOptions {
+  /** Changes the stack's chart values before the chart is rendered: what a control test breaks. */
+  readonly mutateValues?: (values: Record<string, any>) => void;
 }
 
 /** Whether this machine can make the namespaces: Linux, and root or unprivileged user namespaces. */
@@ -56,8 +63,10 @@ function jupyterhubVersion(chartVersion: string): string {
   return pin[1];
 }
 
-export async function runRealHub(stack: string, chartVersion: string, scenario: Record<string, unknown>): Promise<HubRun> {
-  const rendered = await renderStack(readStackConfig(stack), stack);
+export async function runRealHub(stack: string, chartVersion: string, scenario: Record<string, unknown>, options: RunOptions = {}): Promise<HubRun> {
+  const original = await renderStack(readStackConfig(stack), stack);
+  const rendered = { ...original, values: structuredClone(original.values) };
+  options.mutateValues?.(rendered.values as Record<string, any>);
   const { releaseName, namespace } = rendered.settings.hub;
   const manifests = helmTemplate(rendered.values, { release: releaseName, namespace, chartVersion });
   const overrides: ObjectOverrides = {
@@ -105,5 +114,5 @@ export async function runRealHub(stack: string, chartVersion: string, scenario: 
   if (result.error) throw new Error(`the real hub for ${stack} on chart ${chartVersion} failed:\n${result.error}\n--- hub log (tail) ---\n${result.hubLogTail}`);
   // REALHUB_KEEP=1 keeps the pod's files and the hub's log for a look.
   if (!process.env.REALHUB_KEEP) fs.rmSync(scratch, { recursive: true, force: true });
-  return { stack, chartVersion, rendered, result };
+  return { stack, chartVersion, rendered, manifests, result };
 }

@@ -206,24 +206,36 @@ def wait_server(browser, name, server, want_ready, timeout=SPAWN_SECONDS):
     raise AssertionError(f"{name}'s server {server!r} did not become {'ready' if want_ready else 'stopped'} in {timeout}s")
 
 
+def pods_of(world, name, server=""):
+    """The pods KubeSpawner created for this user's server, as it sent them (people act at once)."""
+    return [
+        p for p in world.kube.created("pods")
+        if p["metadata"]["annotations"].get("hub.jupyter.org/username") == name
+        and p["metadata"]["labels"].get("hub.jupyter.org/servername", "") == server
+    ]
+
+
+def pipes_of(world, name):
+    return [p for p in world.kube.objects("pipes") if p["metadata"].get("annotations", {}).get("hub.jupyter.org/username") == name]
+
+
 def spawn(world, browser, name, profile, server=""):
     """Start a server from the spawn form, as the person would; what the cluster and Vault then saw."""
     reply, form = offered_profiles(browser, server)
     if form is None:
         return {"profile": profile, "formStatus": reply.status, "started": False, "error": reply.text()[:500]}
-    pods_before = len(world.kube.created("pods"))
+    pods_before = len(pods_of(world, name, server))
     vault_before = len(world.vault.requests) if world.vault else 0
     posted = browser.request("POST", form["action"], form={"profile": profile})
     entry = wait_server(browser, name, server, want_ready=True)
-    pods = world.kube.created("pods")[pods_before:]
     result = {
         "profile": profile,
         "server": server,
         "postStatus": posted.status,
         "started": bool(entry),
-        "pods": pods,
-        "pipes": [p for p in world.kube.objects("pipes")] if entry else [],
-        "vaultRequests": summarize_vault(world, vault_before),
+        "pods": pods_of(world, name, server)[pods_before:],
+        "pipes": pipes_of(world, name) if entry else [],
+        "vaultRequests": vault_requests_of(world, name, vault_before),
     }
     if not entry:
         result["progress"] = spawn_progress(browser, name, server)
@@ -244,45 +256,76 @@ def stop(world, browser, name, server=""):
     wait_server(browser, name, server, want_ready=False)
     return {
         "status": reply.status,
-        "podsLeft": [p["metadata"]["name"] for p in world.kube.objects("pods")],
-        "pipesLeft": [p["metadata"]["name"] for p in world.kube.objects("pipes")],
-        "vaultRequests": summarize_vault(world, vault_before),
+        "podsLeft": [p["metadata"]["name"] for p in world.kube.objects("pods") if p["metadata"]["annotations"].get("hub.jupyter.org/username") == name],
+        "pipesLeft": [p["metadata"]["name"] for p in pipes_of(world, name)],
+        "vaultRequests": vault_requests_of(world, name, vault_before),
     }
 
 
-def summarize_vault(world, since):
+def vault_requests_of(world, name, since):
+    """Vault's requests since `since` that were about this user's tokens: a token made for their
+    entity alias, or an accessor of one (fake_vault.accessor_for names the alias)."""
     if not world.vault:
         return []
-    return [{"method": m, "path": p.split("?")[0]} for m, p, _body, _token in world.vault.requests[since:]]
+    mine = []
+    for method, path, body, _token in world.vault.requests[since:]:
+        body = body or {}
+        if body.get("entity_alias") == name or str(body.get("accessor", "")).startswith(f"accessor-{name}-"):
+            mine.append({"method": method, "path": path.split("?")[0]})
+    return mine
+
+
+def act(world, person):
+    """One person's visit: log in, look at the spawn form, start and stop each profile they may
+    use, a named server, and a forged profile."""
+    name = person["name"]
+    browser, login = log_in(world, person)
+    browser.user = name
+    seen = {"login": login}
+    if not login["loggedIn"]:
+        return seen
+    reply, form = offered_profiles(browser)
+    seen["offered"] = form["radios"]["profile"] if form else []
+    seen["spawnFormStatus"] = reply.status
+    seen["spawns"] = []
+    for profile in person.get("spawn", seen["offered"]):
+        started = spawn(world, browser, name, profile)
+        started["stop"] = stop(world, browser, name) if started["started"] else None
+        seen["spawns"].append(started)
+    if person.get("namedServer"):
+        named = person["namedServer"]
+        started = spawn(world, browser, name, named["profile"], server=named["name"])
+        started["stop"] = stop(world, browser, name, named["name"]) if started["started"] else None
+        seen["named"] = started
+    if person.get("forge"):
+        seen["forged"] = spawn(world, browser, name, person["forge"])
+        if seen["forged"]["started"]:
+            seen["forged"]["stop"] = stop(world, browser, name)
+    return seen
 
 
 def run(world, scenario, hub):
-    observed = {"people": {}, "routes": None}
-    for person in scenario["people"]:
-        name = person["name"]
-        browser, login = log_in(world, person)
-        browser.user = name
-        seen = {"login": login}
-        observed["people"][name] = seen
-        if not login["loggedIn"]:
-            continue
-        reply, form = offered_profiles(browser)
-        seen["offered"] = form["radios"]["profile"] if form else []
-        seen["spawnFormStatus"] = reply.status
-        seen["spawns"] = []
-        for profile in person.get("spawn", seen["offered"]):
-            started = spawn(world, browser, name, profile)
-            started["stop"] = stop(world, browser, name) if started["started"] else None
-            seen["spawns"].append(started)
-        if person.get("namedServer"):
-            named = person["namedServer"]
-            started = spawn(world, browser, name, named["profile"], server=named["name"])
-            started["stop"] = stop(world, browser, name, named["name"]) if started["started"] else None
-            seen["named"] = started
-        if person.get("forge"):
-            seen["forged"] = spawn(world, browser, name, person["forge"])
-            if seen["forged"]["started"]:
-                seen["forged"]["stop"] = stop(world, browser, name)
+    """Everyone at once, as people use a hub; each visit's failure is reported as its own."""
+    observed = {"people": {}}
+
+    def visit(person):
+        try:
+            observed["people"][person["name"]] = act(world, person)
+        except Exception as error:  # noqa: reported for the test to show
+            import traceback
+
+            observed["people"][person["name"]] = {"error": "".join(traceback.format_exception(error))}
+
+    threads = [threading.Thread(target=visit, args=(p,)) for p in scenario["people"]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     observed["routes"] = world.proxy.routes
     observed["proxyHistory"] = world.proxy.history
+    if world.vault:
+        observed["vault"] = {
+            "userTokens": sorted(world.vault.user_tokens) + sorted(world.vault.revoked_user_tokens),
+            "wrappingTokens": sorted(world.vault.wrapping_tokens),
+        }
     return observed
