@@ -23,11 +23,23 @@ interface RegisterResourceRequest {
   getCustom(): boolean;
   getProtect(): boolean | undefined;
   getRetainondelete(): boolean | undefined;
+  getDeletebeforereplace(): boolean;
+  getAliasesList(): { hasSpec(): boolean; getSpec(): { getName(): string; getType(): string }; getUrn(): string }[];
   getDependenciesList(): string[];
   getObject(): unknown;
 }
 
 type RegisterResource = (request: RegisterResourceRequest, callback: unknown) => Promise<void>;
+
+/** A structured alias leaves out what stays the same (`{ name }` keeps the type); written out in full. */
+function aliasesOf(request: RegisterResourceRequest): { aliases?: string[] } {
+  const aliases = request
+    .getAliasesList()
+    .map((alias) =>
+      alias.hasSpec() ? `${alias.getSpec().getType() || request.getType()}::${alias.getSpec().getName() || request.getName()}` : urnToReference(alias.getUrn())!,
+    );
+  return aliases.length > 0 ? { aliases: [...new Set(aliases)].sort() } : {};
+}
 
 export function installMocks(options: {
   project?: string;
@@ -71,6 +83,8 @@ export function installMocks(options: {
       custom: request.getCustom(),
       protect: request.getProtect() ?? false,
       retainOnDelete: request.getRetainondelete() ?? false,
+      ...(request.getDeletebeforereplace() ? { deleteBeforeReplace: true as const } : {}),
+      ...aliasesOf(request),
       dependsOn: [...new Set(request.getDependenciesList().map((urn) => urnToReference(urn)!))].sort(),
       inputs: redact(pulumi.runtime.deserializeProperties(request.getObject() as never)) as Record<string, unknown>,
     });

@@ -14,6 +14,10 @@ export interface RecordedResource {
   readonly custom: boolean;
   readonly protect: boolean;
   readonly retainOnDelete: boolean;
+  /** `deleteBeforeReplace`, recorded only when set: a replace then deletes the old one first. */
+  readonly deleteBeforeReplace?: true;
+  /** Earlier identities (`aliases`, as "type::name"), recorded only when there are some. */
+  readonly aliases?: readonly string[];
   /** What must exist first ("type::name", sorted): explicit dependsOn and the resources its inputs come from. */
   readonly dependsOn: readonly string[];
   /** Inputs as registered, secrets replaced by "[secret]". */

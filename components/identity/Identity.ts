@@ -9,6 +9,8 @@ import {
   groupsClaimArgs,
   hubClientArgs,
   keycloakGroupNames,
+  keycloakUserOptions,
+  keycloakUserResourceName,
   managedUsers,
   realmArgs,
   realmResourceOptions,
@@ -56,7 +58,12 @@ export class Identity extends pulumi.ComponentResource {
     // Links name a provider by alias, which Keycloak must know before a user can be linked to it.
     const providers = this.identityProviders(name, realmId, settings, args.identityProviderSecrets);
     const keycloakUsers = managedUsers(args.users, settings).map(
-      (user) => new keycloak.User(`${name}-user-${user.name}`, { realmId, ...user.args }, { parent: this, dependsOn: providers }),
+      (user) =>
+        new keycloak.User(
+          keycloakUserResourceName(name, user.name),
+          { realmId, ...user.args },
+          { parent: this, dependsOn: providers, ...keycloakUserOptions(name, user) },
+        ),
     );
     // One membership list per group rather than one group list per user: the stack config is
     // the whole truth about who is in these groups, and a user costs one resource, not two.

@@ -129,11 +129,12 @@ export function federatedIdentities(user: Settings["users"][number], keycloakSet
 export function managedUsers(
   users: Settings["users"],
   keycloakSettings: KeycloakSettings,
-): { name: string; args: Omit<keycloak.UserArgs, "realmId"> }[] {
+): { name: string; earlierNames: readonly string[]; args: Omit<keycloak.UserArgs, "realmId"> }[] {
   return users
     .filter((user) => !keycloakSettings.users[user.name]?.existing)
     .map((user) => ({
       name: user.name,
+      earlierNames: user.renamedFrom ?? [],
       args: {
         username: user.name,
         ...(user.email ? { email: user.email, emailVerified: true } : {}),
@@ -141,6 +142,35 @@ export function managedUsers(
         federatedIdentities: federatedIdentities(user, keycloakSettings),
       },
     }));
+}
+
+/** The resource name of a configured user's keycloak.User. */
+export function keycloakUserResourceName(component: string, username: string): string {
+  return `${component}-user-${username}`;
+}
+
+/**
+ * A user's Keycloak account is replaced, old one first, whenever it must be made anew. A rename
+ * (users[].renamedFrom) is one: the resources of the earlier names are this one's aliases, and the
+ * provider's `username` is ForceNew (terraform-provider-keycloak provider/resource_keycloak_user.go);
+ * no in-place update could do it anyway, since Keycloak refuses a new username unless the realm
+ * lets every user rename themselves (userprofile/validator/UsernameMutationValidator.java), which
+ * the hub, keyed on usernames, cannot allow. Made before the old one is gone (Pulumi's default), the
+ * new account would carry the old one's email, which Keycloak refuses (UsersResource.createUser:
+ * "User exists with same email"), and its Google/GitHub links, which Keycloak stores a second time
+ * (UserResource.addFederatedIdentity checks only the user's own links) and then fails every login
+ * through (JpaUserProvider.getUserByFederatedIdentity: "More results found"). Old first, the person
+ * cannot log in for the moment between the delete and the create, and their Keycloak sessions end
+ * with the old account; their hub account, home and Vault secrets are the lifecycle's, not this.
+ */
+export function keycloakUserOptions(
+  component: string,
+  user: { readonly earlierNames: readonly string[] },
+): Pick<pulumi.CustomResourceOptions, "aliases" | "deleteBeforeReplace"> {
+  return {
+    deleteBeforeReplace: true,
+    ...(user.earlierNames.length > 0 ? { aliases: user.earlierNames.map((earlier) => ({ name: keycloakUserResourceName(component, earlier) })) } : {}),
+  };
 }
 
 /**

@@ -40,7 +40,7 @@ describe("pure inputs", () => {
   it("creates users without an email as well: nothing is matched on it", () => {
     const noEmail = parseSettings(config({}, [{ name: "ada", admin: true }])).keycloak!;
     expect(managedUsers([{ name: "ada", admin: true, groups: [] }] as never, noEmail)).toEqual([
-      { name: "ada", args: { username: "ada", enabled: true, federatedIdentities: [] } },
+      { name: "ada", earlierNames: [], args: { username: "ada", enabled: true, federatedIdentities: [] } },
     ]);
   });
 
