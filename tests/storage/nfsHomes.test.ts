@@ -1,4 +1,4 @@
-// NFS homes under mocks: one Retain volume and claim, kept on destroy unless the stack opts in.
+// NFS homes under mocks: one Retain volume and claim, always kept on destroy (the files are never deleted here).
 import { renderStack } from "../harness/renderStack";
 import type { RecordedResource } from "../harness/recordedResource";
 import { asStackConfig, minimalConfig, type RawConfig } from "../fixtures/configs";
@@ -35,11 +35,10 @@ it("declares one ReadWriteMany NFS volume with reclaim Retain and its claim, bot
   expect(only(resources, "kubernetes:core/v1:Namespace").retainOnDelete).toBe(true);
 });
 
-it("lets destroy delete the volume, claim and namespace only when the stack opts in", async () => {
-  const { resources } = await renderStack(asStackConfig({ ...minimalConfig(), storage: nfs({ deleteHomesOnDestroy: true }) }));
-  for (const type of ["kubernetes:core/v1:PersistentVolume", "kubernetes:core/v1:PersistentVolumeClaim", "kubernetes:core/v1:Namespace"]) {
-    expect(only(resources, type).retainOnDelete).toBe(false);
-  }
+it("refuses deleteHomesOnDestroy on NFS homes, whose files nothing here deletes, naming the key", async () => {
+  await expect(renderStack(asStackConfig({ ...minimalConfig(), storage: nfs({ deleteHomesOnDestroy: true }) }))).rejects.toThrow(
+    /jupyterhub:storage\.deleteHomesOnDestroy: has no effect on NFS homes/,
+  );
 });
 
 it("mounts each user's sub-directory and hands a new one to the notebook user", async () => {
