@@ -9,4 +9,8 @@ module.exports = {
     "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" } }],
   },
   testTimeout: 60000,
+  // Two workers on two cores: the real-hub and provider tests wait on subprocesses much of the time.
+  maxWorkers: 2,
+  // Fetches the real chart and the hub's Python once per run when no offline copy is at hand.
+  globalSetup: "<rootDir>/tests/harness/globalSetup.ts",
 };

@@ -4,7 +4,7 @@
 // jupyterhub_config.py in the real JupyterHub, KubeSpawner and OAuthenticator of that chart's hub
 // image (hubPython.ts) inside a private mount and network namespace (run_hub.py), against fakes
 // of what lives outside the hub pod only. Returns what the scenario observed.
-import { spawnSync } from "child_process";
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -13,8 +13,9 @@ import { caConfigMapName } from "../../components/trust/caBundleValues";
 import { helmTemplate, type Manifest } from "../harness/helmTemplate";
 import { hubPython, hubRequirements } from "../harness/hubPython";
 import { renderStack, type RenderedStack } from "../harness/renderStack";
-import { readStackConfig } from "../harness/stackConfig";
+import { readStackConfig, type StackConfig } from "../harness/stackConfig";
 import { hubPod, type ObjectOverrides } from "./hubPod";
+import { keptSecretOverride } from "./releases";
 
 /** What run_hub.py puts in a server CA's place; the throwaway CA it makes for the fakes. */
 const CA_PLACEHOLDER = "@@THROWAWAY-CA@@";
@@ -33,7 +34,24 @@ export interface HubRun {
 export interface RunOptions {
   /** Changes the stack's chart values before the chart is rendered: what a control test breaks. */
   readonly mutateValues?: (values: Record<string, any>) => void;
+  /** The first release's stack config, instead of the committed Pulumi.<stack>.yaml. */
+  readonly config?: StackConfig;
+  /**
+   * Later releases, in order: `pulumi up` with another config (releases.ts). The scenario moves
+   * the hub to the next one with hub.upgrade(): the hub restarts with that release's files and
+   * environment, its database kept. Each is rendered the way the first is.
+   */
+  readonly upgrades?: readonly { config: StackConfig; mutateValues?: (values: Record<string, any>) => void }[];
+  /**
+   * The hub pod cannot reach its own Service: where the CNI drops hairpin traffic, or the hub's
+   * NetworkPolicy does not admit the hub itself. The Service's names resolve, in the pod, to an
+   * address nothing answers; people and the fakes still reach the hub (through the proxy).
+   */
+  readonly hairpinDropped?: boolean;
 }
+
+/** Where the hub pod's own Service goes when the hairpin is dropped: an address nothing listens on. */
+const DROPPED_HAIRPIN_ADDRESS = "127.0.1.254";
 
 /** Whether this machine can make the namespaces: Linux, and root or unprivileged user namespaces. */
 export function namespacePrefix(): string[] {
@@ -64,11 +82,15 @@ function jupyterhubVersion(chartVersion: string): string {
 }
 
 export async function runRealHub(stack: string, chartVersion: string, scenario: Record<string, unknown>, options: RunOptions = {}): Promise<HubRun> {
-  const original = await renderStack(readStackConfig(stack), stack);
-  const rendered = { ...original, values: structuredClone(original.values) };
-  options.mutateValues?.(rendered.values as Record<string, any>);
+  const release = async (config: StackConfig, mutateValues?: RunOptions["mutateValues"]) => {
+    const original = await renderStack(config, stack);
+    const values = structuredClone(original.values);
+    mutateValues?.(values as Record<string, any>);
+    const { releaseName, namespace } = original.settings.hub;
+    return { rendered: { ...original, values }, manifests: helmTemplate(values, { release: releaseName, namespace, chartVersion }) };
+  };
+  const { rendered, manifests } = await release(options.config ?? readStackConfig(stack), options.mutateValues);
   const { releaseName, namespace } = rendered.settings.hub;
-  const manifests = helmTemplate(rendered.values, { release: releaseName, namespace, chartVersion });
   const overrides: ObjectOverrides = {
     [`ConfigMap/${caConfigMapName(releaseName)}`]: { "ca.crt": CA_PLACEHOLDER },
     [`Secret/${releaseName}-hub-env`]: { OAUTH_CLIENT_SECRET },
@@ -78,7 +100,14 @@ export async function runRealHub(stack: string, chartVersion: string, scenario: 
   const pod = hubPod({ manifests, resources: rendered.resources, namespace, overrides, serviceAddress });
   const hosts: Record<string, string> = {};
   for (const name of serviceNames) {
-    for (const alias of [name, `${name}.${namespace}`, `${name}.${namespace}.svc`, `${name}.${namespace}.svc.cluster.local`]) hosts[alias] = serviceAddress(name);
+    const address = options.hairpinDropped && name === "hub" ? DROPPED_HAIRPIN_ADDRESS : serviceAddress(name);
+    for (const alias of [name, `${name}.${namespace}`, `${name}.${namespace}.svc`, `${name}.${namespace}.svc.cluster.local`]) hosts[alias] = address;
+  }
+  const upgrades = [];
+  for (const next of options.upgrades ?? []) {
+    const later = await release(next.config, next.mutateValues);
+    const keep = { ...overrides, ...keptSecretOverride(manifests, later.manifests) };
+    upgrades.push({ pod: hubPod({ manifests: later.manifests, resources: later.rendered.resources, namespace, overrides: keep, serviceAddress }), hubValues: later.rendered.values });
   }
 
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `realhub-${stack}-${chartVersion}-`));
@@ -99,12 +128,25 @@ export async function runRealHub(stack: string, chartVersion: string, scenario: 
     keycloak,
     resources: rendered.resources,
     scenario,
+    upgrades,
   };
   const specFile = path.join(scratch, "spec.json");
   fs.writeFileSync(specFile, JSON.stringify(spec));
   const [command, ...args] = [...namespacePrefix(), hubPython(chartVersion), path.join(__dirname, "run_hub.py"), specFile];
-  const run = spawnSync(command, args, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024, timeout: 240_000 });
-  if (run.error) throw new Error(`could not start the real-hub tier (${command}): ${run.error.message}`);
+  // Asynchronous, so that a test file can run several stacks' hubs at once.
+  const run = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 240_000);
+    child.on("error", (error) => reject(new Error(`could not start the real-hub tier (${command}): ${error.message}`)));
+    child.on("close", (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") });
+    });
+  });
   let result: Record<string, any>;
   try {
     result = JSON.parse(run.stdout);
