@@ -169,7 +169,7 @@ export const profileSchema = z.strictObject({
     .boolean()
     .optional()
     .describe(
-      "The image runs sshd on port 2222 with the start hooks of images/base, so SSH reaches its servers. Default: true for an image built from images/, false for any other.",
+      "Servers run sshd on port 2222 and SSH reaches them. The deployment mounts sshd's start hooks and config (those of images/base) into every server; the image must have sshd (openssh-server) and Jupyter Docker Stacks' start.sh, which runs the hooks. Default: true for an image built from images/, false for any other (refused for Docker Stacks and JupyterHub images, which have no sshd); false turns sshd off even where the image has it.",
     ),
 });
 

@@ -8,13 +8,20 @@ export function hasSshKeys(user: Settings["users"][number]): boolean {
   return (user.ssh?.publicKeys.length ?? 0) + (user.ssh?.onePasswordKeys.length ?? 0) > 0;
 }
 
-/** Whether a profile's servers run sshd: images built from images/ do, others only when declared. */
+/**
+ * Whether a profile's servers run sshd. The deployment brings the start hooks and sshd's config
+ * (components/ssh/serverSshd.ts), but not sshd itself: images built from images/ have it, and
+ * another image only its profile can say has.
+ */
 export function profileRunsSshd(profile: Settings["profiles"][number]): boolean {
   return profile.sshd ?? typeof profile.image !== "string";
 }
 
 // Images known to have no sshd: the Jupyter Docker Stacks (quay.io/jupyter, and their old Docker
-// Hub home jupyter/) and JupyterHub's own singleuser images. images/base adds sshd to the former.
+// Hub home jupyter/; only minimal-notebook and its descendants install openssh-client, none the
+// server: docker-stacks images/*/Dockerfile) and JupyterHub's own singleuser images, which have no
+// start.sh to run the hooks either. The deployment's hooks need sshd in the image; an image FROM a
+// Docker Stacks one that adds openssh-server (images/base does) has it.
 const IMAGES_WITHOUT_SSHD = /^(quay\.io\/jupyter\/|(docker\.io\/)?jupyter\/|(docker\.io\/|quay\.io\/)?jupyterhub\/(singleuser|k8s-singleuser-sample))/;
 
 export function checkSshdImages({ profiles }: Sections): CrossCheckProblem[] {
@@ -24,7 +31,7 @@ export function checkSshdImages({ profiles }: Sections): CrossCheckProblem[] {
       ? [
           {
             path: ["profiles", index, "sshd"],
-            message: `${profile.image.split(/[:@]/)[0]} has no sshd (it is a Jupyter Docker Stacks or JupyterHub image), so SSH to its servers would fail: build the profile from images/ (image: { build: <folder> }), whose base adds sshd, or remove sshd: true`,
+            message: `${profile.image.split(/[:@]/)[0]} has no sshd (it is a Jupyter Docker Stacks or JupyterHub image), so SSH to its servers would fail: the deployment brings sshd's start hooks and config, not sshd itself. Use an image FROM a Docker Stacks one that adds openssh-server (README: "SSH on an image you did not build"), build the profile from images/ (image: { build: <folder> }), or remove sshd: true`,
           },
         ]
       : [],
@@ -58,7 +65,7 @@ export function checkSshGateway({ users, ssh, profiles, hub }: Sections): CrossC
   if (sshUsers.length > 0 && profiles && !profiles.some((p) => p.enabled && profileRunsSshd(p))) {
     problems.push({
       path: ["profiles"],
-      message: "users have SSH keys, but no enabled profile runs sshd: build one from images/ (image: { build: ... }) or mark an image that runs it with sshd: true",
+      message: "users have SSH keys, but no enabled profile runs sshd: mark a profile whose image has sshd (openssh-server) with sshd: true, or build one from images/ (image: { build: ... })",
     });
   }
   return problems;

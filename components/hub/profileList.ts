@@ -3,6 +3,7 @@ import type { Profile } from "../../settings";
 import { parseBytes, parseCpu } from "../../settings/quantities";
 import { formatImageReference, parseImageReference } from "../../settings/imageReference";
 import { profileImageReference, type BuiltImages } from "../images/imageBuild";
+import { SSHD_OFF_ENVIRONMENT } from "../ssh/serverSshd";
 
 export const GPU_RESOURCE = "nvidia.com/gpu";
 
@@ -38,7 +39,10 @@ export interface ChartProfile {
 export interface ProfileExtras {
   /** A profile's own init containers, given its image; absent: the chart-wide ones. */
   readonly initContainersFor?: (image: string) => Record<string, unknown>[];
-  /** A label for the servers of profiles that run sshd (the hub routes SSH only to those). */
+  /**
+   * A label for the servers of profiles that run sshd (the hub routes SSH only to those); the others
+   * get sshd turned off, since the deployment's sshd hook is in every server (ssh/serverSshd.ts).
+   */
   readonly sshdLabel?: { readonly key: string; readonly runsSshd: (profile: Profile) => boolean };
   /** The chart's tolerations for every user pod, which a profile's own list must repeat. */
   readonly userPodTolerations?: readonly Record<string, unknown>[];
@@ -52,6 +56,7 @@ export function buildProfileList(profiles: readonly Profile[], built: BuiltImage
 export function buildProfile(profile: Profile, built: BuiltImages = {}, extras: ProfileExtras = {}): ChartProfile {
   const { initContainersFor, sshdLabel, userPodTolerations = [] } = extras;
   const image = formatImageReference(parseImageReference(profileImageReference(profile.image, built))!);
+  const sshdOff = sshdLabel !== undefined && !sshdLabel.runsSshd(profile);
   return {
     slug: profile.slug,
     display_name: profile.displayName,
@@ -62,6 +67,8 @@ export function buildProfile(profile: Profile, built: BuiltImages = {}, extras: 
       ...resources(profile),
       ...(profile.gpus > 0 ? { extra_resource_limits: { [GPU_RESOURCE]: String(profile.gpus) } } : {}),
       ...(profile.sudo ? sudo() : {}),
+      // A dictionary, which KubeSpawner merges into the chart's extraEnv like GRANT_SUDO above.
+      ...(sshdOff ? { environment: { ...(profile.sudo ? sudo().environment : {}), ...SSHD_OFF_ENVIRONMENT } } : {}),
       ...(initContainersFor ? { init_containers: initContainersFor(image) } : {}),
       // A map, so KubeSpawner merges it into the chart's extra_labels instead of replacing them.
       ...(sshdLabel?.runsSshd(profile) ? { extra_labels: { [sshdLabel.key]: "true" } } : {}),

@@ -18,6 +18,7 @@ import {
   userKeysField,
 } from "./gatewayObjects";
 import { usersWithSsh } from "./sshValues";
+import { serverSshdData } from "./serverSshd";
 
 export interface SshGatewayArgs {
   readonly settings: Pick<Settings, "ssh" | "hub" | "users" | "https" | "profiles">;
@@ -67,6 +68,8 @@ export class SshGateway extends pulumi.ComponentResource {
       { metadata: { name: names.serverAuthorizedKeys, namespace }, data: { authorized_keys: upstreamKey.publicKeyOpenssh.apply(serverAuthorizedKeys) } },
       child,
     );
+    // sshd's start hooks and config for every server, so an image needs only sshd itself.
+    new k8s.core.v1.ConfigMap(`${name}-server-sshd`, { metadata: { name: names.serverSshd, namespace }, data: serverSshdData() }, child);
 
     // One Secret for everyone's keys, a field per user: no resource per user. Each Pipe the hub
     // writes names its user's field (sshpiper's authorizedkeys_field_name annotation).

@@ -30,6 +30,8 @@ export interface GatewayNames {
   readonly upstreamKey: string;
   /** ConfigMap with that key's public half, as the servers' authorized_keys. */
   readonly serverAuthorizedKeys: string;
+  /** ConfigMap with the start hooks and sshd config every server mounts (serverSshd.ts). */
+  readonly serverSshd: string;
   /** Role and RoleBinding that let the hub write Pipes. */
   readonly hubPipes: string;
   /** Every SSH user's authorized keys, a field per user. */
@@ -42,6 +44,7 @@ export function gatewayNames(releaseName: string): GatewayNames {
     service: `${releaseName}-ssh`,
     upstreamKey: `${releaseName}-ssh-upstream`,
     serverAuthorizedKeys: `${releaseName}-ssh-gateway-key`,
+    serverSshd: `${releaseName}-ssh-server-sshd`,
     hubPipes: `${releaseName}-ssh-pipes`,
     userKeys: `${releaseName}-ssh-user-keys`,
   };

@@ -1,12 +1,14 @@
 // Chart values for SSH through the gateway: the gateway's key as every server's authorized_keys,
-// the hub module that gives each server it starts a host key of its own and a Pipe that trusts
-// only that key, and the label that marks servers whose profile runs sshd.
+// sshd's start hooks and config in every server (serverSshd.ts), the hub module that gives each
+// server it starts a host key of its own and a Pipe that trusts only that key, and the label that
+// marks servers whose profile runs sshd.
 import * as path from "path";
 import type { Settings } from "../../settings";
 import { hasSshKeys } from "../../settings/sshChecks";
 import { hubPythonModule, type HubPythonModule } from "../hub/hubPythonModule";
 import { templateSlug } from "./kubespawnerLabels";
 import { gatewayNames, SSHD_PORT, userKeysField } from "./gatewayObjects";
+import { serverSshdMounts, serverSshdVolume } from "./serverSshd";
 
 export const SSH_MOUNT_PATH = "/etc/jupyterhub/ssh";
 /**
@@ -70,7 +72,8 @@ export function sshValues(settings: Pick<Settings, "users" | "hub">): SshValues 
           items: [{ key: "authorized_keys", path: "authorized_keys" }],
         },
       },
+      serverSshdVolume(gatewayNames(settings.hub.releaseName).serverSshd),
     ],
-    mounts: [{ name: "ssh", mountPath: SSH_MOUNT_PATH, readOnly: true }],
+    mounts: [{ name: "ssh", mountPath: SSH_MOUNT_PATH, readOnly: true }, ...serverSshdMounts()],
   };
 }

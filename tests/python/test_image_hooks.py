@@ -6,7 +6,12 @@ user's home, the mounted Secrets and /run, and a fake `sshd` on PATH that record
 arguments. No root, container or real sshd is needed. Run as root, the hooks take their root
 branch (work in the home done as NB_UID:NB_GID, sshd as root) and one test also runs them as
 an unprivileged user; run as a user, they take the user branch.
+
+The deployment also delivers these hooks and sshd's config to every server, for images it does not
+build (components/ssh/serverSshd.ts): DeliveredHooksTest lays them out as the kubelet mounts them,
+from the program's own ConfigMap data and mounts, and runs them as start.sh runs its hook directory.
 """
+import json
 import os
 import pathlib
 import pwd
@@ -412,19 +417,27 @@ class SshdConfigTest(unittest.TestCase):
         self.assertNotIn("hostkey", settings)
 
     def test_a_real_sshd_accepts_it(self):
+        self.check_with_real_sshd(self, None)
+
+    @staticmethod
+    def check_with_real_sshd(case, config):
+        """sshd -t with the hook's arguments; config None: a copy of images/base's, the user's own."""
         sshd = shutil.which("sshd", path=f"{os.environ.get('PATH', '')}{os.pathsep}/usr/sbin{os.pathsep}/sbin")
         if not sshd:
-            self.skipTest("no sshd on this machine to check the config with")
+            case.skipTest("no sshd on this machine to check the config with")
         if IS_ROOT and not shutil.which("setpriv"):
-            self.skipTest("sshd -t as root needs /run/sshd; setpriv is needed to run it as a user")
+            case.skipTest("sshd -t as root needs /run/sshd; setpriv is needed to run it as a user")
         tmp = pathlib.Path(tempfile.mkdtemp(prefix="sshd-config-"))
-        self.addCleanup(shutil.rmtree, tmp, ignore_errors=True)
-        config = write(tmp / "sshd_config", SSHD_CONFIG.read_text(), 0o644)
+        case.addCleanup(shutil.rmtree, tmp, ignore_errors=True)
+        owned = [tmp, tmp / "key"]
+        if config is None:
+            config = write(tmp / "sshd_config", SSHD_CONFIG.read_text(), 0o644)
+            owned.append(config)
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp / "key")], check=True)
         prefix = ()
         if IS_ROOT:
             # As root, sshd -t also wants /run/sshd; as the user the container may run as, it does not.
-            for path in (tmp, tmp / "key", config):
+            for path in owned:
                 os.chown(path, NOBODY, NOBODY)
             prefix = ("setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups")
         result = subprocess.run(
@@ -432,22 +445,159 @@ class SshdConfigTest(unittest.TestCase):
              "-o", f"PidFile={tmp}/sshd.pid", "-o", "AllowUsers=jovyan", "-o", "SetEnv=PATH=/opt/conda/bin:/usr/bin:/bin"],
             capture_output=True, text=True, timeout=60,
         )
-        self.assertEqual(result.returncode, 0, result.stderr)
+        case.assertEqual(result.returncode, 0, result.stderr)
+
+
+# What start.sh does with a hook directory (jupyter/docker-stacks
+# images/docker-stacks-foundation/start.sh → run-hooks.sh): every entry in glob order, *.sh sourced
+# into start.sh's own shell whatever its mode, other executables run, the rest skipped; a failing
+# hook is logged and the next one runs, with errexit off meanwhile.
+RUN_HOOKS = r"""
+set +e
+for hook_file in "$1/"*; do
+    [ -e "$hook_file" ] || continue
+    case "$hook_file" in
+        *.sh) source "$hook_file" || echo "run-hooks: $hook_file failed" >&2 ;;
+        *) if [ -x "$hook_file" ]; then "$hook_file"; fi ;;
+    esac
+done
+wait  # for the backgrounded (fake) sshd
+echo "start.sh carries on"
+"""
+
+
+def delivered():
+    """The program's ConfigMap data, volume and mounts for the servers' sshd (serverSshd.ts)."""
+    script = (
+        "require('./scripts/registerTypeScript.cjs');"
+        "const s = require('./components/ssh/serverSshd.ts');"
+        "console.log(JSON.stringify({ data: s.serverSshdData(), volume: s.serverSshdVolume('cm'), mounts: s.serverSshdMounts() }));"
+    )
+    run = subprocess.run(["node", "-e", script], cwd=ROOT, capture_output=True, text=True, check=True, timeout=120)
+    return json.loads(run.stdout)
+
+
+class DeliveredHooksTest(HookCase):
+    """The delivered files mounted as the kubelet mounts a ConfigMap's items by subPath (owned by
+    root, the volume's mode) under a directory standing for the container's /, beside a hook of
+    the image's own, and run as start.sh runs before-notebook.d."""
+
+    DELIVERED = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.DELIVERED = delivered()
+
+    def setUp(self):
+        super().setUp()
+        self.root = self.tmp / "container"
+        volume = self.DELIVERED["volume"]["configMap"]
+        modes = {item["key"]: item.get("mode", volume["defaultMode"]) for item in volume["items"]}
+        for mount in self.DELIVERED["mounts"]:
+            self.assertEqual(mount["name"], self.DELIVERED["volume"]["name"])
+            self.assertTrue(mount["readOnly"])
+            write(self.root / mount["mountPath"].lstrip("/"), self.DELIVERED["data"][mount["subPath"]], modes[mount["subPath"]])
+        self.hooks_dir = self.root / "usr" / "local" / "bin" / "before-notebook.d"
+        # A hook of the image's own, as docker-stacks ships one: it must still run.
+        write(self.hooks_dir / "10activate-conda-env.sh", 'echo "image hook ran" >&2\n', 0o644)
+        if IS_ROOT:
+            os.chmod(self.tmp, 0o755)
+
+    def start(self, env=None, prefix=()):
+        result = subprocess.run(
+            [*prefix, "bash", "-c", RUN_HOOKS, "start.sh", str(self.hooks_dir)],
+            env=env or self.delivered_env(), capture_output=True, text=True, timeout=60,
+        )
+        self.assertEqual(result.returncode, 0, f"stdout: {result.stdout}\nstderr: {result.stderr}")
+        self.assertIn("start.sh carries on", result.stdout)
+        self.assertIn("image hook ran", result.stderr)
+        self.assertNotIn("failed", result.stderr)
+        return result.stderr
+
+    def delivered_env(self, **overrides):
+        # The config where the mount put it, under the directory standing for /.
+        return self.env(JUPYTERHUB_SSHD_CONFIG=str(self.root / "etc" / "ssh" / "jupyterhub_sshd_config"), **overrides)
+
+    def test_delivers_exactly_the_images_files_where_the_image_has_them(self):
+        # So every other test in this file covers what the deployment delivers.
+        self.assertEqual(self.DELIVERED["data"], {
+            "10-authorized-keys.sh": KEYS_HOOK.read_text(),
+            "20-sshd.sh": SSHD_HOOK.read_text(),
+            "sshd_config": SSHD_CONFIG.read_text(),
+        })
+        self.assertEqual(sorted(m["mountPath"] for m in self.DELIVERED["mounts"]), [
+            "/etc/ssh/jupyterhub_sshd_config",
+            "/usr/local/bin/before-notebook.d/10-authorized-keys.sh",
+            "/usr/local/bin/before-notebook.d/20-sshd.sh",
+        ])
+        for path in self.root.rglob("*"):
+            if path.is_file() and path.name != "10activate-conda-env.sh":
+                self.assertEqual(mode(path), 0o444, path)
+
+    def test_installs_the_gateways_key_and_starts_sshd_with_the_delivered_config(self):
+        gateway = f"restrict,pty,port-forwarding {KEY_A.split(' @')[0]} jupyterhub-ssh-gateway"
+        write(self.mounted_keys, gateway + "\n", 0o444)
+        write(self.host_keys / "ssh_host_ed25519_key", "the server's host key\n", 0o440)
+        env = self.delivered_env()
+        log = self.start(env)
+        self.assertEqual(self.lines(self.authorized_keys), [BEGIN, gateway, END])
+        self.assert_private()
+        self.assertEqual(self.lines(self.record), self.expected_args(env["NB_USER"], config=env["JUPYTERHUB_SSHD_CONFIG"]))
+        self.assertIn("starting sshd on port 2222", log)
+
+    def test_a_profile_without_sshd_gets_no_sshd(self):
+        # What the program sets in the servers of profiles that do not run sshd.
+        overrides = subprocess.run(
+            ["node", "-e", "require('./scripts/registerTypeScript.cjs');"
+             "console.log(JSON.stringify(require('./components/ssh/serverSshd.ts').SSHD_OFF_ENVIRONMENT))"],
+            cwd=ROOT, capture_output=True, text=True, check=True, timeout=120,
+        ).stdout
+        write(self.mounted_keys, f"{KEY_A}\n", 0o444)
+        log = self.start(self.delivered_env(**json.loads(overrides)))
+        self.assertIn("sshd not started: JUPYTERHUB_SSH_DISABLED=1", log)
+        self.assertFalse(self.record.exists())
+        self.assertFalse(self.run_dir.exists())
+
+    @unittest.skipUnless(IS_ROOT and shutil.which("setpriv"), "needs root to hand the files to root and run as nobody")
+    def test_the_notebook_user_runs_them_too(self):
+        # A container started as the notebook user (every profile but sudo ones) reads root's files.
+        for path in [self.home, *self.home.rglob("*")]:
+            os.lchown(path, NOBODY, NOBODY)
+        (self.tmp / "tmpdir").mkdir()
+        os.chown(self.tmp / "tmpdir", NOBODY, NOBODY)
+        write(self.mounted_keys, f"{KEY_A}\n", 0o444)
+        self.record = self.tmp / "tmpdir" / "sshd-args"
+        env = self.delivered_env(NB_UID=str(NOBODY), NB_GID=str(NOBODY), TMPDIR=str(self.tmp / "tmpdir"), FAKE_SSHD_RECORD=str(self.record))
+        del env["JUPYTERHUB_SSH_RUN_DIR"]
+        self.start(env, ("setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"))
+        run_dir = self.tmp / "tmpdir" / f"jupyterhub-ssh-{NOBODY}"
+        self.assertEqual(self.lines(self.record), self.expected_args(pwd.getpwuid(NOBODY).pw_name, run_dir=run_dir, config=env["JUPYTERHUB_SSHD_CONFIG"]))
+        self.assertEqual(self.lines(f"{self.record}.uid"), [str(NOBODY)])
+        self.assertEqual(self.lines(self.authorized_keys), [BEGIN, KEY_A, END])
+
+    def test_a_real_sshd_accepts_the_delivered_config(self):
+        SshdConfigTest.check_with_real_sshd(self, self.root / "etc" / "ssh" / "jupyterhub_sshd_config")
+
+    def test_the_delivered_hooks_pass_shellcheck(self):
+        ShellcheckTest.check(self, sorted(self.hooks_dir.glob("[0-9][0-9]-*.sh")), at_least=2)
 
 
 class ShellcheckTest(unittest.TestCase):
     def test_every_start_hook_passes_shellcheck(self):
-        scripts = sorted(ROOT.glob("images/**/before-notebook.d/*"))
-        self.assertGreaterEqual(len(scripts), 2)
+        self.check(self, sorted(ROOT.glob("images/**/before-notebook.d/*")), at_least=2)
+
+    @staticmethod
+    def check(case, scripts, at_least):
+        case.assertGreaterEqual(len(scripts), at_least)
         shellcheck = shutil.which("shellcheck")
         if not shellcheck:
             if os.environ.get("CI"):
-                self.fail("shellcheck is not installed; CI installs it with `apt-get install -y shellcheck`")
+                case.fail("shellcheck is not installed; CI installs it with `apt-get install -y shellcheck`")
             sys.stderr.write("\nSKIPPED shellcheck of the image start hooks: shellcheck is not installed "
                              "(apt-get install shellcheck); CI runs it.\n")
-            self.skipTest("shellcheck is not installed")
+            case.skipTest("shellcheck is not installed")
         result = subprocess.run([shellcheck, "--shell=bash", *map(str, scripts)], capture_output=True, text=True)
-        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        case.assertEqual(result.returncode, 0, result.stdout + result.stderr)
 
 
 if __name__ == "__main__":

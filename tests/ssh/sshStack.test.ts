@@ -42,7 +42,7 @@ describe("ssh settings", () => {
 
   it("refuses SSH settings that can never work", () => {
     expect(problemsOf({ ...sshConfig(), profiles: [{ ...profile({ default: true }) }] })).toEqual([
-      "jupyterhub:profiles: users have SSH keys, but no enabled profile runs sshd: build one from images/ (image: { build: ... }) or mark an image that runs it with sshd: true",
+      "jupyterhub:profiles: users have SSH keys, but no enabled profile runs sshd: mark a profile whose image has sshd (openssh-server) with sshd: true, or build one from images/ (image: { build: ... })",
     ]);
     expect(problemsOf(sshConfig({}, { users: [{ name: "ada+b", ssh: { publicKeys: [KEY] } }] }))).toEqual([
       "jupyterhub:users[0].name: 'ada+b' has SSH keys, and SSH reads '+' as the start of a server name; rename the user or drop the keys",
@@ -137,10 +137,12 @@ describe("a stack with SSH users", () => {
 
   it("gives every server the gateway's key, restricted, as authorized_keys", () => {
     const storage = (rendered.values as Record<string, any>).singleuser.storage;
+    // The other volume is sshd's hooks and config (serverSshd.test.ts).
     expect(storage.extraVolumes).toEqual([
       { name: "ssh", configMap: { name: "jupyterhub-ssh-gateway-key", defaultMode: 0o444, items: [{ key: "authorized_keys", path: "authorized_keys" }] } },
+      expect.objectContaining({ name: "sshd" }),
     ]);
-    expect(storage.extraVolumeMounts).toEqual([{ name: "ssh", mountPath: "/etc/jupyterhub/ssh", readOnly: true }]);
+    expect(storage.extraVolumeMounts.filter((m: { name: string }) => m.name === "ssh")).toEqual([{ name: "ssh", mountPath: "/etc/jupyterhub/ssh", readOnly: true }]);
     const configMap = named(rendered.resources, "kubernetes:core/v1:ConfigMap", "jupyterhub-ssh-server-authorized-keys");
     expect((configMap.inputs.data as Record<string, string>).authorized_keys).toMatch(/^restrict,pty,port-forwarding ssh-ed25519 \S+ jupyterhub-ssh-gateway\n$/);
   });
