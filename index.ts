@@ -15,3 +15,4 @@ export const sshPort = deployment.sshPort;
 export const sshHostKeyFingerprint = deployment.sshHostKeyFingerprint;
 export const homes = deployment.homes;
 export const formerHomes = deployment.formerHomes;
+export const oauthCallbackUrls = deployment.oauthCallbackUrls;

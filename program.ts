@@ -11,6 +11,8 @@ import { Hub } from "./components/hub/Hub";
 import { chartValuesPreflight, hubEnvironmentSecretName } from "./components/hub/hubValues";
 import { hubUrl } from "./components/hub/hubUrl";
 import { Identity } from "./components/identity/Identity";
+import { brokerCallbackUrl } from "./components/identity/keycloakEndpoints";
+import { IDENTITY_PROVIDER_ALIASES, type IdentityProviderName } from "./components/identity/keycloakInputs";
 import { HubNamespace } from "./components/namespace/HubNamespace";
 import { deployTimeSecret, missingEnvironment, onePasswordPublicKey, type Environment } from "./components/secrets/deployTimeSecret";
 import { SshGateway } from "./components/ssh/SshGateway";
@@ -56,6 +58,8 @@ export interface Deployment {
   readonly homes: pulumi.Output<Record<string, UserHome>>;
   /** Kept homes of jupyterhub:formerUsers, which no configured user has. */
   readonly formerHomes: pulumi.Output<Record<string, HomeLocation>>;
+  /** Identity provider (google, github) → the callback URL to register in its OAuth app; empty without Keycloak. */
+  readonly oauthCallbackUrls: pulumi.Output<Record<string, string>>;
 }
 
 export function deployJupyterHub(settings: Settings, environment: Environment): Deployment {
@@ -202,7 +206,15 @@ export function deployJupyterHub(settings: Settings, environment: Environment): 
     ...(ssh ? { sshHost: ssh.host, sshPort: ssh.port, sshHostKeyFingerprint: ssh.hostKeyFingerprint } : {}),
     homes: sshEndpoints.apply((endpoints) => userHomes(settings, endpoints)),
     formerHomes: pulumi.output(formerHomes(settings)),
+    oauthCallbackUrls: pulumi.output(oauthCallbackUrls(settings.keycloak)),
   };
+}
+
+/** The callback URL of each brokered provider the stack configures, for its OAuth app. */
+export function oauthCallbackUrls(keycloakSettings: KeycloakSettings | undefined): Record<string, string> {
+  if (!keycloakSettings) return {};
+  const configured = (Object.keys(IDENTITY_PROVIDER_ALIASES) as IdentityProviderName[]).filter((name) => keycloakSettings.identityProviders[name]);
+  return Object.fromEntries(configured.map((name) => [name, brokerCallbackUrl(keycloakSettings, IDENTITY_PROVIDER_ALIASES[name])]));
 }
 
 export function pullSecretName(releaseName: string): string {

@@ -29,3 +29,13 @@ export function logoutUrl(keycloak: KeycloakSettings, hubUrl: string): string {
   const query = new URLSearchParams({ client_id: keycloak.clientId, post_logout_redirect_uri: hubUrl });
   return `${realmEndpoints(keycloak).endSession}?${query}`;
 }
+
+/**
+ * Where Google or GitHub sends a user back to Keycloak: the redirect (callback) URL to register in
+ * the provider's OAuth app, `<url>/realms/<realm>/broker/<alias>/endpoint` (Keycloak's
+ * services/Urls.java identityProviderAuthnResponse: RealmsResource `{realm}/broker`, then
+ * IdentityBrokerService `{provider_alias}/endpoint`).
+ */
+export function brokerCallbackUrl(keycloak: Pick<KeycloakSettings, "url" | "realm">, alias: string): string {
+  return `${realmEndpoints(keycloak).issuer}/broker/${encodeURIComponent(alias)}/endpoint`;
+}

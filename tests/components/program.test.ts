@@ -103,6 +103,7 @@ describe("stack options", () => {
       sshEndpoints: {},
       homes: { ada: { claim: "claim-ada", namespace: "lab" }, grace: { claim: "claim-grace", namespace: "lab" } },
       formerHomes: {},
+      oauthCallbackUrls: {},
     });
   });
 
