@@ -31,7 +31,7 @@ export function checkSshdImages({ profiles }: Sections): CrossCheckProblem[] {
       ? [
           {
             path: ["profiles", index, "sshd"],
-            message: `${profile.image.split(/[:@]/)[0]} has no sshd (it is a Jupyter Docker Stacks or JupyterHub image), so SSH to its servers would fail: the deployment brings sshd's start hooks and config, not sshd itself. Use an image FROM a Docker Stacks one that adds openssh-server (README: "SSH on an image you did not build"), build the profile from images/ (image: { build: <folder> }), or remove sshd: true`,
+            message: `${profile.image.split(/[:@]/)[0]} has no sshd (it is a Jupyter Docker Stacks or JupyterHub image), so SSH to its servers would fail: the deployment brings sshd's start hooks and config, not sshd itself. Use an image FROM a Docker Stacks one that adds openssh-server (images/README.md, "SSH on an image you did not build"), build the profile from images/ (image: { build: <folder> }), or remove sshd: true`,
           },
         ]
       : [],
