@@ -10,12 +10,13 @@ It does not forward traffic: the tier's browser talks to the hub's port, and ser
 at the address the route names."""
 import datetime
 import json
-import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from loopback_server import LoopbackServer
 
 
-class FakeProxyApi:
+class FakeProxyApi(LoopbackServer):
     def __init__(self, *, host, port, token):
         self.token = token
         self.routes = {}
@@ -71,13 +72,4 @@ class FakeProxyApi:
                 api.history.append(("delete", route, (removed or {}).get("target")))
                 self._reply(204)
 
-        self.server = ThreadingHTTPServer((host, port), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        self._listen(Handler, host=host, port=port)
