@@ -64,7 +64,30 @@ export function vaultAuthBackend(args: MockCallArgs): Record<string, unknown> {
   };
 }
 
+/**
+ * A realm as `keycloak.getRealm` returns it (terraform-provider-keycloak provider/data_source_keycloak_realm.go,
+ * setRealmData), set as Keycloak sets a new realm (keycloak/keycloak services/.../managers/RealmManager.java
+ * setupRealmDefaults: login with email on; nothing turns Edit username or Email as username on).
+ */
+export function keycloakRealm(args: MockCallArgs): Record<string, unknown> {
+  const { realm } = args.inputs as { realm: string };
+  return {
+    id: realm,
+    realm,
+    enabled: true,
+    displayName: realm,
+    registrationAllowed: false,
+    registrationEmailAsUsername: false,
+    editUsernameAllowed: false,
+    loginWithEmailAllowed: true,
+    duplicateEmailsAllowed: false,
+    resetPasswordAllowed: false,
+    verifyEmail: false,
+  };
+}
+
 export const INVOKE_FIXTURES: Readonly<Record<string, InvokeFixture>> = {
+  "keycloak:index/getRealm:getRealm": keycloakRealm,
   "onepassword:index/getItem:getItem": onePasswordItem,
   "vault:index/getAuthBackend:getAuthBackend": vaultAuthBackend,
 };

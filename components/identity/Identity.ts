@@ -2,6 +2,8 @@ import * as keycloak from "@pulumi/keycloak";
 import * as pulumi from "@pulumi/pulumi";
 import type { Settings } from "../../settings";
 import type { KeycloakSettings } from "../../settings/keycloakSchema";
+import { configKey, SettingsError } from "../../settings/SettingsError";
+import { selfRenameProblems } from "./existingRealmCheck";
 import {
   brokeredProviderArgs,
   FIRST_BROKER_LOGIN_FLOW,
@@ -43,10 +45,9 @@ export class Identity extends pulumi.ComponentResource {
     const settings = args.keycloak;
     const child = { parent: this };
 
-    // An existing realm is named, not looked up, so a preview works before it exists.
     const realmId: pulumi.Input<string> = settings.createRealm
       ? new keycloak.Realm(`${name}-realm`, realmArgs(settings), { ...child, ...realmResourceOptions(settings) }).realm
-      : settings.realm;
+      : this.checkedExistingRealm(settings.realm);
 
     const client = new keycloak.openid.Client(`${name}-hub`, { realmId, ...hubClientArgs(settings, args.hubUrl) }, child);
     new keycloak.openid.UserClientRoleProtocolMapper(
@@ -88,6 +89,21 @@ export class Identity extends pulumi.ComponentResource {
     this.clientId = client.clientId;
     this.clientSecret = pulumi.secret(client.clientSecret);
     this.registerOutputs({ clientId: this.clientId, clientSecret: this.clientSecret });
+  }
+
+  /**
+   * The existing realm's name, once `pulumi up` has read the realm and found that its users cannot
+   * rename themselves: everything the stack puts in the realm waits for it, so a refused realm gets
+   * nothing. A preview makes no Keycloak call (the provider logs in at its first request), so it
+   * names the realm unread and works before Keycloak or the realm exists.
+   */
+  private checkedExistingRealm(realm: string): pulumi.Input<string> {
+    if (pulumi.runtime.isDryRun()) return realm;
+    return keycloak.getRealmOutput({ realm }, { parent: this }).apply((found) => {
+      const problems = selfRenameProblems(found);
+      if (problems.length > 0) throw new SettingsError(problems.map((message) => ({ key: configKey(["keycloak", "realm"]), message })));
+      return realm;
+    });
   }
 
   private identityProviders(
