@@ -1,6 +1,6 @@
 // npm run render -- <stack> [--out <dir>]
 // Runs the real program for Pulumi.<stack>.yaml in-process under mocks (no CLI, cluster or
-// credentials) and writes values.yaml and resources.json; see README, "See what a stack would deploy, offline".
+// credentials) and writes values.yaml and resources.json; see docs/how-to/render-offline.md.
 import * as fs from "fs";
 import * as path from "path";
 import * as jsYaml from "js-yaml";

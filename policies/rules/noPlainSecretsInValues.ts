@@ -22,7 +22,7 @@ const REFERENCE_BEGINNINGS = ["existing"];
  * No Helm value holds a secret in plain text: Helm keeps values in its release Secret and
  * `helm get values` prints them, and our values are diffed in pull requests (render). Secrets
  * reach the hub as environment from a Kubernetes Secret (`valueFrom.secretKeyRef`) instead
- * (README, "Login through Keycloak": secrets reach the hub from a Kubernetes Secret).
+ * (docs/explanation/login.md: secrets reach the hub from a Kubernetes Secret).
  *
  * Under render, a Pulumi secret shows as "[secret]" and passes. Under the CrossGuard analyzer
  * the policy SDK hands rules secrets already decrypted, so there a Pulumi secret in values is

@@ -20,7 +20,7 @@ const SAME_AS_REDIRECTS = "+";
  * so this is a stack rule: it reads the release and the clients together. A client in a stack
  * without such a release is reported, since its host cannot be checked.
  *
- * Assumes the only Keycloak clients the stack declares are hub logins (README, "Login through Keycloak").
+ * Assumes the only Keycloak clients the stack declares are hub logins (docs/explanation/login.md).
  */
 export function oauthRedirectExact(): StackValidationPolicy {
   return {

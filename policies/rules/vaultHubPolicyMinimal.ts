@@ -17,7 +17,7 @@ const ACCESSOR_PATHS: ReadonlyMap<string, readonly string[]> = new Map([
 ]);
 
 /**
- * The hub's Vault token mints user tokens and nothing else (README, "Vault"): in a policy named
+ * The hub's Vault token mints user tokens and nothing else (docs/explanation/vault.md): in a policy named
  * jupyterhub-hub…, the only paths are `auth/token/create/<user token role>` (create, update) and,
  * to revoke a stopped server's token, `auth/token/revoke-accessor` (update). No wildcard (`*`, `+`) anywhere, no sudo, no secret: a
  * hub that is compromised must not read anyone's secrets or mint a token with other policies.

@@ -33,7 +33,7 @@ const LITERAL_USER = /^[a-z0-9][a-z0-9._@+-]*$/;
  * - the token's own self-management: lookup-self read, renew-self and revoke-self update, exactly.
  *
  * No path reaches into another user's (or every user's) directory, none starts with a wildcard,
- * none touches `sys/`, and nothing grants sudo (README, "Vault: your own secrets in every server").
+ * none touches `sys/`, and nothing grants sudo (docs/explanation/vault.md).
  */
 export function vaultUserPolicyOwnPath(): ResourceValidationPolicy {
   return {

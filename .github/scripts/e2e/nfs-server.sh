@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The runner's own NFS server, standing in for the NAS of `storage.type: nfs`: exported to kind's
-# Docker network with the options README.md ("Homes on NFS") asks for, and the NFS client in the
+# Docker network with the options docs/explanation/homes.md ("Homes on NFS") asks for, and the NFS client in the
 # kind node, whose kubelet mounts the export. Prints the server's address as the node reaches it.
 #
 #   nfs-server.sh <export directory> <kind node container>

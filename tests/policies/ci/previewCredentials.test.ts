@@ -1,4 +1,4 @@
-// README's list of what a homelab preview reads from outside matches the provider functions the
+// The CI guide's list of what a homelab preview reads from outside matches the provider functions the
 // program really calls while declaring the stack.
 import * as fs from "fs";
 import * as path from "path";
@@ -6,7 +6,7 @@ import { renderStack } from "../../harness/renderStack";
 import { PROJECT_ROOT, readStackConfig } from "../../harness/stackConfig";
 
 function readmeList(): Record<string, string[]> {
-  const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+  const readme = fs.readFileSync(path.join(PROJECT_ROOT, "docs", "how-to", "ci-previews-and-deploys.md"), "utf8");
   const block = /<!-- preview-reads:homelab -->\n([\s\S]*?)<!-- \/preview-reads -->/.exec(readme)![1];
   return Object.fromEntries(
     block

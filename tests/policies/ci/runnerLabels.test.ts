@@ -17,8 +17,8 @@ it("runs previews and deployments on runners with labels of their own", () => {
   expect(selfHostedLabels(workflow("deploy.yml"))).toEqual([["jupyterhub-pulumi-deploy"]]);
 });
 
-it("documents both labels in the README", () => {
-  const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+it("documents both labels in the CI guide", () => {
+  const readme = fs.readFileSync(path.join(PROJECT_ROOT, "docs", "how-to", "ci-previews-and-deploys.md"), "utf8");
   expect(readme).toContain("`jupyterhub-pulumi-preview`");
   expect(readme).toContain("`jupyterhub-pulumi-deploy`");
 });
