@@ -5,6 +5,7 @@ import * as keycloak from "@pulumi/keycloak";
 import * as pulumi from "@pulumi/pulumi";
 import { SettingsError, type Settings } from "./settings";
 import type { KeycloakSettings } from "./settings/keycloakSchema";
+import { configKey } from "./settings/SettingsError";
 import { adoptingProviderArgs, kubernetesProviderArgs } from "./components/cluster/kubernetesProviderArgs";
 import { hubSecretEnvironment, OAUTH_CLIENT_SECRET } from "./components/hub/authValues";
 import { Hub } from "./components/hub/Hub";
@@ -221,6 +222,8 @@ export function pullSecretName(releaseName: string): string {
   return `${releaseName}-image-pull`;
 }
 
+const CA_BUNDLE_KEY = ["caBundle", "onePassword"];
+
 /** The PEM of a CA given as a file or a 1Password item; undefined for none, or one the cluster already holds. */
 function stackCaPem(settings: Settings, environment: Environment): pulumi.Output<string> | undefined {
   const source = settings.caBundle;
@@ -228,9 +231,10 @@ function stackCaPem(settings: Settings, environment: Environment): pulumi.Output
   return "file" in source
       ? pulumi.output(readCaFile(source))
       : // A CA certificate is public: unsecret it so its changes show in previews.
-        pulumi.unsecret(deployTimeSecret({ onePassword: source.onePassword }, environment)).apply((text) => {
+        pulumi.unsecret(deployTimeSecret({ onePassword: source.onePassword }, environment, [...CA_BUNDLE_KEY, "field"])).apply((text) => {
           const problem = pemProblem(text);
-          if (problem) throw new SettingsError([{ key: "jupyterhub:caBundle.onePassword", message: `1Password item '${source.onePassword.item}' field '${source.onePassword.field}' ${problem}` }]);
+          // Names the key, not the item or field, and never quotes the text (it may hold a private key).
+          if (problem) throw new SettingsError([{ key: configKey(CA_BUNDLE_KEY), message: `the item's field ${problem}` }]);
           return text;
         });
 }
@@ -254,9 +258,9 @@ function deployImages(
 ): { references?: pulumi.Output<BuiltImages>; pullSecret: pulumi.Resource } {
   // Two logins: the push token (write) only reaches the Docker build where `pulumi up` runs; the
   // cluster gets the read-only pull login (settings refuse a stack without one).
-  const push = registryLogin(images.credentials, environment);
+  const push = registryLogin(images.credentials, environment, ["images", "credentials"]);
   if (!images.pullCredentials) throw new Error("images.pullCredentials is missing; the settings checks should have refused this stack");
-  const pull = registryLogin(images.pullCredentials, environment);
+  const pull = registryLogin(images.pullCredentials, environment, ["images", "pullCredentials"]);
   const folders = foldersToBuild(settings.profiles);
   const built = folders.length > 0 ? new KernelImages("jupyterhub", { images, folders, username: push.username, token: push.token }) : undefined;
   const pullSecret = new PullSecret(
@@ -266,6 +270,8 @@ function deployImages(
   );
   return { references: built?.references, pullSecret: pullSecret.secret };
 }
+
+const providerSecretKey = (provider: string) => ["keycloak", "identityProviders", provider, "clientSecret"];
 
 function deployIdentity(settings: Settings, keycloakSettings: KeycloakSettings, environment: Environment): Identity {
   // Admin credentials come from the provider's own KEYCLOAK_* environment variables. No login at
@@ -284,8 +290,8 @@ function deployIdentity(settings: Settings, keycloakSettings: KeycloakSettings, 
       groups: settings.groups,
       hubUrl: hubUrl(settings),
       identityProviderSecrets: {
-        ...(google ? { google: deployTimeSecret(google.clientSecret, environment) } : {}),
-        ...(github ? { github: deployTimeSecret(github.clientSecret, environment) } : {}),
+        ...(google ? { google: deployTimeSecret(google.clientSecret, environment, providerSecretKey("google")) } : {}),
+        ...(github ? { github: deployTimeSecret(github.clientSecret, environment, providerSecretKey("github")) } : {}),
       },
     },
     { providers: { keycloak: provider } },

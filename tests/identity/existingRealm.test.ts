@@ -3,13 +3,11 @@
 // former user (whose Keycloak account the stack deleted) or a renamed one's earlier name, and log
 // in to that hub account, with its home. `pulumi up` reads the realm's settings through the Keycloak
 // provider (getRealm) and refuses such a realm before anything in it changes.
-import { spawnSync } from "child_process";
-import * as path from "path";
 import type { MockCallArgs } from "@pulumi/pulumi/runtime";
 import { selfRenameProblems } from "../../components/identity/existingRealmCheck";
 import { INVOKE_FIXTURES, type InvokeFixture } from "../../offline/invokeFixtures";
 import { renderStack } from "../harness/renderStack";
-import { PROJECT_ROOT } from "../harness/stackConfig";
+import { upRun } from "./upRun";
 import { asStackConfig, keycloakConfig, type RawConfig } from "../fixtures/configs";
 
 const GET_REALM = "keycloak:index/getRealm:getRealm";
@@ -24,15 +22,6 @@ async function withRealmSettings<T>(settings: Record<string, unknown>, run: () =
   } finally {
     table[GET_REALM] = original;
   }
-}
-
-const RUN = [path.join(PROJECT_ROOT, "scripts", "registerTypeScript.cjs"), path.join(__dirname, "failedUpRun.ts")];
-
-/** `pulumi up` of a stack under mocks, in a process of its own, as the language host runs it (failedUpRun.ts). */
-function upRun(raw: RawConfig, realmSettings: Record<string, unknown>): { errors: { runError: boolean; message: string }[]; registered: string[] } {
-  const result = spawnSync(process.execPath, ["-r", ...RUN, JSON.stringify(asStackConfig(raw)), JSON.stringify(realmSettings)], { cwd: PROJECT_ROOT, encoding: "utf8" });
-  if (result.status !== 0) throw new Error(`failedUpRun.ts exited ${result.status}: ${result.stderr}`);
-  return JSON.parse(result.stdout);
 }
 
 function config(keycloak: RawConfig = {}): RawConfig {
@@ -60,7 +49,7 @@ describe("pulumi up into an existing realm", () => {
     ["Edit username", { editUsernameAllowed: true }, /Edit username/],
     ["Email as username", { registrationEmailAsUsername: true }, /Email as username/],
   ])("fails with %s on, naming the key and what to do, and declares nothing in the realm", (_, settings, what) => {
-    const { errors, registered } = upRun(config(), settings);
+    const { errors, registered } = upRun(asStackConfig(config()), { [GET_REALM]: settings });
     expect(errors).toHaveLength(1);
     const [error] = errors;
     expect(error.runError).toBe(true);
@@ -73,7 +62,7 @@ describe("pulumi up into an existing realm", () => {
   });
 
   it("runs clean in the same process with Keycloak's defaults (the control)", () => {
-    const { errors, registered } = upRun(config(), {});
+    const { errors, registered } = upRun(asStackConfig(config()));
     expect(errors).toEqual([]);
     expect(registered.filter((r) => r.startsWith("keycloak:index/user:User"))).toHaveLength(2);
   });

@@ -1,8 +1,11 @@
-// Runs the program for a Keycloak stack under mocks in a process of its own, the way the Pulumi
-// language host runs it (@pulumi/pulumi cmd/run/run.js): every unhandled rejection is the run's
-// error, reported once per error, RunErrors by their message alone. Jest would pin such
-// rejections on whichever test is running, so existingRealm.test.ts runs this with `node`.
-//   node -r scripts/registerTypeScript.cjs tests/identity/failedUpRun.ts '<stack config JSON>' '<getRealm settings JSON>'
+// Runs the program for a stack under mocks in a process of its own, the way the Pulumi language
+// host runs it (@pulumi/pulumi cmd/run/run.js): every unhandled rejection is the run's error,
+// reported once per error, RunErrors by their message alone. An error raised inside an apply fails
+// every resource the Output feeds, and the SDK rethrows each so that it is unhandled
+// (runtime/resource.js runAsyncResourceOp); Jest would pin those on whichever test is running, so
+// tests run this with `node` (upRun.ts).
+//   node -r scripts/registerTypeScript.cjs tests/identity/failedUpRun.ts '<stack config JSON>' '<answers JSON>'
+// answers: { "<invoke token>": { …fields } } changes the fixture's answers (offline/invokeFixtures.ts).
 // Prints { errors: [{ runError, message }], registered: ["type::name", …] } as JSON.
 import * as pulumi from "@pulumi/pulumi";
 import type { MockCallArgs } from "@pulumi/pulumi/runtime";
@@ -13,13 +16,13 @@ import { flattenConfig, type StackConfig } from "../../offline/stackConfig";
 import { deployJupyterHub } from "../../program";
 import { loadSettings } from "../../settings";
 
-const GET_REALM = "keycloak:index/getRealm:getRealm";
-
 async function main(): Promise<void> {
-  const [config, realmSettings] = process.argv.slice(2).map((text) => JSON.parse(text) as Record<string, unknown>);
+  const [config, answers] = process.argv.slice(2).map((text) => JSON.parse(text) as Record<string, unknown>);
   const table = INVOKE_FIXTURES as Record<string, InvokeFixture>;
-  const keycloakDefaults = table[GET_REALM];
-  table[GET_REALM] = (args: MockCallArgs) => ({ ...keycloakDefaults(args), ...realmSettings });
+  for (const [token, fields] of Object.entries(answers as Record<string, Record<string, unknown>>)) {
+    const fixture = table[token];
+    table[token] = (args: MockCallArgs) => ({ ...fixture(args), ...fields });
+  }
 
   const errors = new Set<unknown>();
   process.on("unhandledRejection", (error) => errors.add(error));
