@@ -43,9 +43,9 @@ export function namespacedConfig(all: Readonly<Record<string, string>>): {
 
 /**
  * Namespaces the program honours besides its own: the default providers it uses read their own
- * keys (vault:address, onepassword:serviceAccountToken, docker:host), and `pulumi:` is the CLI's.
+ * keys (vault:address, onepassword:serviceAccountToken, docker-build:host), and `pulumi:` is the CLI's.
  */
-export const HONOURED_NAMESPACES = ["pulumi", "vault", "onepassword", "docker", "tls"] as const;
+export const HONOURED_NAMESPACES = ["pulumi", "vault", "onepassword", "docker-build", "tls"] as const;
 
 // Namespaces of providers the program makes itself, from jupyterhub: settings: their own keys
 // would be ignored, so they are refused with where to say it instead.
@@ -53,6 +53,8 @@ const OWN_PROVIDER_NAMESPACES: Record<string, string> = {
   // Honouring kubernetes: for some resources only would split a stack across clusters.
   kubernetes: "is not used by this program; set jupyterhub:cluster.context or jupyterhub:cluster.kubeconfig instead",
   keycloak: "is not used by this program; Keycloak's address is jupyterhub:keycloak.url, its admin credentials the KEYCLOAK_* environment variables",
+  // @pulumi/docker built the images before @pulumi/docker-build did: its keys would be ignored now.
+  docker: "is not used by this program: images are built with docker-build, whose keys are docker-build: (e.g. docker-build:host)",
 };
 
 /** Why a stack key outside `jupyterhub:` would be ignored, or undefined when it is honoured. */

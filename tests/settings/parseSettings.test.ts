@@ -131,8 +131,18 @@ describe("namespacedConfig", () => {
     expect(namespacedConfig({ culling: "{}", "jupyterhb:culling": "{}", "aws:region": "eu-west-1", "keycloak:url": "https://a" }).problems).toEqual([
       { key: "culling", message: "has no namespace; did you mean 'jupyterhub:culling'?" },
       { key: "jupyterhb:culling", message: "unknown namespace 'jupyterhb'; did you mean 'jupyterhub:culling'?" },
-      { key: "aws:region", message: "unknown namespace 'aws': this program reads jupyterhub: keys (and vault:, onepassword:, docker:, tls: for the providers it uses), so this key would be ignored" },
+      { key: "aws:region", message: "unknown namespace 'aws': this program reads jupyterhub: keys (and vault:, onepassword:, docker-build:, tls: for the providers it uses), so this key would be ignored" },
       { key: "keycloak:url", message: expect.stringMatching(/^is not used by this program; Keycloak's address is jupyterhub:keycloak\.url/) },
+    ]);
+  });
+
+  // Images are @pulumi/docker-build Images (components/images/KernelImages.ts), whose default
+  // provider reads docker-build: keys (@pulumi/docker-build config/vars: host, registries);
+  // nothing in the program reads docker: any more.
+  it("honours docker-build: keys and refuses docker: ones, naming the namespace to use", () => {
+    expect(namespacedConfig({ "docker-build:host": "ssh://builder.home.arpa" }).problems).toEqual([]);
+    expect(namespacedConfig({ "docker:host": "ssh://builder.home.arpa" }).problems).toEqual([
+      { key: "docker:host", message: "is not used by this program: images are built with docker-build, whose keys are docker-build: (e.g. docker-build:host)" },
     ]);
   });
 
