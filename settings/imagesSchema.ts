@@ -45,6 +45,12 @@ export const imagesSchema = z
     owner: lowerName("a registry namespace (user or organisation)").describe("Owner in the registry, e.g. your GitHub user."),
     prefix: lowerName("an image name prefix").default("jupyter").describe("Images are named <registry>/<owner>/<prefix>-<folder>."),
     platform: z.string().default("linux/amd64").describe("Platform the images are built for."),
+    buildOnPreview: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Build new and changed images during `pulumi preview` too (not pushing them), so a broken image fails the preview. false: a preview builds nothing and its runner needs no Docker engine; a Dockerfile's syntax is still checked, a failing build shows only at `pulumi up`.",
+      ),
     credentials: registryLogin("e.g. a GitHub token with write:packages").describe(
       "The login that pushes the images, read at deploy time: a 1Password item, or a username and a token from an environment variable or 1Password. Used only by the image build where `pulumi up` runs; it never goes into the cluster.",
     ),

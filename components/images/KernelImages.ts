@@ -41,9 +41,10 @@ export class KernelImages extends pulumi.ComponentResource {
           platforms: [args.images.platform as dockerBuild.Platform],
           ...(onBase ? { buildArgs: { BASE_IMAGE: references[BASE_FOLDER] } } : {}),
           push: true,
-          // The default, said here because the preview runner then needs a Docker engine with
-          // BuildKit: a broken Dockerfile fails the pull request's preview, not the deploy.
-          buildOnPreview: true,
+          // On (the default), the preview runner needs a Docker engine with BuildKit, and a broken
+          // image fails the pull request's preview, not the deploy. Off, the provider returns
+          // before the build in a preview (pulumi-docker-build provider/internal/image.go, Create).
+          buildOnPreview: args.images.buildOnPreview,
           registries: [{ address: args.images.registry, username: args.username, password: args.token }],
         },
         // docker-build deletes a deleted Image's pushed manifests (pulumi-docker-build,

@@ -98,3 +98,25 @@ it("fails before declaring anything when a profile builds a folder that does not
   };
   await expect(renderStack(asStackConfig(config))).rejects.toThrow("jupyterhub:profiles[0].image.build: images/nosuch/Dockerfile does not exist");
 });
+
+// pulumi-docker-build v0.0.22 provider/internal/image.go: Create (and Update, through it) returns
+// before the build in a preview when buildOnPreview is false, so a preview runner needs no Docker
+// engine to get through; the default, true, builds there (without pushing) to catch a broken image.
+describe("images.buildOnPreview", () => {
+  it("is on unless the stack says otherwise", () => {
+    expect(of(rendered.resources, IMAGE).map((i) => i.inputs.buildOnPreview)).toEqual([true, true, true]);
+  });
+
+  it("off, reaches every image, and a preview leaves the new digests unknown as before", async () => {
+    const config = imagesStack();
+    const preview = await renderStack(asStackConfig({ ...config, images: { ...config.images, buildOnPreview: false } }), "test", undefined, { preview: true });
+    expect(of(preview.resources, IMAGE).map((i) => i.inputs.buildOnPreview)).toEqual([false, false, false]);
+    const profiles = (preview.values as Record<string, any>).singleuser.profileList as { slug: string; kubespawner_override: { image: unknown } }[];
+    expect(pulumi.isUnknown(profiles.find((p) => p.slug === "science")!.kubespawner_override.image)).toBe(true);
+  });
+
+  it("takes a boolean only, naming the key", async () => {
+    const config = imagesStack();
+    await expect(renderStack(asStackConfig({ ...config, images: { ...config.images, buildOnPreview: "no" } }))).rejects.toThrow("jupyterhub:images.buildOnPreview: ");
+  });
+});
