@@ -25,7 +25,7 @@ async function declared(raw: RawConfig): Promise<RecordedResource[]> {
 
 const ada = { name: "ada", email: "ada@example.test", admin: true, groups: ["lab"] };
 
-describe.each([
+describe.each<[string, { email?: string }]>([
   ["with an email and a Google link", { email: "aiko@example.test" }],
   ["with a Google link and no email", {}],
 ])("aiko.tanaka becomes aiko, %s", (_, email) => {
