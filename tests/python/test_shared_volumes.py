@@ -1,47 +1,59 @@
-"""Tests of components/storage/shared_volumes.py, the group gate on shared volumes."""
-import importlib.util
+"""Tests of components/storage/shared_volumes.py, the group gate on shared volumes: the hook as
+KubeSpawner 7 runs it (get_pod_manifest calls modify_pod_hook on the pod make_pod built), with the
+shared volumes where the program puts them (singleuser.storage.extraVolumes/extraVolumeMounts,
+components/storage) and the chart's own jupyterhub_config.py turning them into KubeSpawner's
+volumes (tests/python/chart_hub.py)."""
 import pathlib
-import types
+import sys
 import unittest
 
-MODULE = pathlib.Path(__file__).resolve().parents[2] / "components" / "storage" / "shared_volumes.py"
-spec = importlib.util.spec_from_file_location("shared_volumes", MODULE)
-shared_volumes = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(shared_volumes)
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import chart_hub  # noqa: E402
+from project_module import load_project_module  # noqa: E402
+
+shared_volumes = load_project_module("components/storage/shared_volumes.py", "shared_volumes")
 
 SHARED = [{"volume": "shared-datasets", "groups": []}, {"volume": "shared-gpu-models", "groups": ["gpu"]}]
-
-
-def pod():
-    volume = lambda name: types.SimpleNamespace(name=name)  # noqa: E731
-    mount = lambda name: types.SimpleNamespace(name=name, mount_path=f"/srv/{name}")  # noqa: E731
-    container = types.SimpleNamespace(volume_mounts=[mount("home"), mount("shared-datasets"), mount("shared-gpu-models")])
-    return types.SimpleNamespace(spec=types.SimpleNamespace(volumes=[volume("home"), volume("shared-datasets"), volume("shared-gpu-models")], containers=[container]))
-
-
-def names(items):
-    return [item.name for item in items]
+CHART_VALUES = {
+    "singleuser": {
+        "storage": {
+            "extraVolumes": [{"name": name, "nfs": {"server": "nas.home.arpa", "path": f"/volume1/{name}"}} for name in ("shared-datasets", "shared-gpu-models")],
+            "extraVolumeMounts": [{"name": name, "mountPath": f"/srv/{name}"} for name in ("shared-datasets", "shared-gpu-models")],
+        }
+    }
+}
 
 
 class SharedVolumesTest(unittest.TestCase):
-    def spawn(self, groups=(), admin=False):
-        config = types.SimpleNamespace(KubeSpawner=types.SimpleNamespace())
-        hook = shared_volumes.install(config, SHARED)
-        self.assertIs(config.KubeSpawner.modify_pod_hook, hook)
-        user = types.SimpleNamespace(admin=admin, groups=[types.SimpleNamespace(name=g) for g in groups])
-        return hook(types.SimpleNamespace(user=user), pod())
+    @classmethod
+    def setUpClass(cls):
+        cls.c = chart_hub.hub_config(CHART_VALUES)
+        cls.hooks = [shared_volumes.install(cls.c, SHARED)]
+        cls.hub = chart_hub.Hub(cls.c)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.hub.close()
+
+    def pod(self, name, groups=(), admin=False):
+        spawner = self.hub.spawner(self.hub.user(name, groups, admin))
+        self.assertIs(spawner.modify_pod_hook, self.hooks[0])
+        pod = self.hub.pod_json(spawner)
+        return sorted(v["name"] for v in pod["spec"]["volumes"]), sorted(m["name"] for m in pod["spec"]["containers"][0]["volumeMounts"])
 
     def test_member_gets_their_groups_volume(self):
-        result = self.spawn(["gpu"])
-        self.assertEqual(names(result.spec.volumes), ["home", "shared-datasets", "shared-gpu-models"])
+        volumes, mounts = self.pod("lena", ["gpu"])
+        self.assertEqual(volumes, ["shared-datasets", "shared-gpu-models", "volume-lena"])
+        self.assertEqual(mounts, volumes)
 
     def test_non_member_loses_the_volume_and_its_mount(self):
-        result = self.spawn(["lab"])
-        self.assertEqual(names(result.spec.volumes), ["home", "shared-datasets"])
-        self.assertEqual(names(result.spec.containers[0].volume_mounts), ["home", "shared-datasets"])
+        volumes, mounts = self.pod("noah", ["lab"])
+        self.assertEqual(volumes, ["shared-datasets", "volume-noah"])
+        self.assertEqual(mounts, ["shared-datasets", "volume-noah"])
 
     def test_admin_keeps_every_volume(self):
-        self.assertEqual(len(self.spawn(admin=True).spec.volumes), 3)
+        volumes, _ = self.pod("maria", admin=True)
+        self.assertEqual(volumes, ["shared-datasets", "shared-gpu-models", "volume-maria"])
 
 
 if __name__ == "__main__":

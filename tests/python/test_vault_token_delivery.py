@@ -21,7 +21,7 @@ import unittest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from project_module import ROOT, load_project_module as load  # noqa: E402
-from spawn_driver import spawned_by_hook  # noqa: E402
+import chart_hub  # noqa: E402
 from fake_vault import SERVICE_ACCOUNT_JWT, FakeVault, accessor_for, user_token_for, hook_config as config  # noqa: E402
 
 HOOK = ROOT / "images" / "base" / "before-notebook.d" / "15-vault-token.sh"
@@ -82,11 +82,22 @@ class DeliveryCase(unittest.TestCase):
         if "VAULT_TOKEN_FILE" in env:
             env["VAULT_TOKEN_FILE"] = str(self.token_dir / "token")
         env.update(NB_UID=str(OWNER_UID), NB_GID=str(OWNER_GID), JUPYTERHUB_VAULT_HELPER=str(self.helper))
+        # The image's python3, on a PATH the notebook user can search (the test runner's own PATH
+        # may name directories under /root, such as a pyenv's shims, that it cannot).
+        env["PATH"] = "/usr/local/bin:/usr/bin:/bin"
         return env
 
     def spawned(self, username="ada"):
-        """What the hub's pre-spawn hook gives a server of `username`: its spawner, after the hook."""
-        return spawned_by_hook(vault_token_hook, config(self.vault.address), username, lambda: SERVICE_ACCOUNT_JWT)
+        """What the hub's pre-spawn hook gives a server of `username`: its KubeSpawner (configured
+        by the chart's jupyterhub_config.py), after the hook."""
+        hub = chart_hub.Hub(chart_hub.hub_config())
+        self.addCleanup(hub.close)
+        spawner = hub.spawner(hub.user(username))
+        client = vault_token_hook.VaultClient(config(self.vault.address), read_service_account_token=lambda: SERVICE_ACCOUNT_JWT)
+        asyncio.run(vault_token_hook.make_pre_spawn_hook(config(self.vault.address), client)(spawner))
+        self.pods = getattr(self, "pods", {})
+        self.pods[spawner] = hub.pod_json(spawner)
+        return spawner
 
     def start(self, env, prefix=()):
         """start.sh sourcing the hook; its log (stderr)."""
@@ -176,7 +187,10 @@ class WholeWayTest(DeliveryCase):
         spawner = self.spawned()
         # The pod spec: no token, only the one-time wrapping token and where the token will be.
         self.assertNotIn(user_token_for("ada"), repr(spawner.environment))
-        self.assertEqual(spawner.volumes, [{"name": "jupyterhub-vault-token", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}}])
+        pod = self.pods[spawner]
+        self.assertIn({"name": "jupyterhub-vault-token", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}}, pod["spec"]["volumes"])
+        self.assertIn({"name": "jupyterhub-vault-token", "mountPath": "/run/jupyterhub-vault"}, pod["spec"]["containers"][0]["volumeMounts"])
+        self.assertNotIn(user_token_for("ada"), repr(pod))
         env = self.pod_environment(spawner.environment)
         self.start(env)
         # The notebook, as the user: `import vault_secrets` and use it.

@@ -1,4 +1,5 @@
-"""Tests of components/vault/vault_token_hook.py against a local fake Vault (run by `npm test`)."""
+"""Tests of components/vault/vault_token_hook.py against a local fake Vault (run by `npm test`), on
+real KubeSpawners configured by the chart's own jupyterhub_config.py (tests/python/chart_hub.py)."""
 import asyncio
 import copy
 import io
@@ -9,6 +10,7 @@ import types
 import unittest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import chart_hub  # noqa: E402
 import throwaway_ca  # noqa: E402
 from project_module import load_project_module as load  # noqa: E402
 from fake_vault import (  # noqa: E402
@@ -32,16 +34,23 @@ LOOKUP_SELF = "/v1/auth/token/lookup-self"
 
 
 
+# singleuser.extraEnv: an entry of the chart's own that the hook must keep.
+CHART_VALUES = {"singleuser": {"extraEnv": {"KEEP": "me"}}}
+HUB = None
+
+
+def setUpModule():
+    global HUB
+    HUB = chart_hub.Hub(chart_hub.hub_config(CHART_VALUES))
+
+
+def tearDownModule():
+    HUB.close()
+
+
 def spawner(username="ada", server_name=""):
-    return types.SimpleNamespace(
-        user=types.SimpleNamespace(name=username),
-        name=server_name,
-        environment={"KEEP": "me"},
-        volumes=[{"name": "home", "persistentVolumeClaim": {"claimName": "claim-ada"}}],
-        volume_mounts=[{"name": "home", "mountPath": "/home/jovyan"}],
-        get_state=lambda: {"pod_name": f"jupyter-{username}"},
-        orm_spawner=types.SimpleNamespace(state={}),
-    )
+    """A new KubeSpawner of the user's server, as the hub makes one before a spawn."""
+    return HUB.spawner(HUB.user(username), server_name)
 
 
 class CapturedLogs:
@@ -109,15 +118,16 @@ class SuccessTest(unittest.TestCase):
             run_hook(config(vault.address), target)
             # A second start of the same spawner object replaces its entry rather than repeating it.
             run_hook(config(vault.address), target)
-        self.assertEqual(
-            target.volumes,
-            [
-                {"name": "home", "persistentVolumeClaim": {"claimName": "claim-ada"}},
-                {"name": "jupyterhub-vault-token", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
-            ],
-        )
-        self.assertEqual(target.volume_mounts[-1], {"name": "jupyterhub-vault-token", "mountPath": "/run/jupyterhub-vault"})
-        self.assertEqual(len(target.volume_mounts), 2)
+        pod = HUB.pod_json(target)
+        volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
+        self.assertEqual(volumes, {
+            "volume-ada": {"name": "volume-ada", "persistentVolumeClaim": {"claimName": "claim-ada"}},
+            "jupyterhub-vault-token": {"name": "jupyterhub-vault-token", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
+        })
+        mounts = sorted(pod["spec"]["containers"][0]["volumeMounts"], key=lambda m: m["name"])
+        self.assertEqual(mounts, [{"name": "jupyterhub-vault-token", "mountPath": "/run/jupyterhub-vault"}, {"name": "volume-ada", "mountPath": "/home/jovyan"}])
+        # The chart's own shape stays: a list on chart 4.2.0, a dict keyed by name on 4.4.0.
+        self.assertIsInstance(target.volumes, dict if chart_hub.CHART_VERSION != "4.2.0" else list)
 
     def test_logs_in_with_the_service_account_and_mints_wrapped_through_the_token_role_with_the_ttl(self):
         with FakeVault() as vault, CapturedLogs():
@@ -336,9 +346,10 @@ class PostStopHookTest(unittest.TestCase):
         with FakeVault() as vault, CapturedLogs():
             target = spawner("ada")
             run_hook(config(vault.address), target)
-            self.assertEqual(target.get_state(), {"pod_name": "jupyter-ada", "vault_token_accessor": accessor_for("ada")})
+            state = target.get_state()
+            self.assertEqual((state["pod_name"], state["vault_token_accessor"]), ("jupyter-ada", accessor_for("ada")))
             asyncio.run(target.post_stop_hook(target))
-            self.assertEqual(target.get_state(), {"pod_name": "jupyter-ada"})
+            self.assertEqual(target.get_state(), {k: v for k, v in state.items() if k != "vault_token_accessor"})
 
     def test_a_post_stop_hook_configured_before_still_runs_first(self):
         calls = []
@@ -361,30 +372,30 @@ class InstallTest(unittest.TestCase):
 
     def test_sets_both_hooks_and_keeps_a_post_stop_hook_configured_before(self):
         earlier = []
-        c = types.SimpleNamespace(Spawner=types.SimpleNamespace(post_stop_hook=lambda spawner: earlier.append(spawner.name)))
+        c = chart_hub.hub_config(CHART_VALUES)
+        c.Spawner.post_stop_hook = lambda spawner: earlier.append(spawner.name)
         with FakeVault() as vault, CapturedLogs():
             cfg = config(vault.address)
             pre, post = hook_module.install(c, cfg, client_for(cfg))
             self.assertIs(c.Spawner.pre_spawn_hook, pre)
-            target = spawner("ada", "gpu-run")
-            asyncio.run(pre(target))
-            asyncio.run(c.Spawner.post_stop_hook(target))
+            # Every spawner gets both from the config, as traitlets loads it into a KubeSpawner.
+            hub = chart_hub.Hub(c)
+            self.addCleanup(hub.close)
+            target = hub.spawner(hub.user("ada"), "gpu-run")
+            self.assertIs(target.pre_spawn_hook, pre)
+            asyncio.run(target.run_pre_spawn_hook())
+            asyncio.run(target.run_post_stop_hook())
             self.assertIsNone(vault.live_token_with_accessor(accessor_for("ada")))
         self.assertEqual(earlier, ["gpu-run"])
 
     def test_does_not_make_traitlets_config_invent_a_post_stop_hook(self):
-        class Section(dict):
-            """Like traitlets' Config: asking for a missing key stores a lazy value."""
-
-            def __getattr__(self, name):
-                return self.setdefault(name, "lazy")
-
-            def __setattr__(self, name, value):
-                self[name] = value
-
-        c = types.SimpleNamespace(Spawner=Section())
+        # The chart's `c` is a traitlets Config: reading an unset key stores a lazy value.
+        c = chart_hub.hub_config(CHART_VALUES)
         _, post = hook_module.install(c, config("http://127.0.0.1:1"))
         self.assertIs(c.Spawner["post_stop_hook"], post)
+        hub = chart_hub.Hub(c)
+        self.addCleanup(hub.close)
+        self.assertIs(hub.spawner(hub.user("ada")).post_stop_hook, post)
 
 
 @unittest.skipUnless(throwaway_ca.available(), "needs the openssl CLI to make throwaway CAs")

@@ -1,0 +1,350 @@
+"""The hub's config as the Zero to JupyterHub chart makes it, and real KubeSpawners built from it.
+
+Runs in the hub image's own Python (tests/harness/pythonTests.ts, `npm run test:python`, gives
+HUB_CHART_VERSION, HUB_CHART_DIR and HELM), for one chart version per run:
+
+- hub_config(values) renders the real chart with `helm template` and these values, lays out
+  what the hub container gets from the chart's ConfigMap and Secret (their keys as files at the
+  mount paths, `subPath` mounts as single files; kubelet's pkg/volume/configmap and secret) and
+  the environment the chart's config reads (POD_NAMESPACE from the Downward API, and the Services'
+  <NAME>_SERVICE_PORT: kubelet pkg/kubelet/envvars/envvars.go), then loads the chart's own
+  files/hub/jupyterhub_config.py with traitlets' PyFileConfigLoader as JupyterHub does
+  (Application.load_config_file). That file execs the values' hub.extraConfig entries. The
+  pod's paths are a temporary directory here: each string literal naming a mounted directory
+  (`"/usr/local/etc/jupyterhub/...`) in the chart's two files and in hub.extraConfig is pointed at
+  it, and nothing else of them is changed.
+- Hub(c) builds spawners the way JupyterHub does: a real jupyterhub.user.User over an orm.User in
+  an in-memory database (as jupyterhub/tests/test_spawner.py new_spawner does), and
+  User._new_spawner(server_name, spawner_class=..., config=c): the spawner class is the one the
+  config ends with (c.JupyterHub.spawner_class), KubeSpawner 7 itself when it is still the
+  chart's string. KubeSpawner's __init__ loads a Kubernetes client configuration
+  (kubespawner/clients.py load_config: in-cluster, else a kubeconfig) and needs a running event
+  loop (shared_client), so Hub keeps one loop and the in-cluster setup naming its API server: the fake
+  one of tests/realhub/fakes/kube_api.py when a test starts servers (Hub(c, kube=...)), else an
+  address where nothing listens.
+"""
+import asyncio
+import contextlib
+import copy
+import functools
+import glob
+import json
+import logging
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+from unittest import mock
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+# The in-memory database's migration stamp, at every Hub, says nothing a test needs.
+logging.getLogger("alembic").setLevel(logging.WARNING)
+sys.path.insert(0, str(ROOT / "tests" / "realhub" / "fakes"))
+
+Z2JH_DIR = "/usr/local/etc/jupyterhub"
+RELEASE = NAMESPACE = "jupyterhub"
+
+
+def _venv_chart_version():
+    # hubPython.ts names each venv hub-venv-<chart version>-<hash>.
+    name = pathlib.Path(sys.prefix).name
+    return name.split("-")[2] if name.startswith("hub-venv-") else None
+
+
+CHART_VERSION = os.environ.get("HUB_CHART_VERSION") or _venv_chart_version()
+if not CHART_VERSION:
+    raise RuntimeError(
+        "chart_hub.py runs in the hub's Python of one chart version: `npm run test:python`, or "
+        '"$(node -r ./scripts/registerTypeScript.cjs tests/harness/hubPythonCli.ts 4.4.0)" -m unittest <file>'
+    )
+try:
+    import kubespawner  # noqa: F401
+    import jupyterhub  # noqa: F401
+except ImportError as error:
+    raise RuntimeError(f"chart_hub.py needs the hub's Python (JupyterHub, KubeSpawner): {error}") from None
+
+
+def chart_directory():
+    given = os.environ.get("HUB_CHART_DIR")
+    charts = os.environ.get("Z2JH_CHARTS") or str(ROOT.parent / "shared" / "z2jh")
+    directory = pathlib.Path(given or os.path.join(charts, CHART_VERSION, "chart"))
+    if not (directory / "Chart.yaml").exists():
+        raise RuntimeError(f"the real Z2JH chart {CHART_VERSION} is not at {directory}: set HUB_CHART_DIR (npm run test:python does)")
+    return directory
+
+
+def helm():
+    found = os.environ.get("HELM") or next(iter(sorted(glob.glob(str(ROOT / "node_modules" / ".cache" / "jupyterhub-pulumi" / "helm-*" / "helm")))), None)
+    if not found or not os.path.exists(found):
+        raise RuntimeError("no helm binary: set HELM (npm run test:python does; tests/harness/layerBinary.ts unpacks one)")
+    return found
+
+
+@functools.lru_cache(maxsize=None)
+def _render(values_json):
+    import yaml
+
+    scratch = tempfile.mkdtemp(prefix="chart-hub-helm-")
+    try:
+        values_file = os.path.join(scratch, "values.yaml")
+        with open(values_file, "w", encoding="utf-8") as handle:
+            handle.write(values_json)  # JSON is YAML
+        env = {**os.environ, "HELM_CACHE_HOME": scratch, "HELM_CONFIG_HOME": scratch, "HELM_DATA_HOME": scratch}
+        output = subprocess.run(
+            [helm(), "template", RELEASE, str(chart_directory()), "--namespace", NAMESPACE, "--kube-version", "1.32.0", "--values", values_file],
+            capture_output=True, text=True, env=env, check=False,
+        )
+        if output.returncode != 0:
+            raise RuntimeError(f"helm template failed: {output.stderr.strip()}")
+        return [m for m in yaml.safe_load_all(output.stdout) if isinstance(m, dict)]
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def render(values=None):
+    """The chart's manifests for these values (helm template), cached per values."""
+    return copy.deepcopy(_render(json.dumps(values or {}, sort_keys=True)))
+
+
+def _one(manifests, kind, name):
+    for m in manifests:
+        if m.get("kind") == kind and m["metadata"]["name"] == name:
+            return m
+    raise KeyError(f"no {kind} {name} in the rendered chart")
+
+
+def _keyed(manifest):
+    import base64
+
+    if manifest["kind"] == "Secret":
+        data = {k: base64.b64decode(v).decode() for k, v in (manifest.get("data") or {}).items()}
+        return {**data, **(manifest.get("stringData") or {})}
+    return dict(manifest.get("data") or {})
+
+
+def lay_out(manifests, root, files=None):
+    """Write the hub container's ConfigMap and Secret mounts under `root`; its environment.
+
+    `files` adds {path in the pod: content} for objects the chart does not render (a ConfigMap of
+    the stack's, say). Returns (environment, the pod's mounted directories)."""
+    pod = _one(manifests, "Deployment", "hub")["spec"]["template"]["spec"]
+    container = next(c for c in pod["containers"] if c["name"] == "hub")
+    volumes = {v["name"]: v for v in pod.get("volumes") or []}
+    objects = {(m["kind"], m["metadata"]["name"]): _keyed(m) for m in manifests if m.get("kind") in ("ConfigMap", "Secret")}
+    directories = set()
+
+    def write(path, content):
+        target = os.path.join(root, path.lstrip("/"))
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with open(target, "w", encoding="utf-8") as handle:
+            handle.write(content)
+
+    for mount in container.get("volumeMounts") or []:
+        volume = volumes[mount["name"]]
+        path = mount["mountPath"].rstrip("/")
+        source = ("ConfigMap", volume["configMap"]["name"], volume["configMap"]) if "configMap" in volume else (
+            ("Secret", volume["secret"]["secretName"], volume["secret"]) if "secret" in volume else None)
+        directories.add(os.path.dirname(path) if mount.get("subPath") else path)
+        if source is None:  # emptyDir, the database's PVC: an empty directory
+            os.makedirs(os.path.join(root, path.lstrip("/")), exist_ok=True)
+            continue
+        data = objects.get(source[:2])
+        if data is None:
+            if source[2].get("optional") or any(p.startswith(path + "/") or p == path for p in files or {}):
+                continue
+            raise KeyError(f"hub mount {path}: no {source[0]} {source[1]} rendered; give its files")
+        items = source[2].get("items") or [{"key": k, "path": k} for k in data]
+        if mount.get("subPath"):
+            item = next(i for i in items if i["path"] == mount["subPath"])
+            write(path, data[item["key"]])
+        else:
+            for item in items:
+                write(f"{path}/{item['path']}", data[item["key"]])
+    for path, content in (files or {}).items():
+        directories.add(os.path.dirname(path))
+        write(path, content)
+
+    env = {}
+    for variable in container.get("env") or []:
+        source = variable.get("valueFrom") or {}
+        if "value" in variable:
+            env[variable["name"]] = str(variable["value"])
+        elif source.get("fieldRef", {}).get("fieldPath") == "metadata.namespace":
+            env[variable["name"]] = NAMESPACE
+        elif "secretKeyRef" in source:
+            ref = source["secretKeyRef"]
+            value = objects.get(("Secret", ref["name"]), {}).get(ref["key"])
+            if value is not None:
+                env[variable["name"]] = value
+    for service in (m for m in manifests if m.get("kind") == "Service"):
+        prefix = service["metadata"]["name"].upper().replace("-", "_")
+        ports = service["spec"].get("ports") or []
+        env[f"{prefix}_SERVICE_HOST"] = "10.96.0.10"
+        if ports:
+            env[f"{prefix}_SERVICE_PORT"] = str(ports[0]["port"])
+    return env, directories
+
+
+def relocated(code, root, directories):
+    """`code` with each string literal that starts with one of the pod's mounted directories
+    pointed under `root` (only a quote directly before the path counts, so nothing moves twice)."""
+    for directory in sorted(directories, key=len, reverse=True):
+        for quote in ('"', "'"):
+            code = code.replace(f"{quote}{directory}/", f"{quote}{root}{directory}/").replace(f"{quote}{directory}{quote}", f"{quote}{root}{directory}{quote}")
+    return code
+
+
+def hub_config(values=None, files=None, keep=None):
+    """`c` as the chart's jupyterhub_config.py leaves it for these chart values (hub.extraConfig
+    entries included). `keep`, a list, gets the temporary root (the pod's files) to look at."""
+    import yaml
+    from traitlets.config.loader import PyFileConfigLoader
+
+    manifests = render(values)
+    root = tempfile.mkdtemp(prefix="chart-hub-")
+    if keep is not None:
+        keep.append(root)
+    env, directories = lay_out(manifests, root, files)
+    directories |= {Z2JH_DIR}
+    for name in ("jupyterhub_config.py", "z2jh.py"):
+        path = os.path.join(root, Z2JH_DIR.lstrip("/"), name)
+        with open(path, encoding="utf-8") as handle:
+            code = handle.read()
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(relocated(code, root, directories))
+    secret_values = os.path.join(root, Z2JH_DIR.lstrip("/"), "secret", "values.yaml")
+    with open(secret_values, encoding="utf-8") as handle:
+        chart_values = yaml.safe_load(handle)
+    extra = chart_values.get("hub", {}).get("extraConfig") or {}
+    for key in extra:
+        extra[key] = relocated(extra[key], root, directories)
+    with open(secret_values, "w", encoding="utf-8") as handle:
+        yaml.safe_dump(chart_values, handle)
+
+    sys.modules.pop("z2jh", None)  # the chart's config imports it from its own directory
+    saved_path = list(sys.path)
+    try:
+        with mock.patch.dict(os.environ, env):
+            loader = PyFileConfigLoader("jupyterhub_config.py", path=os.path.join(root, Z2JH_DIR.lstrip("/")))
+            with open(os.devnull, "w", encoding="utf-8") as quiet, contextlib.redirect_stdout(quiet):  # its "Loading ..." lines
+                c = loader.load_config()
+    finally:
+        sys.path[:] = saved_path
+        sys.modules.pop("z2jh", None)
+    return c
+
+
+def dict_or_list_values(entries):
+    """KubeSpawner's volumes or volume_mounts as make_pod gets them (get_pod_manifest: a dict's
+    values sorted by key, `_sorted_dict_values`; a list as it is)."""
+    return [entries[k] for k in sorted(entries)] if isinstance(entries, dict) else list(entries)
+
+
+class Hub:
+    """Users in an in-memory JupyterHub database and their spawners, with one event loop.
+
+    kube: a running FakeKubeApi (tests/realhub/fakes/kube_api.py) with `ca` (its CA file) and
+    `token`, or None for spawners that never reach the API (building a pod needs none)."""
+
+    def __init__(self, c, kube=None, database=None):
+        from jupyterhub import orm
+
+        self.c = c
+        self.kube = kube
+        self.loop = asyncio.new_event_loop()
+        self.db = database or orm.new_session_factory("sqlite:///:memory:")()
+        self.directory = tempfile.mkdtemp(prefix="chart-hub-kube-")
+        # In-cluster, as in the hub pod: the Service's address in the environment, the token and
+        # CA where kubernetes_asyncio's incluster_config reads them (here, this directory).
+        token = os.path.join(self.directory, "token")
+        with open(token, "w", encoding="ascii") as handle:
+            handle.write(kube.token if kube else "no-api-server")
+        server = kube.url if kube else "https://127.0.0.1:9"
+        host, port = server[len("https://"):].rsplit(":", 1)
+        from kubernetes_asyncio.config import incluster_config
+        import certifi
+
+        self._patches = [
+            mock.patch.dict(os.environ, {"KUBERNETES_SERVICE_HOST": host, "KUBERNETES_SERVICE_PORT": port}),
+            mock.patch.object(incluster_config, "SERVICE_TOKEN_FILENAME", token),
+            mock.patch.object(incluster_config, "SERVICE_CERT_FILENAME", kube.ca if kube else certifi.where()),
+        ]
+        for patch in self._patches:
+            patch.start()
+        # kubespawner/clients.py load_config is cached per host: a new API server, a new host.
+        self.c.KubeSpawner.k8s_api_host = server
+
+    def close(self):
+        from kubespawner import KubeSpawner
+
+        try:
+            self.loop.run_until_complete(KubeSpawner._stop_all_reflectors())
+            pending = [t for t in asyncio.all_tasks(self.loop) if not t.done()]
+            for task in pending:
+                task.cancel()
+            self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        finally:
+            self.loop.close()
+            for patch in reversed(self._patches):
+                patch.stop()
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+    def run(self, awaitable):
+        return self.loop.run_until_complete(awaitable)
+
+    def spawner_class(self):
+        from kubespawner import KubeSpawner
+
+        configured = self.c.JupyterHub.get("spawner_class", KubeSpawner)
+        return configured if isinstance(configured, type) else KubeSpawner
+
+    def user(self, name, groups=(), admin=False):
+        """The hub's User for `name` (made on first use), in these groups."""
+        from jupyterhub import orm
+        from jupyterhub.user import User
+
+        orm_user = orm.User.find(self.db, name)
+        if orm_user is None:
+            orm_user = orm.User(name=name)
+            self.db.add(orm_user)
+        orm_user.admin = admin
+        orm_user.groups = [orm.Group.find(self.db, g) or orm.Group(name=g) for g in groups]
+        self.db.commit()
+        return User(orm_user, {"config": self.c, "spawner_class": self.spawner_class(), "hub": _hub_object()})
+
+    def spawner(self, user, name="", user_options=None, spawner_class=None):
+        """A new spawner of `user`'s server `name`, as User._new_spawner makes one (its state
+        loaded from the database)."""
+
+        async def make():
+            spawner = user._new_spawner(name, spawner_class=spawner_class or self.spawner_class())
+            if user_options is not None:
+                spawner.user_options = user_options
+            return spawner
+
+        return self.run(make())
+
+    def pod(self, spawner):
+        """The V1Pod KubeSpawner would create for this spawner now, built as _start builds it
+        (kubespawner/spawner.py 7.0.0): get_pod_manifest(), then modify_pod_hook(spawner, pod)."""
+
+        async def build():
+            pod = await spawner.get_pod_manifest()
+            if spawner.modify_pod_hook:
+                pod = spawner.modify_pod_hook(spawner, pod)
+                pod = await pod if asyncio.iscoroutine(pod) else pod
+            return pod
+
+        return self.run(build())
+
+    def pod_json(self, spawner):
+        """That pod as KubeSpawner's client sends it to the API server (camelCase JSON)."""
+        return spawner.api.api_client.sanitize_for_serialization(self.pod(spawner))
+
+
+def _hub_object():
+    from jupyterhub.objects import Hub as HubObject
+
+    return HubObject(base_url="/hub/")
