@@ -30,6 +30,8 @@ interface Extensions {
   readonly hubExtraVolumeMounts: readonly Record<string, unknown>[];
   /** hub.services: JupyterHub services by name (the chart gives each a token in its Secret). */
   readonly hubServices: Record<string, Record<string, unknown>>;
+  /** hub.loadRoles: JupyterHub roles by name (the chart appends each to load_roles). */
+  readonly hubLoadRoles: Record<string, Record<string, unknown>>;
   readonly custom: Record<string, unknown>;
   readonly singleuserExtraFiles: Record<string, unknown>;
   readonly singleuserExtraEnv: Record<string, string>;
@@ -50,6 +52,7 @@ function extensions(settings: Settings): Extensions {
     hubExtraConfig: { ...trust?.hubExtraConfig, ...profileFilter?.extraConfig, ...vault?.hubExtraConfig, ...shared?.hubExtraConfig, ...ssh?.hubExtraConfig, ...lifecycle.hubExtraConfig },
     hubExtraFiles: { ...trust?.hubExtraFiles, ...profileFilter?.extraFiles, ...vault?.hubExtraFiles, ...shared?.hubExtraFiles, ...ssh?.hubExtraFiles, ...lifecycle.hubExtraFiles },
     hubServices: lifecycle.hubServices,
+    hubLoadRoles: lifecycle.hubLoadRoles,
     hubExtraVolumes: [...(trust?.hubExtraVolumes ?? []), ...(vault?.hubExtraVolumes ?? [])],
     hubExtraVolumeMounts: [...(trust?.hubExtraVolumeMounts ?? []), ...(vault?.hubExtraVolumeMounts ?? [])],
     custom: { ...profileFilter?.custom, ...vault?.custom, ...shared?.custom, ...ssh?.custom, ...lifecycle.custom },
@@ -120,6 +123,7 @@ function hubSection(settings: Settings, extra: Extensions): ChartValues {
     ...nonEmpty("extraConfig", extra.hubExtraConfig),
     ...nonEmpty("extraFiles", extra.hubExtraFiles),
     ...nonEmpty("services", extra.hubServices),
+    ...nonEmpty("loadRoles", extra.hubLoadRoles),
     allowNamedServers: namedServers.enabled,
     ...(namedServers.enabled ? { namedServerLimitPerUser: namedServers.limitPerUser } : {}),
   };

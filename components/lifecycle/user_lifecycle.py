@@ -24,9 +24,18 @@ renamed (`users[].renamedFrom`); components/lifecycle/lifecycleValues.ts hands t
      and the token role no longer lets the hub mint one for a name that is not configured),
      revokes their API tokens (DELETE /users/{name}/tokens/{id}) and takes admin away. Their hub
      row, home and Vault secrets are kept.
-   It is a hub admin (hub.services.<name>.admin): only an admin may rename or change an admin
-   user ("Only admins can modify other admins", UserAPIHandler.patch). Its token sits in the hub's
-   Secret next to the cookie secret, which already amounts to full control of the hub.
+   It holds a role of its own with the scopes these calls need (hub.loadRoles, lifecycleValues.ts),
+   and is a hub admin only while the config renames an admin: JupyterHub lets only an admin change
+   an admin user ("Only admins can modify other admins", UserAPIHandler.patch). JupyterHub keeps a
+   role granted when the service was created (app.py service_from_spec, init_role_assignment), so
+   `install` lists the admin role's services exactly: a service that is no longer configured as an
+   admin loses the role at the next start.
+   It calls the hub on the loopback address, as the chart's idle culler does: JupyterHub 5.5 gives
+   a managed service the hub's connect URL (http://hub:8081, the hub's own Service), and where
+   hairpin traffic is dropped every round would fail. Each round's outcome goes to the hub's log
+   (an error while rounds fail) and to a status file; `status` prints it for the operator
+   (kubectl exec deploy/hub -- python3 …/user_lifecycle.py status) and exits 1 unless the last
+   round succeeded recently.
 3. `stop-all`, run by `pulumi destroy` (kubectl exec in the hub's container, before the release is
    uninstalled: components/lifecycle/ServerShutdown.ts): stops every server through the hub and
    waits until none runs, since the chart sets cleanup_servers = False and KubeSpawner's pods
@@ -48,6 +57,9 @@ import urllib.parse
 import urllib.request
 
 Z2JH_DIR = "/usr/local/etc/jupyterhub"
+# The hub's working directory (the image's WORKDIR; the chart's hub-db-dir volume).
+STATUS_FILE = "/srv/jupyterhub/user-lifecycle-status.json"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 PAGINATION = "application/jupyterhub-pagination+json"
 # After a failed round (the hub not answering yet at its start, say), the next one comes this soon.
 RETRY_SECONDS = 15
@@ -150,9 +162,29 @@ def _rehome_sub_path(pod, from_sub_path, to_sub_path):
     return pod
 
 
+def admin_role_services(c):
+    """List the admin role's services exactly: those configured `admin: true`, and no other.
+
+    Without a 'services' list in an admin role spec, init_role_assignment (app.py 5.5) keeps every
+    service that holds the admin role in it, and even sets admin=True again on one that the config
+    no longer makes an admin ("in admin role sets admin = True"). With the list, membership is
+    made to match it ("ensure membership list is exact match (adds and revokes permissions)").
+    Users are left as JupyterHub has them: with Authenticator.admin_users set, JupyterHub merges
+    them into this spec, so the admin role's users are exactly the configured admins.
+    """
+    services = sorted(s["name"] for s in c.JupyterHub.services if s.get("admin"))
+    roles = c.JupyterHub.load_roles
+    spec = next((role for role in roles if role.get("name") == "admin"), None)
+    if spec is None:
+        roles.append({"name": "admin", "services": services})
+    else:
+        spec.setdefault("services", services)
+
+
 def install(c, config, kubespawner_class):
     """Wire the hub's side into its config `c` (run from hub.extraConfig)."""
     c.Authenticator.allow_existing_users = False
+    admin_role_services(c)
     owners = home_owners(config)
     if not owners:
         return None
@@ -351,8 +383,14 @@ def _offboard(api, model, why):
         api.revoke_token(name, token["id"])
         actions.append(f"revoked {name}'s token {token['id']}")
     if model.get("admin"):
-        api.patch_user(name, {"admin": False})
-        actions.append(f"took admin away from {name}")
+        try:
+            api.patch_user(name, {"admin": False})
+            actions.append(f"took admin away from {name}")
+        except HubApiError as error:
+            if error.status != 403:
+                raise
+            # Only a hub admin may; the hub refuses this name's sessions and tokens all the same.
+            log.error("Could not take admin away from %s (%s): remove it on the hub's admin page", name, error)
     if actions:
         log.info("Offboarded %s (%s): %s", name, why, "; ".join(actions))
     return actions
@@ -415,11 +453,89 @@ def _z2jh():
     return z2jh
 
 
+def hub_api_url(base_url, given=None):
+    """The hub's API on the loopback address; `given` (JUPYTERHUB_API_URL) only when it is one.
+
+    JupyterHub 5.5 hands a managed service the hub's connect URL (services/service.py start():
+    `hub=self.hub`, whose connect_url the chart sets to http://hub:8081): the hub's own Service,
+    which the hub pod may not reach (hairpin). The chart's culler is pointed at localhost for this.
+    """
+    if given and urllib.parse.urlsplit(given).hostname in LOOPBACK_HOSTS:
+        return given
+    return f"http://127.0.0.1:8081{(base_url or '/').rstrip('/')}/hub/api"
+
+
 def _hub_api(z2jh, config):
     token = os.environ.get("JUPYTERHUB_API_TOKEN") or z2jh.get_secret_value(f"hub.services.{config['service']}.apiToken")
-    base_url = (z2jh.get_config("hub.baseUrl", "/") or "/").rstrip("/")
-    url = os.environ.get("JUPYTERHUB_API_URL") or f"http://127.0.0.1:8081{base_url}/hub/api"
-    return HubApi(url, token)
+    return HubApi(hub_api_url(z2jh.get_config("hub.baseUrl", "/"), os.environ.get("JUPYTERHUB_API_URL")), token)
+
+
+# --- The service's status, for the operator ----------------------------------------------------------
+
+
+class RoundStatus:
+    """The outcome of the service's rounds, kept in a file beside the hub's database."""
+
+    def __init__(self, path=STATUS_FILE, clock=time.time):
+        self.path = path
+        self.clock = clock
+        self.state = {"startedAt": clock(), "failuresInARow": 0}
+
+    def _write(self):
+        temporary = f"{self.path}.tmp"
+        with open(temporary, "w", encoding="utf-8") as handle:
+            json.dump(self.state, handle)
+        os.replace(temporary, self.path)
+
+    def succeeded(self, actions):
+        now = self.clock()
+        self.state.update(lastRoundAt=now, lastSuccessAt=now, ok=True, actions=actions, error=None, failuresInARow=0, failingSince=None)
+        self._write()
+
+    def failed(self, error):
+        now = self.clock()
+        first = self.state.get("failingSince") or now
+        self.state.update(lastRoundAt=now, ok=False, error=str(error), failuresInARow=self.state["failuresInARow"] + 1, failingSince=first)
+        self._write()
+        return self.state["failuresInARow"], first
+
+
+def describe_status(state, interval, now):
+    """(exit code, text) for `status`: 0 only when the last round succeeded within two intervals."""
+    if not state:
+        return 1, "no round yet: the user-lifecycle service has not run in this hub (see the hub's log)"
+    when = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))  # noqa: E731
+    if not state.get("ok"):
+        since = when(state["failingSince"]) if state.get("failingSince") else "its start"
+        last = f"; last success {when(state['lastSuccessAt'])}" if state.get("lastSuccessAt") else "; none has succeeded"
+        return 1, f"last round: FAILED at {when(state['lastRoundAt'])}: {state.get('error')}\n{state['failuresInARow']} failed round(s) in a row since {since}{last}"
+    age = now - state["lastRoundAt"]
+    if age > 2 * interval + RETRY_SECONDS:
+        return 1, f"last round: ok at {when(state['lastRoundAt'])}, but none since ({int(age)}s): is the service running? (see the hub's log)"
+    actions = state.get("actions") or []
+    return 0, f"last round: ok at {when(state['lastRoundAt'])} ({len(actions)} change(s))" + "".join(f"\n  {a}" for a in actions)
+
+
+def serve(api, config, status, sleep=time.sleep, rounds=None):
+    """Reconcile now and every intervalSeconds; a failed round is logged as an error, says for how
+    long rounds have failed, and is tried again soon (the hub may still be starting)."""
+    done = 0
+    while rounds is None or done < rounds:
+        try:
+            status.succeeded(reconcile(api, config))
+            pause = config.get("intervalSeconds", 300)
+        except Exception as error:  # noqa: any failure, reported
+            count, since = status.failed(error)
+            log.error(
+                "Reconciling the hub's users failed (%d round(s) in a row since %s): %s. Offboarding and renames are not happening until it succeeds.",
+                count,
+                time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(since)),
+                error,
+            )
+            pause = RETRY_SECONDS
+        done += 1
+        if rounds is None or done < rounds:
+            sleep(pause)
 
 
 def main(argv):
@@ -438,15 +554,20 @@ def main(argv):
         print(f"stopped {len(stopped)} server(s): {', '.join(stopped) or 'none was running'}")
         return 0
     if command == "serve":
-        while True:
-            try:
-                reconcile(api, config)
-                pause = config.get("intervalSeconds", 300)
-            except Exception as error:  # tried again soon (the hub may still be starting); the hub logs this line
-                log.error("Reconciling the hub's users failed: %s", error)
-                pause = RETRY_SECONDS
-            time.sleep(pause)
-    print("usage: user_lifecycle.py serve | stop-all [--timeout SECONDS]", file=sys.stderr)
+        try:
+            serve(api, config, RoundStatus())
+        except KeyboardInterrupt:  # the hub stops its managed services with SIGINT
+            return 0
+    if command == "status":
+        try:
+            with open(STATUS_FILE, encoding="utf-8") as handle:
+                state = json.load(handle)
+        except FileNotFoundError:
+            state = None
+        code, text = describe_status(state, config.get("intervalSeconds", 300), time.time())
+        print(text)
+        return code
+    print("usage: user_lifecycle.py serve | status | stop-all [--timeout SECONDS]", file=sys.stderr)
     return 2
 
 

@@ -10,6 +10,7 @@ it("wires the CA trust, the Vault hook, the profile filter, the shared-volume ho
   const { values } = await renderStack(readStackConfig("homelab"), "homelab");
   expect(Object.values((values as { hub: { extraFiles: Record<string, { mountPath: string }> } }).hub.extraFiles).map((f) => f.mountPath).sort()).toEqual([
     "/usr/local/etc/jupyterhub-pulumi/ca_trust.py",
+    "/usr/local/etc/jupyterhub-pulumi/hub_sessions.py",
     "/usr/local/etc/jupyterhub-pulumi/profile_filter.py",
     "/usr/local/etc/jupyterhub-pulumi/shared_volumes.py",
     "/usr/local/etc/jupyterhub-pulumi/ssh_pipes.py",
@@ -23,9 +24,13 @@ it("wires the CA trust, the Vault hook, the profile filter, the shared-volume ho
     encoding: "utf8",
   });
   expect(run.stderr).toBe("");
-  expect(JSON.parse(run.stdout)).toEqual({
+  const { authenticator_classes, blocked_users, load_roles, ...wired } = JSON.parse(run.stdout);
+  // The sessions module wraps the chart's authenticator (tests/lifecycle/lifecycleStack.test.ts has the rest).
+  expect({ authenticator_classes, blocked_users }).toEqual({ authenticator_classes: ["ConfiguredSessionsgeneric_oauth", "generic_oauth", "Authenticator"], blocked_users: [] });
+  expect(load_roles).toContainEqual({ name: "admin", services: [] });
+  expect(wired).toEqual({
     // Only the module names reach the chart's namespace, not the files' own functions.
-    globals: ["KubeSpawner", "_importlib_util", "_spec", "c", "ca_trust", "get_config", "profile_filter", "shared_volumes", "ssh_pipes", "user_lifecycle", "vault_token_hook"],
+    globals: ["KubeSpawner", "_importlib_util", "_spec", "c", "ca_trust", "get_config", "hub_sessions", "profile_filter", "shared_volumes", "ssh_pipes", "user_lifecycle", "vault_token_hook"],
     pre_spawn_hook: true,
     oauthenticator_ca_certs: BUNDLE_FILE,
     profile_list_callable: true,

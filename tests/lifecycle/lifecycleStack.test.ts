@@ -75,9 +75,16 @@ describe("dynamic storage, a rename and a former user", () => {
 
   it("hands the hub the lifecycle module, its managed service and its config", () => {
     const hub = (stack.values as Record<string, any>).hub;
+    // A hub admin only while an admin is renamed (ada is an admin, aiko is not): a role of its own otherwise.
     expect(hub.services).toEqual({
-      [LIFECYCLE_SERVICE]: { admin: true, command: ["python3", "/usr/local/etc/jupyterhub-pulumi/user_lifecycle.py", "serve"] },
+      [LIFECYCLE_SERVICE]: { admin: false, command: ["python3", "/usr/local/etc/jupyterhub-pulumi/user_lifecycle.py", "serve"] },
     });
+    expect(hub.loadRoles[LIFECYCLE_SERVICE]).toEqual({
+      description: expect.any(String),
+      scopes: ["admin:users", "read:servers", "delete:servers", "tokens", "groups"],
+      services: [LIFECYCLE_SERVICE],
+    });
+    expect(hub.extraConfig["81-hub-sessions"]).toMatch(/\nhub_sessions\.install\(c, get_config\("custom.userLifecycle"\)\)\n$/);
     expect(hub.extraFiles["python-user-lifecycle"]).toMatchObject({ mountPath: "/usr/local/etc/jupyterhub-pulumi/user_lifecycle.py" });
     expect(hub.extraConfig["80-user-lifecycle"]).toMatch(/\nuser_lifecycle\.install\(c, get_config\("custom.userLifecycle"\), KubeSpawner\)\n$/);
     expect((stack.values as Record<string, any>).custom.userLifecycle).toEqual({
@@ -97,6 +104,10 @@ describe("dynamic storage, a rename and a former user", () => {
     const wired = JSON.parse(run.stdout);
     expect(wired.globals).toContain("user_lifecycle");
     expect(wired.spawner_classes).toEqual(["KeptHomeSpawner", "KubeSpawner"]);
+    // Sessions: the chart's authenticator wrapped, former users blocked, the admin role's services listed exactly.
+    expect(wired.authenticator_classes[0]).toMatch(/^ConfiguredSessions/);
+    expect(wired.blocked_users).toEqual(["bob", "hedy"]);
+    expect(wired.load_roles).toContainEqual({ name: "admin", services: [] });
   });
 
   it.each(SUPPORTED_CHART_VERSIONS)("gets the service's token from chart %s's Secret, mounted where stop-all reads it", (chartVersion) => {

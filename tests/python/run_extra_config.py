@@ -17,7 +17,8 @@ import types
 
 
 class Section(types.SimpleNamespace):
-    pass
+    def __contains__(self, key):  # traitlets' Config is a dict: `"key" in c.Section`
+        return key in self.__dict__
 
 
 class Config:
@@ -30,6 +31,20 @@ class Config:
 
 class KubeSpawner:
     """Stand-in for kubespawner.KubeSpawner."""
+
+
+class Authenticator:
+    """Stand-in for the class JupyterHub's authenticator_class trait resolves (jupyterhub/traitlets.py EntryPointType)."""
+
+    def __init__(self, name=""):
+        self.name = name
+
+
+def _resolve_authenticator(obj, value):
+    return type(str(value).rsplit(".", 1)[-1].replace("-", "_"), (Authenticator,), {}) if isinstance(value, str) else value
+
+
+_authenticator_trait = types.SimpleNamespace(default_value="pam", validate=_resolve_authenticator)
 
 
 def get_config(key, default=None):
@@ -70,8 +85,16 @@ def relocated(code):
 
 
 sys.modules["kubespawner"] = types.SimpleNamespace(KubeSpawner=KubeSpawner)
+sys.modules["jupyterhub"] = types.ModuleType("jupyterhub")
+sys.modules["jupyterhub.app"] = types.SimpleNamespace(JupyterHub=types.SimpleNamespace(authenticator_class=_authenticator_trait))
 c = Config()
 c.KubeSpawner.profile_list = [p for p in get_config("singleuser.profileList", [])]
+# The chart's jupyterhub_config.py, before the extraConfig entries: the pass-through authenticator
+# class, and the services and roles lists from hub.services and hub.loadRoles (with their names).
+if get_config("hub.config.JupyterHub.authenticator_class"):
+    c.JupyterHub.authenticator_class = get_config("hub.config.JupyterHub.authenticator_class")
+c.JupyterHub.services = [{"name": key, **service} for key, service in get_config("hub.services", {}).items()]
+c.JupyterHub.load_roles = [{"name": key, **role} for key, role in get_config("hub.loadRoles", {}).items()]
 namespace = {"c": c, "get_config": get_config}
 for key, code in sorted(get_config("hub.extraConfig", {}).items()):
     exec(relocated(code), namespace)
@@ -88,6 +111,9 @@ print(
             "oauthenticator_ca_certs": oauthenticator_ca_certs,
             "profile_list_callable": callable(getattr(c.KubeSpawner, "profile_list", None)),
             "modify_pod_hook": callable(getattr(c.KubeSpawner, "modify_pod_hook", None)),
+            "authenticator_classes": [cls.__name__ for cls in c.JupyterHub.authenticator_class.__mro__ if issubclass(cls, Authenticator)] if isinstance(getattr(c.JupyterHub, "authenticator_class", None), type) else [],
+            "blocked_users": sorted(getattr(c.Authenticator, "blocked_users", ())),
+            "load_roles": c.JupyterHub.load_roles,
             "spawner_class_is_kubespawner": isinstance(spawner_class, type) and issubclass(spawner_class, KubeSpawner),
             # Each wrapper over the one before it, down to KubeSpawner.
             "spawner_classes": [cls.__name__ for cls in spawner_class.__mro__ if issubclass(cls, KubeSpawner)] if isinstance(spawner_class, type) else [],

@@ -22,8 +22,10 @@ class Section(types.SimpleNamespace):
     pass
 
 
-def hub_config():
-    return types.SimpleNamespace(Authenticator=Section(), JupyterHub=Section(spawner_class="kubespawner.KubeSpawner"), KubeSpawner=Section())
+def hub_config(services=(), load_roles=()):
+    # The chart's jupyterhub_config.py sets the lists before it runs the extraConfig entries.
+    jupyterhub = Section(spawner_class="kubespawner.KubeSpawner", services=list(services), load_roles=list(load_roles))
+    return types.SimpleNamespace(Authenticator=Section(), JupyterHub=jupyterhub, KubeSpawner=Section())
 
 
 class Slugs(unittest.TestCase):
@@ -332,7 +334,7 @@ class Cli(unittest.TestCase):
     def test_says_how_to_call_it(self):
         run = self.run_script(api_url="http://127.0.0.1:9")
         self.assertEqual(run.returncode, 2)
-        self.assertIn("usage: user_lifecycle.py serve | stop-all", run.stderr)
+        self.assertIn("usage: user_lifecycle.py serve | status | stop-all", run.stderr)
 
 
 if __name__ == "__main__":

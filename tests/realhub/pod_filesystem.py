@@ -74,3 +74,17 @@ def lay_out(files, empty_dirs, hosts, scratch):
         for name, address in sorted(hosts.items()):
             handle.write(f"{address} {name}\n")
     loopback_up()
+
+
+def replace_files(before, after):
+    """A new pod of the same Deployment: the files of `after` where those of `before` were (in the
+    overlays lay_out made), none of `before` that `after` does not have; empty dirs keep their
+    contents, as the database volume does."""
+    for path in set(before) - set(after):
+        if os.path.exists(path):
+            os.remove(path)
+    for path, spec in after.items():
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(spec["content"])
+        os.chmod(path, spec.get("mode") or 0o644)

@@ -50,8 +50,12 @@ export interface RunOptions {
   readonly hairpinDropped?: boolean;
 }
 
-/** Where the hub pod's own Service goes when the hairpin is dropped: an address nothing listens on. */
-const DROPPED_HAIRPIN_ADDRESS = "127.0.1.254";
+/**
+ * Where the hub pod's own Service goes when the hairpin is dropped: TEST-NET-1 (RFC 5737), which
+ * the namespace has no route to. Not a loopback address: the hub listens on every address
+ * (hub_bind_url http://:8081), so any 127.0.0.0/8 address would reach it.
+ */
+const DROPPED_HAIRPIN_ADDRESS = "192.0.2.1";
 
 /** Whether this machine can make the namespaces: Linux, and root or unprivileged user namespaces. */
 export function namespacePrefix(): string[] {

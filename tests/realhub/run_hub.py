@@ -11,8 +11,11 @@ stack's outside services and the scenario. Then:
    CA that the stack's CA bundle ConfigMap holds;
 3. starts `jupyterhub --config /usr/local/etc/jupyterhub/jupyterhub_config.py --upgrade-db` (the
    container's args) as a subprocess with the container's environment, in its working directory;
-4. runs the scenario (scenario.py) and prints what it observed as one JSON document on stdout.
+4. runs the scenario (scenario.py, or the module the scenario names) and prints what it observed
+   as one JSON document on stdout. A scenario may move the hub to the stack's later releases
+   (hub.upgrade(), tests/realhub/releases.ts).
 The hub's own log goes to a file whose path is in the result, for a failing test to show."""
+import importlib
 import json
 import os
 import signal
@@ -33,10 +36,30 @@ CA_PLACEHOLDER = "@@THROWAWAY-CA@@"
 
 
 class HubProcess:
-    def __init__(self, pod, log_path):
+    def __init__(self, pod, log_path, files=None, upgrades=(), health_url=None):
         self.pod = pod
         self.log_path = log_path
         self.process = None
+        self.log = None
+        self.files = files or {}
+        # (pod, files) of each later release, in order.
+        self.upgrades = list(upgrades)
+        self.health_url = health_url
+        self.release = 0
+
+    def upgrade(self):
+        """What `helm upgrade` does to the hub: its Deployment's pod is replaced by one with the next
+        release's files and environment (the chart's checksum annotations change with its config),
+        while the database volume (/srv/jupyterhub) and everything outside the pod stay."""
+        if not self.upgrades:
+            raise RuntimeError("the scenario asked for an upgrade, and the test gave no later release")
+        self.stop()
+        pod, files = self.upgrades.pop(0)
+        pod_filesystem.replace_files(self.files, files)
+        self.pod, self.files = pod, files
+        self.release += 1
+        self.start()
+        self.wait_healthy(self.health_url)
 
     def start(self):
         env = dict(self.pod["env"])
@@ -50,7 +73,8 @@ class HubProcess:
         if args[0] == "jupyterhub":
             # The image's console script; the offline wheels are built without it.
             args = [sys.executable, "-m", "jupyterhub", *args[1:]]
-        self.log = open(self.log_path, "w", encoding="utf-8")
+        # One log over every release's hub, each start's lines after the last's.
+        self.log = open(self.log_path, "a" if self.log else "w", encoding="utf-8")
         self.process = subprocess.Popen(args, cwd=self.pod["workingDir"], env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def wait_healthy(self, url, timeout=60):
@@ -86,17 +110,23 @@ def main():
     # The homelab's own CA: the stack's CA bundle ConfigMap holds it, the fakes' certificates are its.
     with open(throwaway_ca.cas().a.ca, encoding="ascii") as handle:
         ca = handle.read()
-    files = {path: {**f, "content": f["content"].replace(CA_PLACEHOLDER, ca)} for path, f in pod["files"].items()}
-
     import scenario  # after sys.path is set; it imports the fakes
 
     world = scenario.World(spec)
-    files.update(world.kubelet_files())
+
+    def as_run(pod):
+        """A release's pod as the kubelet starts it: its files with the CA and the ServiceAccount's."""
+        files = {path: {**f, "content": f["content"].replace(CA_PLACEHOLDER, ca)} for path, f in pod["files"].items()}
+        files.update(world.kubelet_files())
+        return {**pod, "env": {**pod["env"], **world.kubelet_env()}}, files
+
+    pod, files = as_run(pod)
     hosts = {**spec["hosts"], **world.hosts()}
     pod_filesystem.lay_out(files, pod["emptyDirs"], hosts, os.path.join(scratch, "overlays"))
 
-    pod = {**pod, "env": {**pod["env"], **world.kubelet_env()}}
-    hub = HubProcess(pod, os.path.join(scratch, "hub.log"))
+    upgrades = [as_run(release["pod"]) for release in spec.get("upgrades") or []]
+    hub = HubProcess(pod, os.path.join(scratch, "hub.log"), files, upgrades, world.hub_url("/hub/health"))
+    driver = importlib.import_module(spec["scenario"].get("module") or "scenario")
     result = {"hubLog": hub.log_path}
     try:
         with world:
@@ -104,7 +134,7 @@ def main():
                 hub.start()
                 hub.wait_healthy(world.hub_url("/hub/health"))
                 started = time.monotonic()
-                result.update(scenario.run(world, spec["scenario"], hub))
+                result.update(driver.run(world, spec["scenario"], hub))
                 result["scenarioSeconds"] = round(time.monotonic() - started, 1)
             finally:
                 hub.stop()  # before the fakes it talks to go
