@@ -1,6 +1,7 @@
-// Each committed stack through the real Zero to JupyterHub chart (helm template over
-// ../shared/z2jh/<ver>/chart), for every chart version the program supports: what the chart makes
-// of the values where it transforms them (NetworkPolicies, the hub's Deployment, the hub Secret).
+// Each committed stack through the real Zero to JupyterHub chart (helm template over an offline
+// copy or the verified upstream archive, helmTemplate.ts), for every chart version the program
+// supports: what the chart makes of the values where it transforms them (NetworkPolicies, the
+// hub's Deployment, the hub Secret).
 import { SUPPORTED_CHART_VERSIONS } from "../../settings/schema";
 import { BUNDLE_FILE, CA_DIR, TRUST_DIR } from "../../components/trust/caBundleValues";
 import { HUB_PYTHON_DIR } from "../../components/hub/hubPythonModule";
@@ -108,15 +109,18 @@ describe.each(SUPPORTED_CHART_VERSIONS)("homelab on chart %s", (version) => {
   });
 });
 
-it("says loudly where the real chart should be when shared/ is missing, instead of skipping", () => {
-  const saved = process.env.Z2JH_CHARTS;
+it("says loudly where the real chart should be when no copy is at hand, instead of skipping", () => {
+  const saved = { charts: process.env.Z2JH_CHARTS, cache: process.env.JUPYTERHUB_PULUMI_CACHE };
   process.env.Z2JH_CHARTS = "/nonexistent/shared/z2jh";
+  process.env.JUPYTERHUB_PULUMI_CACHE = "/nonexistent/cache";
   try {
     expect(() => chartDirectory("4.4.0")).toThrow(
-      "the real Z2JH chart 4.4.0 is missing at /nonexistent/shared/z2jh/4.4.0/chart. The real-chart tests need the team's shared/ folder",
+      "the real Z2JH chart 4.4.0 is neither in an offline copy (Z2JH_CHARTS or ../shared/z2jh) nor in the test cache /nonexistent/cache",
     );
   } finally {
-    if (saved === undefined) delete process.env.Z2JH_CHARTS;
-    else process.env.Z2JH_CHARTS = saved;
+    for (const [key, value] of [["Z2JH_CHARTS", saved.charts], ["JUPYTERHUB_PULUMI_CACHE", saved.cache]] as const) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
   }
 });

@@ -11,9 +11,10 @@ export const CHART_CHECK = process.env.Z2JH_CHECK ?? path.join(PROJECT_ROOT, "..
 export function chartCheckAvailable(): boolean {
   if (fs.existsSync(CHART_CHECK)) return true;
   // The workplace's CI has shared/ beside the project, so the check must be there. GitHub's runners
-  // get the chart sources alone (Z2JH_CHARTS, .github/scripts/z2jh-charts.sh): there the real
-  // chart's render stands in for the team's check.
-  if (process.env.CI && !process.env.Z2JH_CHARTS) throw new Error(`the chart check ${CHART_CHECK} is missing; CI must have it`);
+  // have no shared/ (the tests fetch the released chart): there the real chart's render, which
+  // Helm checks against the chart's values.schema.json, stands in for the team's check.
+  const sharedBeside = fs.existsSync(path.join(PROJECT_ROOT, "..", "shared"));
+  if (process.env.CI && sharedBeside) throw new Error(`the chart check ${CHART_CHECK} is missing; CI must have it`);
   return false;
 }
 

@@ -1,7 +1,10 @@
-// `helm template` over the real Zero to JupyterHub chart sources in ../shared/z2jh/<ver>/chart:
-// what the cluster would get from a stack's values, rendered the way Helm renders it.
+// `helm template` over the real Zero to JupyterHub chart: what the cluster would get from a
+// stack's values, rendered the way Helm renders it.
 //
-// The helm binary comes from the npm registry (layerBinary.ts), so no test reaches the network.
+// The chart comes from an offline copy when there is one (Z2JH_CHARTS, else ../shared/z2jh beside
+// the project: <root>/<version>/chart), else from the chart repository, fetched once per run by
+// jest's global setup into the test cache (chartArchive.ts). The helm binary comes from the npm
+// registry (layerBinary.ts).
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -9,22 +12,30 @@ import * as path from "path";
 import * as jsYaml from "js-yaml";
 import { PROJECT_ROOT } from "./stackConfig";
 import { layerBinary } from "./layerBinary";
+import { cachedChartDirectory, chartRepository } from "./chartArchive";
+import { testInputCacheDir } from "./testInputCache";
 
 /** The Kubernetes version the chart's capability checks see (a current k3s). */
 export const KUBE_VERSION = "1.32.0";
 
-/** Where the chart sources of each supported version live; Z2JH_CHARTS points elsewhere. */
-export function chartDirectory(version: string): string {
+/** The offline copy of this chart version, when there is one: Z2JH_CHARTS, else ../shared/z2jh. */
+export function offlineChartDirectory(version: string): string | undefined {
   const root = process.env.Z2JH_CHARTS ?? path.join(PROJECT_ROOT, "..", "shared", "z2jh");
   const dir = path.join(root, version, "chart");
-  if (!fs.existsSync(path.join(dir, "Chart.yaml"))) {
-    // Never a silent skip: without the real chart these tests would prove nothing.
+  return fs.existsSync(path.join(dir, "Chart.yaml")) ? dir : undefined;
+}
+
+/** The chart sources of this version: the offline copy, else the verified fetch in the test cache. */
+export function chartDirectory(version: string): string {
+  const found = offlineChartDirectory(version) ?? cachedChartDirectory(version);
+  // Never a silent skip: without the real chart these tests would prove nothing.
+  if (!found) {
     throw new Error(
-      `the real Z2JH chart ${version} is missing at ${dir}. The real-chart tests need the team's shared/ folder beside ` +
-        `the project (../shared/z2jh/<version>/chart), or Z2JH_CHARTS pointing at a copy of shared/z2jh.`,
+      `the real Z2JH chart ${version} is neither in an offline copy (Z2JH_CHARTS or ../shared/z2jh) nor in the test cache ` +
+        `${testInputCacheDir()}: run the tests with jest, whose global setup fetches it from ${chartRepository()}`,
     );
   }
-  return dir;
+  return found;
 }
 
 /** The helm binary from the npm registry (layerBinary.ts). */

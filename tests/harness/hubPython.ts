@@ -1,11 +1,13 @@
 // The hub image's own Python (JupyterHub, KubeSpawner, OAuthenticator, …) for one supported chart
-// version, in a venv cached under node_modules/.cache: what the real-hub tier runs the chart's
+// version, in a venv cached in the test cache (testInputCache.ts): what the real-hub tier runs the chart's
 // jupyterhub_config.py and the project's hub Python in.
 //
-// Where the packages come from, first that answers:
+// Where the packages come from, first that answers, each installed with `pip --no-index`:
 // - HUB_PYTHON_WHEELS=<dir>/<chart version>/wheels, or ../shared/hub-python/<version>/wheels beside
-//   the project: offline wheels, installed with `pip --no-index`;
-// - otherwise pip's own index (PyPI, or whatever pip.conf / PIP_INDEX_URL names).
+//   the project: the offline wheels;
+// - the wheels jest's global setup fetched from pip's index (PyPI, or whatever pip.conf /
+//   PIP_INDEX_URL names) into the test cache (hubWheelhouse.ts);
+// - otherwise pip's own index, directly.
 // The pins are tests/realhub/requirements/<version>.txt either way.
 //
 // The chart's jupyterhub_config.py switches tornado to the curl client, which needs pycurl; its
@@ -16,10 +18,12 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { PROJECT_ROOT } from "./stackConfig";
+import { cachedHubWheels } from "./hubWheelhouse";
+import { testInputCacheDir } from "./testInputCache";
 
 const REQUIREMENTS_DIR = path.join(PROJECT_ROOT, "tests", "realhub", "requirements");
 /** The wheels are built for CPython 3.11 (the hub image runs 3.12; nothing here differs between them). */
-const PYTHON_MINOR = "3.11";
+export const PYTHON_MINOR = "3.11";
 
 export function hubRequirements(chartVersion: string): string {
   const file = path.join(REQUIREMENTS_DIR, `${chartVersion}.txt`);
@@ -27,11 +31,16 @@ export function hubRequirements(chartVersion: string): string {
   return file;
 }
 
-/** The offline wheels for this chart version, when a copy is at hand. */
+/** The offline wheels for this chart version, when a copy is at hand: HUB_PYTHON_WHEELS, else ../shared/hub-python. */
 export function offlineWheels(chartVersion: string): string | undefined {
   const root = process.env.HUB_PYTHON_WHEELS ?? path.join(PROJECT_ROOT, "..", "shared", "hub-python");
   const dir = path.join(root, chartVersion, "wheels");
   return fs.existsSync(dir) ? dir : undefined;
+}
+
+/** Wheels to install from without an index: the offline copy, else those fetched into the test cache. */
+export function localWheels(chartVersion: string): string | undefined {
+  return offlineWheels(chartVersion) ?? cachedHubWheels(chartVersion, { requirements: hubRequirements(chartVersion), pythonMinor: PYTHON_MINOR, cacheDir: testInputCacheDir() });
 }
 
 function run(command: string, args: string[], what: string): string {
@@ -45,7 +54,7 @@ function run(command: string, args: string[], what: string): string {
 }
 
 /** A python3.11 to make the venv with: HUB_PYTHON, else python3.11, else python3 when it is 3.11. */
-function basePython(): string {
+export function basePython(): string {
   const candidates = [process.env.HUB_PYTHON, "python3.11", "python3"].filter((c): c is string => !!c);
   for (const candidate of candidates) {
     try {
@@ -98,7 +107,7 @@ export function hubPython(chartVersion: string): string {
   const hash = crypto.createHash("sha256").update(fs.readFileSync(requirements)).update(PYTHON_MINOR);
   for (const file of fs.readdirSync(templates).sort()) hash.update(file).update(fs.readFileSync(path.join(templates, file)));
   const key = hash.digest("hex").slice(0, 12);
-  const cacheDir = path.join(PROJECT_ROOT, "node_modules", ".cache", "jupyterhub-pulumi");
+  const cacheDir = testInputCacheDir();
   const target = path.join(cacheDir, `hub-venv-${chartVersion}-${key}`);
   const python = path.join(target, "bin", "python");
   if (!fs.existsSync(python)) {
@@ -106,7 +115,7 @@ export function hubPython(chartVersion: string): string {
     const scratch = fs.mkdtempSync(path.join(cacheDir, `hub-venv-${chartVersion}-building-`));
     try {
       run(basePython(), ["-m", "venv", scratch], "creating the hub venv");
-      const wheels = offlineWheels(chartVersion);
+      const wheels = localWheels(chartVersion);
       const source = wheels ? ["--no-index", "--find-links", wheels] : [];
       run(
         path.join(scratch, "bin", "python"),

@@ -1,0 +1,112 @@
+// The hub's Python as wheels fetched from a package index (PyPI, or whatever PIP_INDEX_URL or
+// pip.conf names) into the test cache, for a machine without the offline wheels of
+// ../shared/hub-python: jest's global setup fetches them once, and hubPython.ts then installs from
+// them with `pip --no-index`, as it does from the offline copy.
+//
+// What pins them: the exact versions of tests/realhub/requirements/<version>.txt, --no-deps (the
+// file is the whole set), and --only-binary=:all: (no sdist is built, so fetching runs no code).
+// Not pinned: the files' hashes. The offline JupyterHub, KubeSpawner, OAuthenticator, tornado and
+// traitlets wheels are local builds from the upstream tags (versions.json: "built from the
+// upstream git tag"), so their hashes are not PyPI's and no one hash list can serve both sources,
+// and PyPI's own hashes cannot be learned here without the network. pip still checks the sha256
+// that the index gives with each link (a PEP 503 #sha256= fragment) and refuses a file that does
+// not match it.
+import { execFile } from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { promisify } from "util";
+
+// Asynchronous: a loopback index in the same process (the tests') must keep answering meanwhile.
+const run = promisify(execFile);
+
+export interface HubWheelsOptions {
+  /** A CPython of the version the wheels are for (it makes the venv whose pip downloads them). */
+  readonly python: string;
+  readonly pythonMinor: string;
+  readonly requirements: string;
+  readonly cacheDir: string;
+  /** The environment pip runs in (PIP_INDEX_URL, PIP_RETRIES, …); the process's own by default. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** One wheelhouse per requirements file content and Python: a changed pin fetches again. */
+function wheelhousePath(version: string, options: Pick<HubWheelsOptions, "requirements" | "pythonMinor" | "cacheDir">): string {
+  const key = crypto.createHash("sha256").update(fs.readFileSync(options.requirements)).update(options.pythonMinor).update(process.arch).digest("hex").slice(0, 12);
+  return path.join(options.cacheDir, `hub-wheels-${version}-${key}`, "wheels");
+}
+
+/** The wheels from an earlier fetch, when the cache has them. */
+export function cachedHubWheels(version: string, options: Pick<HubWheelsOptions, "requirements" | "pythonMinor" | "cacheDir">): string | undefined {
+  const dir = wheelhousePath(version, options);
+  return fs.existsSync(dir) ? dir : undefined;
+}
+
+const PYPI_SIMPLE = "https://pypi.org/simple/";
+
+/**
+ * Why the index cannot be reached, or undefined when it answers. pip reports an unreachable index
+ * only as "No matching distribution found" (its connection errors are retry warnings, and none
+ * with PIP_RETRIES=0), so the line would not say what is wrong.
+ */
+async function indexUnreachable(index: string): Promise<string | undefined> {
+  try {
+    await fetch(index, { method: "HEAD", signal: AbortSignal.timeout(15_000) });
+    return undefined;
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    return cause?.code ?? cause?.message ?? (error as Error).message;
+  }
+}
+
+/** pip's own words for why it failed: its last ERROR line, else its last line. */
+function pipReason(output: string): string {
+  const lines = output.split("\n").map((l) => l.trim()).filter(Boolean);
+  return [...lines].reverse().find((l) => l.startsWith("ERROR:")) ?? lines[lines.length - 1] ?? "no output";
+}
+
+/** The given Python when it has pip, else a venv of it (Debian's python3 has no pip of its own; a venv brings one). */
+async function pipPython(python: string, scratch: string): Promise<string> {
+  try {
+    await run(python, ["-m", "pip", "--version"]);
+    return python;
+  } catch {
+    await run(python, ["-m", "venv", path.join(scratch, "pip")]);
+    return path.join(scratch, "pip", "bin", "python");
+  }
+}
+
+/**
+ * Downloads every pinned wheel into the cache and returns the directory. The wheelhouse appears
+ * only once pip has fetched the whole set (renamed into place, so concurrent runs are harmless).
+ */
+export async function fetchHubWheels(version: string, options: HubWheelsOptions): Promise<string> {
+  const target = wheelhousePath(version, options);
+  if (fs.existsSync(target)) return target;
+  fs.mkdirSync(options.cacheDir, { recursive: true });
+  const scratch = fs.mkdtempSync(path.join(options.cacheDir, `.hub-wheels-${version}-fetching-`));
+  const env = options.env ?? process.env;
+  try {
+    try {
+      await run(
+        await pipPython(options.python, scratch),
+        ["-m", "pip", "download", "--disable-pip-version-check", "--no-input", "--no-deps", "--only-binary=:all:", "--dest", path.join(scratch, "wheels"), "-r", options.requirements],
+        { env, encoding: "utf8", maxBuffer: 32 * 1024 * 1024 },
+      );
+    } catch (error) {
+      const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+      const index = env.PIP_INDEX_URL ?? "pip's index (PyPI unless pip.conf says otherwise)";
+      const unreachable = await indexUnreachable(env.PIP_INDEX_URL ?? PYPI_SIMPLE);
+      throw new Error(unreachable ? `cannot reach ${index} (${unreachable})` : `pip download from ${index} failed: ${pipReason(`${stdout ?? ""}\n${stderr ?? ""}`)}`);
+    }
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    try {
+      fs.renameSync(path.join(scratch, "wheels"), target);
+    } catch (error) {
+      if (!fs.existsSync(target)) throw error; // another run won the race otherwise
+    }
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+  return target;
+}

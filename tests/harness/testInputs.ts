@@ -1,0 +1,83 @@
+// What the real-chart and real-hub tiers need from outside the repository, made present once per
+// run (jest's global setup): for each supported chart version, the chart and the hub's wheels. An
+// offline copy is used first (Z2JH_CHARTS / ../shared/z2jh, HUB_PYTHON_WHEELS /
+// ../shared/hub-python), then the test cache, then the upstream registries (chartArchive.ts,
+// hubWheelhouse.ts). What cannot be had is reported in one line, not by every test that needs it.
+import { SUPPORTED_CHART_VERSIONS } from "../../settings/schema";
+import { cachedChartDirectory, chartRepository, fetchChart } from "./chartArchive";
+import { offlineChartDirectory } from "./helmTemplate";
+import { basePython, hubRequirements, localWheels, PYTHON_MINOR } from "./hubPython";
+import { fetchHubWheels } from "./hubWheelhouse";
+import { testInputCacheDir } from "./testInputCache";
+
+export interface TestInputsOptions {
+  readonly versions?: readonly string[];
+  readonly cacheDir?: string;
+  readonly chartRepository?: string;
+  /** Progress lines (what is being fetched, from where); nothing by default. */
+  readonly log?: (line: string) => void;
+}
+
+export interface MissingInput {
+  readonly kind: "chart" | "hub-python";
+  readonly version: string;
+  readonly reason: string;
+}
+
+/** Finds or fetches every input and returns what could not be had. */
+export async function ensureTestInputs(options: TestInputsOptions = {}): Promise<MissingInput[]> {
+  const versions = options.versions ?? SUPPORTED_CHART_VERSIONS;
+  const cacheDir = options.cacheDir ?? testInputCacheDir();
+  const repository = options.chartRepository ?? chartRepository();
+  const log = options.log ?? (() => undefined);
+  const missing: MissingInput[] = [];
+
+  await Promise.all(
+    versions
+      .filter((version) => !offlineChartDirectory(version) && !cachedChartDirectory(version, cacheDir))
+      .map(async (version) => {
+        log(`fetching the Z2JH chart ${version} from ${repository}`);
+        try {
+          await fetchChart(version, { repository, cacheDir });
+        } catch (error) {
+          missing.push({ kind: "chart", version, reason: (error as Error).message });
+        }
+      }),
+  );
+
+  const needWheels = versions.filter((version) => !localWheels(version));
+  let python: string | undefined;
+  try {
+    if (needWheels.length) python = basePython();
+  } catch {
+    // No CPython 3.11: the real-hub tests say so themselves; the wheels would be of no use.
+  }
+  for (const version of python ? needWheels : []) {
+    log(`fetching the hub's Python for chart ${version} from ${process.env.PIP_INDEX_URL ?? "PyPI"}`);
+    try {
+      await fetchHubWheels(version, { python: python!, pythonMinor: PYTHON_MINOR, requirements: hubRequirements(version), cacheDir });
+    } catch (error) {
+      missing.push({ kind: "hub-python", version, reason: (error as Error).message });
+    }
+  }
+  return missing;
+}
+
+const WHAT: Record<MissingInput["kind"], string> = { chart: "the Z2JH chart", "hub-python": "the hub's Python for chart" };
+
+/** One line: what is missing (versions sharing a reason together), why, and how to get it. */
+export function missingInputsLine(missing: readonly MissingInput[], cacheDir = testInputCacheDir()): string {
+  const groups = new Map<string, string[]>();
+  for (const { kind, version, reason } of missing) {
+    const key = `${WHAT[kind]}\u0000${reason}`;
+    groups.set(key, [...(groups.get(key) ?? []), version]);
+  }
+  const parts = [...groups].map(([key, versions]) => {
+    const [what, reason] = key.split("\u0000");
+    return `${what} ${versions.sort().join(", ")} (${reason})`;
+  });
+  return (
+    `The real-chart and real-hub tests cannot get ${parts.join("; ")}. Fix: run once with internet access (they are cached in ${cacheDir}), ` +
+    `or point Z2JH_CHARTS and HUB_PYTHON_WHEELS at offline copies laid out as <dir>/<version>/chart and <dir>/<version>/wheels.`
+  );
+}
