@@ -253,8 +253,11 @@ class Hub:
 
         self.c = c
         self.kube = kube
+        self.users = {}
         self.loop = asyncio.new_event_loop()
-        self.db = database or orm.new_session_factory("sqlite:///:memory:")()
+        # KubeSpawner.start() makes its future when called (asyncio.ensure_future), outside a coroutine.
+        asyncio.set_event_loop(self.loop)
+        self.db = database or _new_database()
         self.directory = tempfile.mkdtemp(prefix="chart-hub-kube-")
         # In-cluster, as in the hub pod: the Service's address in the environment, the token and
         # CA where kubernetes_asyncio's incluster_config reads them (here, this directory).
@@ -287,6 +290,7 @@ class Hub:
             self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         finally:
             self.loop.close()
+            asyncio.set_event_loop(None)
             for patch in reversed(self._patches):
                 patch.stop()
             shutil.rmtree(self.directory, ignore_errors=True)
@@ -301,8 +305,12 @@ class Hub:
         return configured if isinstance(configured, type) else KubeSpawner
 
     def user(self, name, groups=(), admin=False):
-        """The hub's User for `name` (made on first use), in these groups."""
+        """The hub's User for `name` (made on first use, one per Hub as in JupyterHub's
+        UserDict), in these groups. Its settings are what the JupyterHub app gives every User
+        (app.py init_tornado_settings): statsd off is an EmptyClass, no internal SSL."""
         from jupyterhub import orm
+        from jupyterhub.emptyclass import EmptyClass
+        from jupyterhub.roles import assign_default_roles
         from jupyterhub.user import User
 
         orm_user = orm.User.find(self.db, name)
@@ -312,7 +320,22 @@ class Hub:
         orm_user.admin = admin
         orm_user.groups = [orm.Group.find(self.db, g) or orm.Group(name=g) for g in groups]
         self.db.commit()
-        return User(orm_user, {"config": self.c, "spawner_class": self.spawner_class(), "hub": _hub_object()})
+        assign_default_roles(self.db, orm_user)
+        if name not in self.users:
+            settings = {"config": self.c, "spawner_class": self.spawner_class(), "hub": _hub_object(), "statsd": EmptyClass(), "internal_ssl": False}
+            self.users[name] = User(orm_user, settings)
+        return self.users[name]
+
+    def spawn(self, user, server_name="", options=None):
+        """JupyterHub's own User.spawn: the hooks, Spawner.start, the wait for the server to answer
+        over HTTP (a fake singleuser server at the pod's address, kube_api below), and on a failure
+        User.stop, then the error again."""
+        return self.run(user.spawn(server_name, options))
+
+    def stop(self, user, server_name=""):
+        """JupyterHub's own User.stop: Spawner.stop if it runs, then the post-stop hook and the
+        cleared state, always."""
+        return self.run(user.stop(server_name))
 
     def spawner(self, user, name="", user_options=None, spawner_class=None):
         """A new spawner of `user`'s server `name`, as User._new_spawner makes one (its state
@@ -325,6 +348,19 @@ class Hub:
             return spawner
 
         return self.run(make())
+
+    def server(self, user, name=""):
+        """The user's spawner of server `name`, as the hub holds it (user.spawners[name], made
+        from the database when the hub has none yet)."""
+
+        async def get():
+            return user.spawners[name]
+
+        return self.run(get())
+
+    def running(self, spawner):
+        """Whether KubeSpawner's poll() says the server runs (None), as the hub asks it."""
+        return self.run(spawner.poll()) is None
 
     def pod(self, spawner):
         """The V1Pod KubeSpawner would create for this spawner now, built as _start builds it
@@ -342,6 +378,62 @@ class Hub:
     def pod_json(self, spawner):
         """That pod as KubeSpawner's client sends it to the API server (camelCase JSON)."""
         return spawner.api.api_client.sanitize_for_serialization(self.pod(spawner))
+
+
+KUBE_TOKEN = "hub-service-account-token"
+
+
+def kube_api(manifests=None, extra_rules=(), **options):
+    """A running fake API server (tests/realhub/fakes/kube_api.py) over TLS from a throwaway CA,
+    authorizing the hub's ServiceAccount by the chart's own hub Role (from `manifests`, a render)
+    plus `extra_rules`, or everything when no manifests are given. Its kubelet gives each pod an
+    address of its own in 127.0.0.0/8 with jupyterhub-singleuser answering there on port 8888
+    (tests/realhub/fakes/singleuser.py), unless `kubelet` is given. Stop it with .stop()."""
+    import itertools
+
+    import throwaway_ca
+    from jupyterhub import __version__ as jupyterhub_version
+    from kube_api import FakeKubeApi
+    from singleuser import FakeSingleuser
+
+    rbac = None
+    if manifests is not None:
+        rbac = list(_one(manifests, "Role", "hub")["rules"]) + list(extra_rules)
+    servers, addresses = [], itertools.count(1)
+
+    def kubelet(pod):
+        n = next(addresses) + os.getpid() % 200 * 256
+        address = f"127.{(n >> 16) % 256 or 1}.{(n >> 8) % 256}.{n % 256 or 1}"
+        servers.append(FakeSingleuser(address, 8888, jupyterhub_version))
+        return {"podIP": address}
+
+    cas = throwaway_ca.cas()
+    api = FakeKubeApi(tls=cas.a.server, token=KUBE_TOKEN, namespace=NAMESPACE, rbac=rbac, **{"kubelet": kubelet, **options}).start()
+    api.ca, api.token = cas.a.ca, KUBE_TOKEN
+    stop = api.stop
+
+    def stop_all():
+        stop()
+        for server in servers:
+            server.close()
+
+    api.stop = stop_all
+    return api
+
+
+def _new_database():
+    """An in-memory hub database with JupyterHub's own OAuth client and default roles, as
+    jupyterhub/tests/conftest.py `db` makes one (MockHub.init_db, then the default roles)."""
+    from jupyterhub import orm
+    from jupyterhub.roles import create_role, get_default_roles
+
+    db = orm.new_session_factory("sqlite:///:memory:")()
+    # The hub's own OAuth client, which JupyterHub.init_db makes (app.py 5.5.0).
+    db.add(orm.OAuthClient(identifier="jupyterhub", secret="", redirect_uri="", description="JupyterHub"))
+    for role in get_default_roles():
+        create_role(db, role)
+    db.commit()
+    return db
 
 
 def _hub_object():
