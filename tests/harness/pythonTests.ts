@@ -9,12 +9,11 @@
 //   JupyterHub and kubernetes_asyncio versions.
 // Each run gets HUB_CHART_VERSION, HUB_CHART_DIR (the real chart) and HELM, which chart_hub.py
 // renders the chart with. A missing venv or chart fails the run, naming what is missing.
-import { spawnSync } from "child_process";
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { SUPPORTED_CHART_VERSIONS } from "../../settings/schema";
-import { chartDirectory, helmBinary } from "./helmTemplate";
-import { hubPython } from "./hubPython";
+import { chartHubPython, NEWEST_CHART_VERSION } from "./chartHubPython";
 import { PROJECT_ROOT } from "./stackConfig";
 
 const PYTHON_TESTS = path.join("tests", "python");
@@ -31,28 +30,39 @@ function testModules(dir: string, only?: RegExp): string[] {
     .map((file) => path.join(dir, file));
 }
 
-function run(chartVersion: string, modules: string[]): boolean {
-  const python = hubPython(chartVersion);
-  process.stderr.write(`\nPython tests in the hub's Python of chart ${chartVersion} (${modules.length} modules)\n`);
-  const result = spawnSync(python, ["-m", "unittest", ...modules], {
-    cwd: PROJECT_ROOT,
-    stdio: "inherit",
-    env: { ...process.env, HUB_CHART_VERSION: chartVersion, HUB_CHART_DIR: chartDirectory(chartVersion), HELM: process.env.HELM ?? helmBinary() },
+/** One unittest run; its output is kept and printed whole, so parallel runs do not interleave. */
+function run(chartVersion: string, modules: string[]): Promise<{ ok: boolean; output: string }> {
+  const { python, env } = chartHubPython(chartVersion);
+  const header = `Python tests in the hub's Python of chart ${chartVersion} (${modules.length} modules)\n`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, ["-m", "unittest", ...modules], { cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    const chunks: Buffer[] = [];
+    child.stdout.on("data", (chunk: Buffer) => chunks.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => chunks.push(chunk));
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ ok: status === 0, output: header + Buffer.concat(chunks).toString("utf8") }));
   });
-  if (result.error) throw result.error;
-  return result.status === 0;
 }
 
-function main(): number {
-  const newest = SUPPORTED_CHART_VERSIONS[SUPPORTED_CHART_VERSIONS.length - 1];
-  let ok = run(newest, [...testModules(PYTHON_TESTS), ...testModules(FAKES_TESTS)]);
-  for (const version of SUPPORTED_CHART_VERSIONS.filter((v) => v !== newest)) ok = run(version, testModules(PYTHON_TESTS, USES_CHART_HUB)) && ok;
-  return ok ? 0 : 1;
+async function main(): Promise<number> {
+  // Made one after the other (hubPython builds a venv on first use), then run side by side: the
+  // runs mostly wait on sockets and subprocesses, and the other versions' share is small.
+  const runs = [
+    { version: NEWEST_CHART_VERSION, modules: [...testModules(PYTHON_TESTS), ...testModules(FAKES_TESTS)] },
+    ...SUPPORTED_CHART_VERSIONS.filter((v) => v !== NEWEST_CHART_VERSION).map((version) => ({ version, modules: testModules(PYTHON_TESTS, USES_CHART_HUB) })),
+  ];
+  for (const { version } of runs) chartHubPython(version);
+  const results = await Promise.all(runs.map(({ version, modules }) => run(version, modules)));
+  for (const { output } of results) process.stderr.write(`\n${output}`);
+  return results.every((r) => r.ok) ? 0 : 1;
 }
 
-try {
-  process.exitCode = main();
-} catch (error) {
-  process.stderr.write(`test:python: ${(error as Error).message}\n`);
-  process.exitCode = 1;
-}
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: Error) => {
+    process.stderr.write(`test:python: ${error.message}\n`);
+    process.exitCode = 1;
+  },
+);

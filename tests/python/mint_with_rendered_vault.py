@@ -4,19 +4,23 @@ policy's wrapping limits, and the hook's `custom.vault` configuration. Used by
 tests/vault/tokenLifetime.test.ts, so the TypeScript that declares the role and the Python that
 mints through it are checked together against Vault's rules (fake_vault.py).
 
+The spawner is a real KubeSpawner configured by the chart's own jupyterhub_config.py
+(tests/python/chart_hub.py), so this runs in the hub's Python (tests/harness/chartHubPython.ts).
 Reads JSON on stdin: {"role": {<inputs>}, "hubPolicy": {"<path>": {"min_wrapping_ttl": s, ...}},
 "hook": {<custom.vault>}}. Prints JSON: the role fields Vault ignored, the token's lifetime, and
 whether it is still alive one second after its TTL without a renewal.
 """
+import asyncio
 import json
+import logging
 import pathlib
 import re
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import chart_hub  # noqa: E402
 from project_module import load_project_module as load  # noqa: E402
 from fake_vault import SERVICE_ACCOUNT_JWT, FakeVault  # noqa: E402
-from spawn_driver import spawned_by_hook  # noqa: E402
 
 vault_token_hook = load("components/vault/vault_token_hook.py", "vault_token_hook")
 
@@ -27,6 +31,8 @@ def snake(name):
 
 
 def main():
+    # The caller reads stderr as errors only: the hub's info lines (its database, the hook) stay out.
+    logging.disable(logging.INFO)
     given = json.load(sys.stdin)
     hook_config = given["hook"]
     role = {snake(key): value for key, value in given["role"].items() if key != "roleName"}
@@ -40,7 +46,13 @@ def main():
         cfg = {**hook_config, "address": vault.address}
         cfg.pop("caFile", None)
         cfg.pop("jwtFile", None)
-        spawner = spawned_by_hook(vault_token_hook, cfg, given.get("user", "ada"), lambda: SERVICE_ACCOUNT_JWT)
+        hub = chart_hub.Hub(chart_hub.hub_config())
+        try:
+            spawner = hub.spawner(hub.user(given.get("user", "ada")))
+            client = vault_token_hook.VaultClient(cfg, read_service_account_token=lambda: SERVICE_ACCOUNT_JWT)
+            asyncio.run(vault_token_hook.make_pre_spawn_hook(cfg, client)(spawner))
+        finally:
+            hub.close()
         status, reply = vault.route("POST", "/v1/sys/wrapping/unwrap", None, spawner.environment["NOTEBOOK_VAULT_WRAPPING_TOKEN"])
         token = reply["auth"]["client_token"]
         lifetime = reply["auth"]["lease_duration"]

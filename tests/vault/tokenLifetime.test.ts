@@ -7,6 +7,7 @@ import { vaultHookConfig } from "../../components/hub/vaultValues";
 import { userTokenRoleArgs } from "../../components/vault/VaultAccess";
 import { vaultNames } from "../../components/vault/vaultPolicies";
 import { parseSettings } from "../../settings";
+import { chartHubPython } from "../harness/chartHubPython";
 import { renderStack } from "../harness/renderStack";
 import { PROJECT_ROOT, readStackConfig } from "../harness/stackConfig";
 import { asStackConfig } from "../fixtures/configs";
@@ -32,9 +33,12 @@ function hubPolicyRules(policy: string): Record<string, Record<string, number>> 
 }
 
 function mint(role: Record<string, unknown>, hook: Record<string, unknown>, hubPolicy: string, user: string): Minted {
-  const run = spawnSync("python3", [path.join(PROJECT_ROOT, "tests", "python", "mint_with_rendered_vault.py")], {
+  // The hook mints for a real KubeSpawner, so in the hub's own Python.
+  const { python, env } = chartHubPython();
+  const run = spawnSync(python, [path.join(PROJECT_ROOT, "tests", "python", "mint_with_rendered_vault.py")], {
     input: JSON.stringify({ role, hook, hubPolicy: hubPolicyRules(hubPolicy), user }),
     encoding: "utf8",
+    env,
   });
   expect(run.stderr).toBe("");
   return JSON.parse(run.stdout) as Minted;
