@@ -1,19 +1,23 @@
 """Tests of components/ssh/ssh_pipes.py: the hub gives each running server with sshd a host key of
-its own and a Pipe that trusts that key only, and removes both when the server stops. The spawner
-base stands in for KubeSpawner 7.0.0, the APIs for kubernetes_asyncio's CustomObjectsApi and
-CoreV1Api with the API server's answers. tests/python/test_sshd_forwarding.py runs the result
+its own and a Pipe that trusts that key only, and removes both when the server stops.
+
+The spawners are KubeSpawner 7 itself, configured by the chart's own jupyterhub_config.py
+(tests/python/chart_hub.py): its start() creates the PVC and the pod, calls the
+after_pod_created_hook with the pod from its reflector, and returns once the pod runs; stop()
+deletes the pod. They talk to the fake API server (tests/realhub/fakes/kube_api.py) with the
+chart's hub Role and the program's Pipe writer Role (components/ssh/gatewayObjects.ts); its
+garbage collector deletes what a deleted pod owned. Whether a server runs sshd is its profile's
+label (kubespawner_override extra_labels). tests/python/test_sshd_forwarding.py runs the result
 against a real sshd and ssh client."""
-import asyncio
 import base64
-import inspect
 import io
 import logging
 import pathlib
 import sys
-import types
 import unittest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import chart_hub  # noqa: E402
 from project_module import load_project_module  # noqa: E402
 
 ssh_pipes = load_project_module("components/ssh/ssh_pipes.py", "ssh_pipes")
@@ -29,133 +33,18 @@ CONFIG = {
     "users": {"maria": "user-maria", "aiko.tanaka": "user-aiko-tanaka---bb0feed0", "ada+b": "user-x-ada-b---00000000"},
 }
 SSHD = {"hub.jupyter.org/network-access-hub": "true", "jupyterhub-pulumi/sshd": "true"}
-# The chart's home volume, as Zero to JupyterHub's jupyterhub_config.py sets c.KubeSpawner.volumes.
-HOME_VOLUME = {"name": "home", "persistentVolumeClaim": {"claimName": "claim-{username}"}}
-HOME_MOUNT = {"name": "home", "mountPath": "/home/jovyan"}
-
-
-class ApiError(Exception):
-    """kubernetes_asyncio's ApiException: status, reason, and a body that may echo what was sent."""
-
-    def __init__(self, status, reason="", body=""):
-        super().__init__(f"({status})\nReason: {reason}\nHTTP response body: {body}")
-        self.status = status
-        self.reason = reason
-
-
-class FakeCustomObjects:
-    """kubernetes_asyncio CustomObjectsApi, answering like the API server."""
-
-    def __init__(self):
-        self.objects = {}
-        self.fail_with = None
-
-    async def create_namespaced_custom_object(self, group, version, namespace, plural, body):
-        if self.fail_with:
-            raise ApiError(self.fail_with)
-        key = (group, version, namespace, plural, body["metadata"]["name"])
-        if key in self.objects:
-            raise ApiError(409, "Conflict")
-        self.objects[key] = body
-
-    async def delete_namespaced_custom_object(self, group, version, namespace, plural, name):
-        key = (group, version, namespace, plural, name)
-        if key not in self.objects:
-            raise ApiError(404, "Not Found")
-        del self.objects[key]
-
-    def pipes(self):
-        return {key[4]: body for key, body in self.objects.items()}
-
-
-class FakeCoreV1:
-    """kubernetes_asyncio CoreV1Api's Secret calls (create_namespaced_secret(namespace, body),
-    delete_namespaced_secret(name, namespace)), answering like the API server: 409 on a name that
-    exists, 404 on one that does not, and stringData stored as data (base64)."""
-
-    def __init__(self):
-        self.secrets = {}
-        self.fail_with = None
-
-    async def create_namespaced_secret(self, namespace, body):
-        if self.fail_with:
-            raise ApiError(self.fail_with, "Forbidden", body=str(body))
-        key = (namespace, body["metadata"]["name"])
-        if key in self.secrets:
-            raise ApiError(409, "Conflict")
-        stored = {k: v for k, v in body.items() if k != "stringData"}
-        stored["data"] = {k: base64.b64encode(v.encode()).decode() for k, v in body.get("stringData", {}).items()}
-        self.secrets[key] = stored
-
-    async def delete_namespaced_secret(self, name, namespace):
-        if (namespace, name) not in self.secrets:
-            raise ApiError(404, "Not Found")
-        del self.secrets[(namespace, name)]
-
-    def secret(self, name, namespace="jupyterhub"):
-        stored = self.secrets[(namespace, name)]
-        return {**stored, "decoded": {k: base64.b64decode(v).decode() for k, v in stored["data"].items()}}
-
-
-async def maybe_future(value):
-    return await value if inspect.isawaitable(value) else value
-
-
-class FakeKubeSpawner:
-    """KubeSpawner 7.0.0's parts that ssh_pipes uses, in the order kubespawner/spawner.py _start runs
-    them: load_user_options (the profile's labels), get_pod_manifest (self.volumes and volume_mounts
-    into the pod), create the pod (a new uid each time), after_pod_created_hook(spawner, pod from
-    the reflector) when set, where an exception makes it `await self.stop(True)` and raise; then
-    the URL once the pod runs. after_pod_created_hook comes from the hub's `c.KubeSpawner`, as
-    traitlets loads config into every KubeSpawner subclass."""
-
-    hub_config = None
-    starts = 0
-
-    def __init__(self, username, server_name="", labels=None, pod_ip="10.42.1.20", core_api=None):
-        self.user = types.SimpleNamespace(name=username)
-        self.name = server_name
-        self.namespace = "jupyterhub"
-        slug = username.replace(".", "-").replace("+", "-")
-        self.pod_name = f"jupyter-{slug}" + (f"--{server_name}" if server_name else "")
-        self.extra_labels = dict(labels if labels is not None else SSHD)
-        self.volumes = [dict(HOME_VOLUME)]
-        self.volume_mounts = [dict(HOME_MOUNT)]
-        self.pod_ip = pod_ip
-        self.pod_reflector = types.SimpleNamespace(pods={})
-        self.api = core_api
-        self.after_pod_created_hook = vars(self.hub_config.KubeSpawner).get("after_pod_created_hook")
-        self.stopped = 0
-        self.pod = None
-
-    async def get_pod_manifest(self):
-        return {
-            "metadata": {"name": self.pod_name},
-            "spec": {"volumes": list(self.volumes), "containers": [{"name": "notebook", "volumeMounts": list(self.volume_mounts)}]},
-        }
-
-    async def _start(self):
-        self.pod = await self.get_pod_manifest()
-        FakeKubeSpawner.starts += 1
-        self.pod_id = f"uid-{self.pod_name}-{FakeKubeSpawner.starts}"
-        ref = self.pod_reflector.pods[f"{self.namespace}/{self.pod_name}"] = {
-            "metadata": {"name": self.pod_name, "uid": self.pod_id},
-            "status": {"podIP": self.pod_ip},
-        }
-        if self.after_pod_created_hook:
-            try:
-                await maybe_future(self.after_pod_created_hook(self, ref))
-            except Exception:
-                await self.stop(True)
-                raise
-        return f"http://{self.pod_ip}:8888"
-
-    async def stop(self, now=False):
-        self.stopped += 1
-
-
-def run(coroutine):
-    return asyncio.run(coroutine)
+PROFILES = [
+    {"slug": "sshd", "display_name": "With SSH", "default": True, "kubespawner_override": {"extra_labels": SSHD}},
+    {"slug": "plain", "display_name": "Without SSH", "kubespawner_override": {"extra_labels": {"hub.jupyter.org/network-access-hub": "true"}}},
+]
+CHART_VALUES = {"singleuser": {"profileList": PROFILES}}
+# components/ssh/gatewayObjects.ts: the Role that lets the hub write Pipes.
+PIPE_WRITER = [{"apiGroups": ["sshpiper.com"], "resources": ["pipes"], "verbs": ["get", "list", "create", "update", "patch", "delete"]}]
+HOST_KEY_VOLUME = {
+    "name": "ssh-host-key",
+    "secret": {"secretName": "{pod}-ssh-host-key", "defaultMode": 0o440, "items": [{"key": "ssh_host_ed25519_key", "path": "ssh_host_ed25519_key"}]},
+}
+HOST_KEY_MOUNT = {"name": "ssh-host-key", "mountPath": "/etc/jupyterhub/ssh-host-key", "readOnly": True}
 
 
 def known_hosts(pipe):
@@ -163,20 +52,62 @@ def known_hosts(pipe):
     return base64.b64decode(pipe["spec"]["to"]["known_hosts_data"], validate=True).decode()
 
 
-class PipesTest(unittest.TestCase):
-    def setUp(self):
-        self.api = FakeCustomObjects()
-        self.core = FakeCoreV1()
-        self.c = types.SimpleNamespace(
-            JupyterHub=types.SimpleNamespace(spawner_class="kubespawner.KubeSpawner"), KubeSpawner=types.SimpleNamespace()
-        )
-        self.spawner_class = ssh_pipes.install(self.c, CONFIG, FakeKubeSpawner, api_factory=lambda: self.api)
-        FakeKubeSpawner.hub_config = self.c
+def decoded(secret):
+    return {key: base64.b64decode(value).decode() for key, value in secret["data"].items()}
 
-    def spawn(self, *args, **kwargs):
-        spawner = self.spawner_class(*args, core_api=self.core, **kwargs)
-        url = run(spawner._start())
-        return spawner, url
+
+class SshHub:
+    """The hub with 70-ssh-pipes installed over the chart's config, on a fake API server whose
+    kubelet gives each pod the address in `next_ip` (a test sets it before a start)."""
+
+    def __init__(self, config=CONFIG, rules=None, configure=None):
+        from kubespawner import KubeSpawner
+
+        self.next_ip = "10.42.1.20"
+        manifests = chart_hub.render(CHART_VALUES)
+        rules = rules if rules is not None else PIPE_WRITER
+        self.kube = chart_hub.kube_api(manifests, extra_rules=rules, kubelet=lambda pod: {"podIP": self.next_ip})
+        self.c = chart_hub.hub_config(CHART_VALUES)
+        if configure:
+            configure(self.c)
+        self.spawner_class = ssh_pipes.install(self.c, config, KubeSpawner)
+        self.hub = chart_hub.Hub(self.c, kube=self.kube)
+
+    def close(self):
+        self.hub.close()
+        self.kube.stop()
+
+    def start(self, username, server_name="", profile="sshd", pod_ip="10.42.1.20"):
+        """Start the server as the hub does (Spawner.start with the chosen profile); its spawner."""
+        self.next_ip = pod_ip
+        spawner = self.hub.spawner(self.hub.user(username), server_name, user_options={"profile": profile})
+        self.url = self.hub.run(spawner.start())
+        return spawner
+
+    def stop(self, spawner):
+        self.hub.run(spawner.stop())
+
+    def pipes(self):
+        return {pipe["metadata"]["name"]: pipe for pipe in self.kube.objects("pipes")}
+
+    def secrets(self):
+        return {secret["metadata"]["name"]: secret for secret in self.kube.objects("secrets")}
+
+    def pod(self, name):
+        return next(pod for pod in self.kube.objects("pods") if pod["metadata"]["name"] == name)
+
+    def last_created_pod(self):
+        return self.kube.created("pods")[-1]
+
+
+class PipesCase(unittest.TestCase):
+    rules = None
+    configure = None
+
+    def setUp(self):
+        self.ssh = SshHub(rules=self.rules, configure=type(self).configure)
+        self.addCleanup(self.ssh.close)
+        self.addCleanup(lambda: self.assertEqual(self.ssh.kube.errors, []))
 
     def logged(self, action):
         stream = io.StringIO()
@@ -188,10 +119,12 @@ class PipesTest(unittest.TestCase):
             ssh_pipes.log.removeHandler(handler)
         return result, stream.getvalue()
 
+
+class PipesTest(PipesCase):
     def test_default_server_gets_a_route_named_after_the_user_with_only_their_keys(self):
-        _, url = self.spawn("maria")
-        self.assertEqual(url, "http://10.42.1.20:8888")
-        pipe = self.api.pipes()["ssh-jupyter-maria"]
+        self.ssh.start("maria")
+        self.assertEqual(self.ssh.url, "http://10.42.1.20:8888")
+        pipe = self.ssh.pipes()["ssh-jupyter-maria"]
         spec = pipe["spec"]
         self.assertEqual(spec["from"], [{"username": "maria", "authorized_keys_secret": {"name": "jupyterhub-ssh-user-keys"}}])
         self.assertEqual(
@@ -200,99 +133,124 @@ class PipesTest(unittest.TestCase):
         )
         # Only maria's field of the shared keys Secret is read for this route.
         self.assertEqual(pipe["metadata"]["annotations"]["sshpiper.com/authorizedkeys_field_name"], "user-maria")
-        self.assertEqual(pipe["metadata"]["ownerReferences"], [{"apiVersion": "v1", "kind": "Pod", "name": "jupyter-maria", "uid": "uid-jupyter-maria-" + str(FakeKubeSpawner.starts)}])
+        uid = self.ssh.pod("jupyter-maria")["metadata"]["uid"]
+        self.assertEqual(pipe["metadata"]["ownerReferences"], [{"apiVersion": "v1", "kind": "Pod", "name": "jupyter-maria", "uid": uid}])
 
     def test_the_route_trusts_the_servers_own_host_key_at_its_address_only(self):
-        spawner, _ = self.spawn("maria")
-        secret = self.core.secret("jupyter-maria-ssh-host-key")
-        public = secret["decoded"]["ssh_host_ed25519_key.pub"]
+        self.ssh.start("maria")
+        secret = self.ssh.secrets()["jupyter-maria-ssh-host-key"]
+        keys = decoded(secret)
+        public = keys["ssh_host_ed25519_key.pub"]
         self.assertRegex(public, r"^ssh-ed25519 [A-Za-z0-9+/]+=*$")
-        self.assertIn("BEGIN OPENSSH PRIVATE KEY", secret["decoded"]["ssh_host_ed25519_key"])
-        self.assertEqual(known_hosts(self.api.pipes()["ssh-jupyter-maria"]), f"[10.42.1.20]:2222 {public}\n")
+        self.assertIn("BEGIN OPENSSH PRIVATE KEY", keys["ssh_host_ed25519_key"])
+        self.assertEqual(known_hosts(self.ssh.pipes()["ssh-jupyter-maria"]), f"[10.42.1.20]:2222 {public}\n")
         # Owned by the pod that mounts it: deleted with it, whatever happens to the hub.
-        self.assertEqual(secret["metadata"]["ownerReferences"], [{"apiVersion": "v1", "kind": "Pod", "name": "jupyter-maria", "uid": spawner.pod_id}])
+        uid = self.ssh.pod("jupyter-maria")["metadata"]["uid"]
+        self.assertEqual(secret["metadata"]["ownerReferences"], [{"apiVersion": "v1", "kind": "Pod", "name": "jupyter-maria", "uid": uid}])
         self.assertEqual(secret["type"], "Opaque")
 
     def test_the_pod_mounts_its_host_key_where_the_image_hook_reads_it_and_waits_for_it(self):
-        spawner, _ = self.spawn("maria")
-        volumes = spawner.pod["spec"]["volumes"]
-        self.assertEqual(volumes, [HOME_VOLUME, {
-            "name": "ssh-host-key",
-            "secret": {"secretName": "jupyter-maria-ssh-host-key", "defaultMode": 0o440, "items": [{"key": "ssh_host_ed25519_key", "path": "ssh_host_ed25519_key"}]},
-        }])
-        self.assertNotIn("optional", volumes[1]["secret"])
-        self.assertEqual(spawner.pod["spec"]["containers"][0]["volumeMounts"], [HOME_MOUNT, {"name": "ssh-host-key", "mountPath": "/etc/jupyterhub/ssh-host-key", "readOnly": True}])
+        self.ssh.start("maria")
+        pod = self.ssh.last_created_pod()
+        volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
+        expected = {**HOST_KEY_VOLUME, "secret": {**HOST_KEY_VOLUME["secret"], "secretName": "jupyter-maria-ssh-host-key"}}
+        self.assertEqual(volumes["ssh-host-key"], expected)
+        self.assertNotIn("optional", volumes["ssh-host-key"]["secret"])
+        self.assertEqual(volumes["volume-maria"], {"name": "volume-maria", "persistentVolumeClaim": {"claimName": "claim-maria"}})
+        self.assertIn(HOST_KEY_MOUNT, pod["spec"]["containers"][0]["volumeMounts"])
 
     def test_every_server_and_every_start_gets_a_new_key(self):
-        self.spawn("maria")
-        first = known_hosts(self.api.pipes()["ssh-jupyter-maria"]).split(" ", 1)[1]
-        self.spawn("maria", "gpu")
-        named = known_hosts(self.api.pipes()["ssh-jupyter-maria--gpu"]).split(" ", 1)[1]
-        restarted, _ = self.spawn("maria")
-        again = known_hosts(self.api.pipes()["ssh-jupyter-maria"]).split(" ", 1)[1]
-        self.assertEqual(len({first, named, again}), 3)
-        # The Secret left by the earlier pod of that name was replaced, and is owned by the new pod.
-        secret = self.core.secret("jupyter-maria-ssh-host-key")
-        self.assertEqual(secret["decoded"]["ssh_host_ed25519_key.pub"] + "\n", again)
-        self.assertEqual(secret["metadata"]["ownerReferences"][0]["uid"], restarted.pod_id)
+        first = self.ssh.start("maria")
+        key_of = lambda name: known_hosts(self.ssh.pipes()[name]).split(" ", 1)[1]  # noqa: E731
+        one = key_of("ssh-jupyter-maria")
+        self.ssh.start("maria", "gpu")
+        named = key_of("ssh-jupyter-maria--gpu")
+        self.ssh.stop(first)
+        self.ssh.start("maria")
+        again = key_of("ssh-jupyter-maria")
+        self.assertEqual(len({one, named, again}), 3)
+        secret = self.ssh.secrets()["jupyter-maria-ssh-host-key"]
+        self.assertEqual(decoded(secret)["ssh_host_ed25519_key.pub"] + "\n", again)
+        self.assertEqual(secret["metadata"]["ownerReferences"][0]["uid"], self.ssh.pod("jupyter-maria")["metadata"]["uid"])
 
     def test_named_server_is_user_plus_server(self):
-        self.spawn("aiko.tanaka", "gpu", pod_ip="10.42.2.9")
-        pipe = self.api.pipes()["ssh-jupyter-aiko-tanaka--gpu"]
+        self.ssh.start("aiko.tanaka", "gpu", pod_ip="10.42.2.9")
+        pipe = self.ssh.pipes()["ssh-jupyter-aiko-tanaka---bb0feed0--gpu"]
         self.assertEqual(pipe["spec"]["from"][0], {"username": "aiko.tanaka+gpu", "authorized_keys_secret": {"name": "jupyterhub-ssh-user-keys"}})
         self.assertEqual(pipe["metadata"]["annotations"]["sshpiper.com/authorizedkeys_field_name"], "user-aiko-tanaka---bb0feed0")
         self.assertEqual(pipe["spec"]["to"]["host"], "10.42.2.9:2222")
 
     def test_no_route_key_or_mount_for_a_profile_without_sshd_or_a_user_without_keys(self):
-        plain, _ = self.spawn("maria", labels={"hub.jupyter.org/network-access-hub": "true"})
-        nobody, _ = self.spawn("noah")
-        self.assertEqual(self.api.pipes(), {})
-        self.assertEqual(self.core.secrets, {})
-        for spawner in (plain, nobody):
-            self.assertEqual(spawner.pod["spec"]["volumes"], [HOME_VOLUME])
+        self.ssh.start("maria", profile="plain")
+        self.ssh.start("noah")
+        self.assertEqual(self.ssh.pipes(), {})
+        self.assertEqual([name for name in self.ssh.secrets() if name.endswith("-ssh-host-key")], [])
+        for pod in self.ssh.kube.created("pods"):
+            self.assertNotIn("ssh-host-key", [v["name"] for v in pod["spec"]["volumes"]])
 
-    def test_a_restart_with_a_profile_without_sshd_drops_the_mount(self):
-        spawner, _ = self.spawn("maria")
-        spawner.extra_labels = {}
-        run(spawner._start())
-        self.assertEqual(spawner.pod["spec"]["volumes"], [HOME_VOLUME])
-        self.assertEqual(spawner.pod["spec"]["containers"][0]["volumeMounts"], [HOME_MOUNT])
+    def test_a_restart_with_a_profile_without_sshd_has_no_mount_or_route(self):
+        # JupyterHub's User.stop drops the stopped server's spawner (jupyterhub/user.py 5.5.0,
+        # `self.spawners.pop(server_name)`), so the restart gets a new one from the config: the
+        # earlier profile's labels, which KubeSpawner merges into extra_labels, do not carry over.
+        self.ssh.stop(self.ssh.start("maria"))
+        self.ssh.start("maria", profile="plain")
+        pod = self.ssh.last_created_pod()
+        self.assertNotIn("ssh-host-key", [v["name"] for v in pod["spec"]["volumes"]])
+        self.assertNotIn(HOST_KEY_MOUNT, pod["spec"]["containers"][0]["volumeMounts"])
+        self.assertEqual(self.ssh.pipes(), {})
+        self.assertNotIn("jupyter-maria-ssh-host-key", self.ssh.secrets())
 
-    def test_volumes_given_as_a_dict_keep_their_shape(self):
-        spawner = self.spawner_class("maria", core_api=self.core)
-        spawner.volumes = {"home": dict(HOME_VOLUME)}
-        spawner.volume_mounts = {"home": dict(HOME_MOUNT)}
-        run(spawner._start())
-        run(spawner._start())
-        self.assertEqual(sorted(spawner.volumes), ["home", "ssh-host-key"])
-        self.assertEqual(sorted(spawner.volume_mounts), ["home", "ssh-host-key"])
+    def test_the_charts_own_shape_of_volumes_is_kept_and_the_mount_added_once(self):
+        # Chart 4.2.0 sets KubeSpawner's volumes as lists, 4.4.0 as dicts keyed by name. The same
+        # spawner object starts again only after a failed start, which JupyterHub keeps for its
+        # error page; the mount is replaced then, not repeated.
+        spawner = self.ssh.start("maria")
+        self.ssh.stop(spawner)
+        self.ssh.hub.run(spawner.start())
+        shape = list if chart_hub.CHART_VERSION == "4.2.0" else dict
+        self.assertIsInstance(spawner.volumes, shape)
+        self.assertIsInstance(spawner.volume_mounts, shape)
+        names = [v["name"] for v in chart_hub.dict_or_list_values(spawner.volumes)]
+        self.assertEqual(sorted(names), ["ssh-host-key", "volume-{user_server}"])
+        self.assertEqual([m["name"] for m in chart_hub.dict_or_list_values(spawner.volume_mounts)].count("ssh-host-key"), 1)
 
     def test_a_username_with_plus_gets_no_route_as_it_would_also_name_another_users_server(self):
         # 'ada+b' would be user 'ada+b' and user 'ada''s server 'b' alike; settings refuse such a
         # user, and the hub does not route one that got through.
-        self.spawn("ada+b")
-        self.assertEqual(self.api.pipes(), {})
-        self.assertEqual(self.core.secrets, {})
+        self.ssh.start("ada+b")
+        self.assertEqual(self.ssh.pipes(), {})
+        self.assertEqual([name for name in self.ssh.secrets() if name.endswith("-ssh-host-key")], [])
 
     def test_stop_removes_the_route_and_the_key_and_what_is_already_gone_is_fine(self):
-        spawner, _ = self.spawn("maria")
-        run(spawner.stop())
-        self.assertEqual(self.api.pipes(), {})
-        self.assertEqual(self.core.secrets, {})
-        self.assertEqual(spawner.stopped, 1)
-        run(spawner.stop())  # the pod, its Pipe and its Secret went first: 404, no error
-        self.assertEqual(spawner.stopped, 2)
+        spawner = self.ssh.start("maria")
+        self.ssh.stop(spawner)
+        self.assertEqual(self.ssh.pipes(), {})
+        self.assertNotIn("jupyter-maria-ssh-host-key", self.ssh.secrets())
+        self.assertEqual(self.ssh.kube.objects("pods"), [])
+        # The pod, its Pipe and its Secret went first: 404, no error.
+        _, log = self.logged(lambda: self.ssh.stop(spawner))
+        self.assertEqual(log, "")
 
     def test_a_route_left_by_an_earlier_start_is_replaced(self):
-        self.spawn("maria", pod_ip="10.42.1.20")
-        self.spawn("maria", pod_ip="10.42.7.7")
-        pipe = self.api.pipes()["ssh-jupyter-maria"]
+        spawner = self.ssh.start("maria", pod_ip="10.42.1.20")
+        # The hub lost track of the stop (it was down): the pod went, its Pipe and Secret were
+        # left as they were when they had another owner.
+        left = {name: body for name, body in (("pipes", self.ssh.pipes()["ssh-jupyter-maria"]), ("secrets", self.ssh.secrets()["jupyter-maria-ssh-host-key"]))}
+        self.ssh.stop(spawner)
+        for plural, body in left.items():
+            body["metadata"] = {k: v for k, v in body["metadata"].items() if k in ("name", "namespace", "labels", "annotations")}
+            with self.ssh.kube._lock:  # as the API server stores a create (kube_api.py)
+                self.ssh.kube._create(*(("sshpiper.com", "pipes") if plural == "pipes" else ("", "secrets")), "jupyterhub", body)
+        self.ssh.start("maria", pod_ip="10.42.7.7")
+        pipe = self.ssh.pipes()["ssh-jupyter-maria"]
         self.assertEqual(pipe["spec"]["to"]["host"], "10.42.7.7:2222")
         self.assertTrue(known_hosts(pipe).startswith("[10.42.7.7]:2222 ssh-ed25519 "))
+        uid = self.ssh.pod("jupyter-maria")["metadata"]["uid"]
+        self.assertEqual(self.ssh.secrets()["jupyter-maria-ssh-host-key"]["metadata"]["ownerReferences"][0]["uid"], uid)
 
     def test_ipv6_pod_address_is_bracketed(self):
-        self.spawn("maria", pod_ip="fd00:10:42::14")
-        pipe = self.api.pipes()["ssh-jupyter-maria"]
+        self.ssh.start("maria", pod_ip="fd00:10:42::14")
+        pipe = self.ssh.pipes()["ssh-jupyter-maria"]
         self.assertEqual(pipe["spec"]["to"]["host"], "[fd00:10:42::14]:2222")
         self.assertTrue(known_hosts(pipe).startswith("[fd00:10:42::14]:2222 ssh-ed25519 "))
 
@@ -300,53 +258,70 @@ class PipesTest(unittest.TestCase):
         self.assertEqual(ssh_pipes.known_hosts_line("10.0.0.1", 22, "ssh-ed25519 AAAA\n"), "10.0.0.1 ssh-ed25519 AAAA\n")
         self.assertEqual(ssh_pipes.known_hosts_line("10.0.0.1", 2222, "ssh-ed25519 AAAA"), "[10.0.0.1]:2222 ssh-ed25519 AAAA\n")
 
+    def test_reads_the_charts_traitlets_config_without_leaving_a_placeholder_in_it(self):
+        self.assertTrue(callable(self.ssh.c.KubeSpawner.after_pod_created_hook))
+        spawner = self.ssh.hub.spawner(self.ssh.hub.user("maria"))
+        self.assertIs(spawner.after_pod_created_hook, self.ssh.c.KubeSpawner.after_pod_created_hook)
+
+
+class WithoutThePipeWriterRoleTest(PipesCase):
+    rules = []  # the chart's hub Role alone: Pipes are forbidden
+
     def test_an_api_failure_on_the_route_leaves_the_server_running_and_says_why(self):
-        self.api.fail_with = 403
-        (_, url), log = self.logged(lambda: self.spawn("maria"))
-        self.assertEqual(url, "http://10.42.1.20:8888")
-        self.assertIn("No SSH route for maria's server ''", log)
+        _, log = self.logged(lambda: self.ssh.start("maria"))
+        self.assertEqual(self.ssh.url, "http://10.42.1.20:8888")
+        self.assertIn("No SSH route for maria's server '': 403 Forbidden", log)
+        self.assertEqual(len(self.ssh.kube.objects("pods")), 1)
+
+
+class WithoutSecretsTest(PipesCase):
+    def setUp(self):
+        # The hub's Role without `create` on Secrets.
+        original = chart_hub.render
+
+        def without_secret_create(values=None):
+            manifests = original(values)
+            for manifest in manifests:
+                if manifest.get("kind") == "Role" and manifest["metadata"]["name"] == "hub":
+                    manifest["rules"] = [{**r, "resources": [x for x in r["resources"] if x != "secrets"]} for r in manifest["rules"]]
+            return manifests
+
+        chart_hub.render = without_secret_create
+        try:
+            super().setUp()
+        finally:
+            chart_hub.render = original
 
     def test_a_host_key_that_cannot_be_written_fails_the_spawn_without_showing_the_key(self):
         # The container would wait for the Secret forever; KubeSpawner stops the pod and says why.
-        self.core.fail_with = 403
-        spawner = self.spawner_class("maria", core_api=self.core)
         with self.assertRaises(RuntimeError) as raised:
-            run(spawner._start())
+            self.ssh.start("maria")
         self.assertIn("could not write the SSH host key Secret jupyter-maria-ssh-host-key: 403 Forbidden", str(raised.exception))
         self.assertNotIn("PRIVATE KEY", str(raised.exception))
         self.assertIsNone(raised.exception.__cause__)
-        self.assertEqual(spawner.stopped, 1)
-        self.assertEqual(self.api.pipes(), {})
+        self.assertEqual(self.ssh.kube.objects("pods"), [])  # KubeSpawner's own cleanup
+        self.assertEqual(self.ssh.pipes(), {})
+
+
+class KeepsWhatWasSetBeforeTest(PipesCase):
+    seen = []
+
+    def configure(c):
+        c.KubeSpawner.after_pod_created_hook = lambda spawner, pod: KeepsWhatWasSetBeforeTest.seen.append(pod["metadata"]["name"])
 
     def test_keeps_an_after_pod_created_hook_set_before_it(self):
-        seen = []
-        c = types.SimpleNamespace(
-            JupyterHub=types.SimpleNamespace(spawner_class="kubespawner.KubeSpawner"),
-            KubeSpawner=types.SimpleNamespace(after_pod_created_hook=lambda spawner, pod: seen.append(pod["metadata"]["name"])),
-        )
-        spawner_class = ssh_pipes.install(c, CONFIG, FakeKubeSpawner, api_factory=lambda: self.api)
-        FakeKubeSpawner.hub_config = c
-        run(spawner_class("maria", core_api=self.core)._start())
-        self.assertEqual(seen, ["jupyter-maria"])
-        self.assertIn(("jupyterhub", "jupyter-maria-ssh-host-key"), self.core.secrets)
+        self.ssh.start("maria")
+        self.assertEqual(self.seen, ["jupyter-maria"])
+        self.assertIn("jupyter-maria-ssh-host-key", self.ssh.secrets())
 
-    def test_reads_a_traitlets_config_without_leaving_a_placeholder_in_it(self):
-        try:
-            from traitlets.config import Config
-        except ImportError:
-            self.skipTest("traitlets is not importable by this python3")
-        c = Config()
-        c.JupyterHub.spawner_class = "kubespawner.KubeSpawner"
-        ssh_pipes.install(c, CONFIG, FakeKubeSpawner, api_factory=lambda: self.api)
-        self.assertTrue(callable(c.KubeSpawner.after_pod_created_hook))
+    def test_wraps_the_spawner_class_set_before(self):
+        from kubespawner import KubeSpawner
 
-    def test_wraps_the_spawner_class_set_before_it(self):
-        class GroupGatedSpawner(FakeKubeSpawner):
-            pass
-
-        c = types.SimpleNamespace(JupyterHub=types.SimpleNamespace(spawner_class=GroupGatedSpawner), KubeSpawner=types.SimpleNamespace())
-        wrapped = ssh_pipes.install(c, CONFIG, FakeKubeSpawner, api_factory=lambda: self.api)
-        self.assertTrue(issubclass(wrapped, GroupGatedSpawner))
+        profile_filter = load_project_module("components/hub/profile_filter.py", "profile_filter")
+        c = chart_hub.hub_config(CHART_VALUES)
+        gated = profile_filter.install(c, {}, KubeSpawner)
+        wrapped = ssh_pipes.install(c, CONFIG, KubeSpawner)
+        self.assertTrue(issubclass(wrapped, gated))
         self.assertIs(c.JupyterHub.spawner_class, wrapped)
 
 

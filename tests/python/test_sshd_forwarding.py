@@ -13,7 +13,6 @@ And what a Pipe lets the gateway reach: each server has a host key of its own, m
 Pipe that outlives its pod, pointing at an address another user's new server holds by then, must
 take nobody there.
 """
-import asyncio
 import base64
 import os
 import pathlib
@@ -24,7 +23,6 @@ import subprocess
 import tempfile
 import threading
 import time
-import types
 import unittest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -35,7 +33,7 @@ SSHD = shutil.which("sshd", path=f"{os.environ.get('PATH', '')}{os.pathsep}/usr/
 SSH = shutil.which("ssh")
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from test_ssh_pipes import CONFIG, FakeCoreV1, FakeCustomObjects, FakeKubeSpawner, ssh_pipes  # noqa: E402
+from test_ssh_pipes import CONFIG, SshHub, ssh_pipes  # noqa: E402
 
 
 def free_port(host="127.0.0.1"):
@@ -212,35 +210,32 @@ class GatewayKeyForwardingTest(SshdCase):
 
 class StaleRouteTest(SshdCase):
     """Two users' servers at one address, one after the other, as when a pod fails, keeps its Pipe,
-    and the pod network gives its address to another user's new pod. The hub (ssh_pipes, with the
-    API fakes of test_ssh_pipes) writes the Pipes and host key Secrets; each sshd serves the key the
-    hub made for its server, as images/base/before-notebook.d/20-sshd.sh serves a mounted one; a
-    server without one serves a key of its own, as the hook generates in the home."""
+    and the pod network gives its address to another user's new pod. The hub (ssh_pipes on
+    KubeSpawner 7 against the fake API server, as test_ssh_pipes runs it) writes the Pipes and host
+    key Secrets; each sshd serves the key the hub made for its server, as
+    images/base/before-notebook.d/20-sshd.sh serves a mounted one; a server without one serves a
+    key of its own, as the hook generates in the home."""
 
     def setUp(self):
         super().setUp()
         self.port = free_port()
-        self.pipes_api, self.secrets_api = FakeCustomObjects(), FakeCoreV1()
-        c = types.SimpleNamespace(JupyterHub=types.SimpleNamespace(spawner_class="kubespawner.KubeSpawner"), KubeSpawner=types.SimpleNamespace())
         # Servers at 127.0.0.1 with sshd on this test's port, letting in the user this test runs sshd for.
         config = {**CONFIG, "port": self.port, "serverUser": self.user, "users": {"maria": "user-maria", "tomas": "user-tomas"}}
-        self.spawner_class = ssh_pipes.install(c, config, FakeKubeSpawner, api_factory=lambda: self.pipes_api)
-        FakeKubeSpawner.hub_config = c
+        self.hub = SshHub(config=config)
+        self.addCleanup(self.hub.close)
 
     def start_server(self, username):
         """The hub starts the user's server at 127.0.0.1; its sshd serves the server's host key."""
-        spawner = self.spawner_class(username, pod_ip="127.0.0.1", core_api=self.secrets_api)
-        asyncio.run(spawner._start())
-        secrets = [s for s in self.secrets_api.secrets.values() if s["metadata"]["annotations"]["hub.jupyter.org/username"] == username]
-        if secrets:
-            secret = secrets[0]
+        spawner = self.hub.start(username, pod_ip="127.0.0.1")
+        secret = self.hub.secrets().get(ssh_pipes.host_key_secret_name(spawner.pod_name))
+        if secret:
             host_key = self.tmp / f"{username}_host_key"
             host_key.write_bytes(base64.b64decode(secret["data"]["ssh_host_ed25519_key"]))
             self.own(host_key, 0o600)
         else:
             host_key = self.new_key(f"{username}_home_host_key")
         sshd = self.start_sshd(host_key, self.port, server=username)
-        return self.pipes_api.pipes()[ssh_pipes.pipe_name(spawner.pod_name)], sshd
+        return self.hub.pipes()[ssh_pipes.pipe_name(spawner.pod_name)], sshd
 
     def through_pipe(self, pipe):
         """Connect the way sshpiperd v1.6.1 connects upstream for a Pipe: to.host as to.username, with
