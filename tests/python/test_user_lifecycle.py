@@ -13,19 +13,10 @@ import unittest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from fake_hub import SERVICE_TOKEN, FakeHub  # noqa: E402
+import chart_hub  # noqa: E402
 from project_module import ROOT, load_project_module as load  # noqa: E402
 
 lifecycle = load("components/lifecycle/user_lifecycle.py", "user_lifecycle")
-
-
-class Section(types.SimpleNamespace):
-    pass
-
-
-def hub_config(services=(), load_roles=()):
-    # The chart's jupyterhub_config.py sets the lists before it runs the extraConfig entries.
-    jupyterhub = Section(spawner_class="kubespawner.KubeSpawner", services=list(services), load_roles=list(load_roles))
-    return types.SimpleNamespace(Authenticator=Section(), JupyterHub=jupyterhub, KubeSpawner=Section())
 
 
 class Slugs(unittest.TestCase):
@@ -48,6 +39,9 @@ class Slugs(unittest.TestCase):
         ("alice", "gpu"): "alice--gpu",
         ("alice", "x" * 40): "alice--" + "x" * 40,
         ("aiko.tanaka", "y" * 30): "aiko-tanaka--yyyyyyyyyyyyyyyyy---f39700c0",
+        # A default server too, once the username's safe slug leaves no room for "--" (KubeSpawner
+        # 7.0.0 itself names this pod jupyter-xxxxxxxxxxxxxxxxx--x---fb2abac5).
+        ("x" * 60, ""): "xxxxxxxxxxxxxxxxx--x---fb2abac5",
     }
 
     def test_safe_slugs_match_kubespawner(self):
@@ -62,6 +56,16 @@ class Slugs(unittest.TestCase):
         self.assertEqual(lifecycle.claim_name("aiko.tanaka"), "claim-aiko-tanaka---bb0feed0")
         self.assertEqual(lifecycle.claim_name("alice", "gpu"), "claim-alice--gpu")
 
+    def test_the_names_are_the_ones_kubespawner_itself_gives_pods_and_claims(self):
+        hub = chart_hub.Hub(chart_hub.hub_config())
+        self.addCleanup(hub.close)
+        for name in self.SAFE:
+            spawner = hub.spawner(hub.user(name))
+            self.assertEqual((spawner.pod_name, spawner.pvc_name), (f"jupyter-{lifecycle.user_server_slug(name)}", lifecycle.claim_name(name)), name)
+        for (name, server), slug in self.USER_SERVER.items():
+            spawner = hub.spawner(hub.user(name), server)
+            self.assertEqual((spawner.pod_name, spawner.pvc_name), (f"jupyter-{slug}", lifecycle.claim_name(name, server)), (name, server))
+
     def test_same_slugs_as_the_program_computes(self):
         # components/ssh/kubespawnerLabels.ts templateSlug, which the homes output uses.
         script = (
@@ -73,95 +77,92 @@ class Slugs(unittest.TestCase):
         self.assertEqual(json.loads(run.stdout), list(self.SAFE.values()))
 
 
-class Mount(types.SimpleNamespace):
-    pass
-
-
-class StorageKubeSpawner:
-    """KubeSpawner 7.0.0's homes (kubespawner/spawner.py): __init__ sets pvc_name from
-    pvc_name_template 'claim-{user_server}'; load_state replaces it with a remembered one
-    (remember_pvc_name); _start() makes the PVC named self.pvc_name, then get_pod_manifest()
-    expands '{pvc_name}' and '{username}' in the volumes and mounts (chart: dynamic storage mounts
-    claim '{pvc_name}'; static storage mounts claim 'homes' with subPath '{username}', as does the
-    home-owner init container)."""
-
-    def __init__(self, user, name="", storage="dynamic", state=None):
-        self.user = user
-        self.name = name
-        self.storage = storage
-        self.pvc_name = lifecycle.claim_name(user.name, name)
-        if state and "pvc_name" in state:
-            self.pvc_name = state["pvc_name"]
-        self.created_pvcs = []
-
-    async def get_pod_manifest(self):
-        username = lifecycle.safe_slug(self.user.name)
-        if self.storage == "dynamic":
-            volumes = [Mount(name="volume-x", claim=self.pvc_name)]
-            mounts = [Mount(name="volume-x", sub_path=None)]
-        else:
-            volumes = [Mount(name="home", claim="homes")]
-            mounts = [Mount(name="home", sub_path=username), Mount(name="shared-data", sub_path=username)]
-        # make_pod: an init container is V1Container(**dict), its mounts the config's dicts.
-        init = [types.SimpleNamespace(volume_mounts=[{"name": "home", "mountPath": "/home/jovyan", "subPath": username}])] if self.storage == "nfs" else []
-        return types.SimpleNamespace(spec=types.SimpleNamespace(volumes=volumes, containers=[types.SimpleNamespace(volume_mounts=mounts)], init_containers=init))
-
-    async def _start(self):
-        if self.storage == "dynamic":
-            self.created_pvcs.append(self.pvc_name)
-        self.pod = await self.get_pod_manifest()
-        return "http://10.0.0.7:8888"
-
-
-def user(name):
-    return types.SimpleNamespace(name=name)
+# The program's NFS homes (components/storage/homeVolumes.ts): the chart's static storage with a
+# sub-directory per user, the home-owner init container on the same sub-path, and another volume
+# mounted at the same sub-path, which is not the home.
+NFS_VALUES = {
+    "singleuser": {
+        "storage": {
+            "type": "static",
+            "static": {"pvcName": "homes", "subPath": "{username}"},
+            "extraVolumes": [{"name": "shared-data", "nfs": {"server": "nas.home.arpa", "path": "/volume1/shared"}}],
+            "extraVolumeMounts": [{"name": "shared-data", "mountPath": "/srv/shared-data", "subPath": "{username}"}],
+        },
+        "initContainers": [
+            {"name": "home-owner", "image": "docker.io/library/busybox:1.37.0", "command": ["true"],
+             "volumeMounts": [{"name": "home", "mountPath": "/home/jovyan", "subPath": "{username}"}]}
+        ],
+    }
+}
 
 
 class Install(unittest.TestCase):
+    """install() on the chart's own config, and KubeSpawner 7 starting servers against the fake API
+    server (tests/python/chart_hub.py): the claim it creates and the pod it sends."""
+
     def test_only_configured_users_log_in(self):
-        c = hub_config()
-        self.assertIsNone(lifecycle.install(c, {"users": ["ada"]}, StorageKubeSpawner))
+        from kubespawner import KubeSpawner
+
+        c = chart_hub.hub_config()
+        self.assertIsNone(lifecycle.install(c, {"users": ["ada"]}, KubeSpawner))
         self.assertIs(c.Authenticator.allow_existing_users, False)
         self.assertEqual(c.JupyterHub.spawner_class, "kubespawner.KubeSpawner")
 
     def test_wraps_the_spawner_class_set_before(self):
-        class Earlier(StorageKubeSpawner):
-            pass
+        from kubespawner import KubeSpawner
 
-        c = hub_config()
-        c.JupyterHub.spawner_class = Earlier
-        spawner_class = lifecycle.install(c, {"renames": {"aiko": ["aiko.tanaka"]}}, StorageKubeSpawner)
+        profile_filter = load("components/hub/profile_filter.py", "profile_filter")
+        c = chart_hub.hub_config({"singleuser": {"profileList": [{"slug": "a", "display_name": "A", "default": True}]}})
+        earlier = profile_filter.install(c, {}, KubeSpawner)
+        spawner_class = lifecycle.install(c, {"renames": {"aiko": ["aiko.tanaka"]}}, KubeSpawner)
         self.assertIs(c.JupyterHub.spawner_class, spawner_class)
-        self.assertTrue(issubclass(spawner_class, Earlier))
+        self.assertTrue(issubclass(spawner_class, earlier))
 
     def start(self, config, name, server="", storage="dynamic", state=None):
-        spawner_class = lifecycle.install(hub_config(), {**config, "storage": storage}, StorageKubeSpawner)
-        spawner = spawner_class(user(name), server, storage, state)
-        asyncio.run(spawner._start())
-        return spawner
+        """Start `name`'s server with the kept-home spawner; (the claims created, the pod sent)."""
+        from kubespawner import KubeSpawner
+
+        values = NFS_VALUES if storage == "nfs" else {}
+        kube = chart_hub.kube_api(chart_hub.render(values))
+        c = chart_hub.hub_config(values)
+        lifecycle.install(c, {**config, "storage": storage}, KubeSpawner)
+        hub = chart_hub.Hub(c, kube=kube)
+        user = hub.user(name)
+        if state is not None:
+            # What a hub saved for this server earlier (User._new_spawner hands it to load_state).
+            hub.spawner(user, server).orm_spawner.state = state
+            hub.db.commit()
+        try:
+            hub.run(hub.spawner(user, server).start())
+            return [claim["metadata"]["name"] for claim in kube.created("persistentvolumeclaims")], kube.created("pods")[-1]
+        finally:
+            hub.close()  # one hub at a time: KubeSpawner's reflectors are the class's
+            kube.stop()
 
     def test_a_renamed_user_keeps_the_oldest_names_claim(self):
         config = {"renames": {"aiko": ["aiko.tanaka", "aiko.t"]}}
-        spawner = self.start(config, "aiko")
-        self.assertEqual(spawner.created_pvcs, ["claim-aiko-tanaka---bb0feed0"])
-        self.assertEqual(spawner.pod.spec.volumes[0].claim, "claim-aiko-tanaka---bb0feed0")
-        named = self.start(config, "aiko", server="work")
-        self.assertEqual(named.created_pvcs, ["claim-aiko-tanaka---bb0feed0--work"])
+        claims, pod = self.start(config, "aiko")
+        self.assertEqual(claims, ["claim-aiko-tanaka---bb0feed0"])
+        home = next(v for v in pod["spec"]["volumes"] if "persistentVolumeClaim" in v)
+        self.assertEqual(home["persistentVolumeClaim"]["claimName"], "claim-aiko-tanaka---bb0feed0")
+        claims, _ = self.start(config, "aiko", server="work")
+        self.assertEqual(claims, ["claim-aiko-tanaka---bb0feed0--work"])
 
     def test_a_claim_remembered_in_the_spawners_state_is_kept(self):
-        spawner = self.start({"renames": {"aiko": ["aiko.tanaka"]}}, "aiko", state={"pvc_name": "claim-aiko-2etanaka"})
-        self.assertEqual(spawner.created_pvcs, ["claim-aiko-2etanaka"])
+        state = {"pod_name": "jupyter-aiko", "namespace": "jupyterhub", "pvc_name": "claim-aiko-2etanaka"}
+        claims, _ = self.start({"renames": {"aiko": ["aiko.tanaka"]}}, "aiko", state=state)
+        self.assertEqual(claims, ["claim-aiko-2etanaka"])
 
     def test_other_users_are_left_alone(self):
-        spawner = self.start({"renames": {"aiko": ["aiko.tanaka"]}}, "alice")
-        self.assertEqual(spawner.created_pvcs, ["claim-alice"])
+        claims, _ = self.start({"renames": {"aiko": ["aiko.tanaka"]}}, "alice")
+        self.assertEqual(claims, ["claim-alice"])
 
     def test_nfs_a_renamed_user_keeps_the_oldest_names_sub_directory(self):
-        spawner = self.start({"renames": {"aiko": ["aiko.tanaka"]}}, "aiko", storage="nfs")
-        mounts = spawner.pod.spec.containers[0].volume_mounts
-        self.assertEqual([(m.name, m.sub_path) for m in mounts], [("home", "aiko-tanaka---bb0feed0"), ("shared-data", "aiko")])
-        self.assertEqual(spawner.pod.spec.init_containers[0].volume_mounts[0]["subPath"], "aiko-tanaka---bb0feed0")
-        self.assertEqual(spawner.created_pvcs, [])
+        claims, pod = self.start({"renames": {"aiko": ["aiko.tanaka"]}}, "aiko", storage="nfs")
+        mounts = sorted((m["name"], m.get("subPath")) for m in pod["spec"]["containers"][0]["volumeMounts"])
+        self.assertEqual(mounts, [("home", "aiko-tanaka---bb0feed0"), ("shared-data", "aiko")])
+        self.assertEqual(pod["spec"]["initContainers"][0]["volumeMounts"][0]["subPath"], "aiko-tanaka---bb0feed0")
+        self.assertEqual(claims, [])
 
 
 CONFIG = {"service": "user-lifecycle", "users": ["ada", "grace"], "formerUsers": ["bob"], "renames": {}, "storage": "dynamic"}
