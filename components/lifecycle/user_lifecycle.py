@@ -120,14 +120,17 @@ def multi_slug(names, max_length=_SLUG_MAX_LENGTH):
 
 
 def user_server_slug(username, server_name=""):
-    """`{user_server}` for this username and server name."""
+    """`{user_server}` for this username and server name.
+
+    The length check counts the `--` even for the default server (no server name), as
+    _expand_user_properties does: a username whose safe slug is 47 or 48 characters gets the
+    multi-slug of [username, ""] for its default server too, not its safe slug.
+    """
     user = safe_slug(username)
-    if not server_name:
-        return user
-    server = safe_slug(server_name)
+    server = safe_slug(server_name) if server_name else ""
     if len(user) + len(server) + 2 > _SLUG_MAX_LENGTH:
         return multi_slug([username, server_name])
-    return f"{user}--{server}"
+    return f"{user}--{server}" if server_name else user
 
 
 def claim_name(username, server_name=""):
