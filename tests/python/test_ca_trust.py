@@ -21,19 +21,9 @@ from project_module import load_project_module  # noqa: E402
 
 ca_trust = load_project_module("components/hub/ca_trust.py", "ca_trust")
 
-try:
-    import tornado.httpclient  # noqa: F401
-
-    HAVE_TORNADO = True
-except ImportError:
-    HAVE_TORNADO = False
-try:
-    from traitlets import Dict
-    from traitlets.config import Config, Configurable
-
-    HAVE_TRAITLETS = True
-except ImportError:
-    HAVE_TRAITLETS = False
+# The hub's own OAuthenticator, traitlets and tornado (npm run test:python runs this in the hub's Python).
+from oauthenticator.generic import GenericOAuthenticator  # noqa: E402
+from traitlets.config import Config  # noqa: E402
 
 
 def hub_config(**oauthenticator):
@@ -156,14 +146,9 @@ class BundleTest(unittest.TestCase):
         with self.assertRaisesRegex(ca_trust.CaTrustError, f"the CA file {path} holds a certificate that does not parse"):
             ca_trust.install(hub_config(), path, self.bundle)
 
-    @unittest.skipUnless(HAVE_TRAITLETS, "traitlets is not importable by this python3")
     def test_with_real_traitlets_config_the_option_merges_into_oauthenticators_trait(self):
-        class OAuthenticator(Configurable):
-            http_request_kwargs = Dict(config=True)
-
-        class GenericOAuthenticator(OAuthenticator):
-            pass
-
+        # OAuthenticator 17's http_request_kwargs (oauthenticator/oauth2.py), read by the login
+        # handler's every token and userinfo request.
         unset = Config()
         ca_trust.install(unset, self.cas.a.ca, self.bundle)
         self.assertEqual(GenericOAuthenticator(config=unset).http_request_kwargs, {"ca_certs": self.bundle})
@@ -172,7 +157,6 @@ class BundleTest(unittest.TestCase):
         ca_trust.install(preset, self.cas.a.ca, self.bundle)
         self.assertEqual(GenericOAuthenticator(config=preset).http_request_kwargs, {"proxy_host": "proxy.home.arpa", "ca_certs": self.bundle})
 
-    @unittest.skipUnless(HAVE_TORNADO, "tornado is not importable by this python3 (nothing is installed for it)")
     def test_tornados_own_client_with_ca_certs_trusts_the_homelab_ca_only_through_the_bundle(self):
         from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
