@@ -1,12 +1,15 @@
-// The hub's Python as the chart really loads it: every hub.extraConfig entry of the homelab
-// values exec'd in one namespace, like jupyterhub_config.py does, must wire its hooks.
+// The hub's Python as the chart really loads it: the homelab values rendered by the real chart and
+// run by the chart's own jupyterhub_config.py in the hub image's Python, with the real KubeSpawner,
+// Authenticator and OAuthenticator (tests/python/run_extra_config.py), for each chart version.
 import { spawnSync } from "child_process";
 import * as path from "path";
 import { BUNDLE_FILE, CA_FILE } from "../../components/trust/caBundleValues";
+import { SUPPORTED_CHART_VERSIONS } from "../../settings/schema";
+import { chartHubPython } from "../harness/chartHubPython";
 import { renderStack } from "../harness/renderStack";
 import { PROJECT_ROOT, readStackConfig } from "../harness/stackConfig";
 
-it("wires the CA trust, the Vault hook, the profile filter, the shared-volume hook and the SSH routes, each in its own module", async () => {
+it.each(SUPPORTED_CHART_VERSIONS)("chart %s: wires the CA trust, the Vault hook, the profile filter, the shared-volume hook and the SSH routes, each in its own module", async (chartVersion) => {
   const { values } = await renderStack(readStackConfig("homelab"), "homelab");
   expect(Object.values((values as { hub: { extraFiles: Record<string, { mountPath: string }> } }).hub.extraFiles).map((f) => f.mountPath).sort()).toEqual([
     "/usr/local/etc/jupyterhub-pulumi/ca_trust.py",
@@ -19,18 +22,24 @@ it("wires the CA trust, the Vault hook, the profile filter, the shared-volume ho
   ]);
   // The CA comes from 1Password through a ConfigMap, not from the values: the test CA stands in.
   const caMount = `${CA_FILE}=${path.join(PROJECT_ROOT, "tests", "fixtures", "test-ca.pem")}`;
-  const run = spawnSync("python3", [path.join(PROJECT_ROOT, "tests", "python", "run_extra_config.py"), caMount], {
+  const { python, env } = chartHubPython(chartVersion);
+  const run = spawnSync(python, [path.join(PROJECT_ROOT, "tests", "python", "run_extra_config.py"), caMount], {
     input: JSON.stringify(values),
     encoding: "utf8",
+    env,
   });
   expect(run.stderr).toBe("");
   const { authenticator_classes, blocked_users, load_roles, ...wired } = JSON.parse(run.stdout);
   // The sessions module wraps the chart's authenticator (tests/lifecycle/lifecycleStack.test.ts has the rest).
-  expect({ authenticator_classes, blocked_users }).toEqual({ authenticator_classes: ["ConfiguredSessionsgeneric_oauth", "generic_oauth", "Authenticator"], blocked_users: [] });
+  expect({ authenticator_classes, blocked_users }).toEqual({
+    authenticator_classes: ["ConfiguredSessionsGenericOAuthenticator", "GenericOAuthenticator", "OAuthenticator", "Authenticator"],
+    blocked_users: [],
+  });
   expect(load_roles).toContainEqual({ name: "admin", services: [] });
   expect(wired).toEqual({
-    // Only the module names reach the chart's namespace, not the files' own functions.
-    globals: ["KubeSpawner", "_importlib_util", "_spec", "c", "ca_trust", "get_config", "hub_sessions", "profile_filter", "shared_volumes", "ssh_pipes", "user_lifecycle", "vault_token_hook"],
+    // Only the module names reach the chart's namespace, not the files' own functions (which could
+    // shadow the config's own names, such as get_config).
+    globals: ["KubeSpawner", "_importlib_util", "_spec", "ca_trust", "hub_sessions", "profile_filter", "shared_volumes", "ssh_pipes", "user_lifecycle", "vault_token_hook"],
     pre_spawn_hook: true,
     oauthenticator_ca_certs: BUNDLE_FILE,
     profile_list_callable: true,

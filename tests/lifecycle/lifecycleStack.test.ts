@@ -6,6 +6,7 @@ import * as path from "path";
 import { LIFECYCLE_SERVICE } from "../../components/lifecycle/lifecycleValues";
 import { SUPPORTED_CHART_VERSIONS } from "../../settings/schema";
 import { hubSecretValues } from "../network/clusterModel";
+import { chartHubPython } from "../harness/chartHubPython";
 import { helmTemplate, manifest } from "../harness/helmTemplate";
 import type { RecordedResource } from "../harness/recordedResource";
 import { renderStack, RELEASE_TYPE, type RenderedStack } from "../harness/renderStack";
@@ -99,7 +100,8 @@ describe("dynamic storage, a rename and a former user", () => {
   });
 
   it("wires the kept-home spawner over the others when the chart runs the extraConfig", () => {
-    const run = spawnSync("python3", [path.join(PROJECT_ROOT, "tests", "python", "run_extra_config.py")], { input: JSON.stringify(stack.values), encoding: "utf8" });
+    const { python, env } = chartHubPython();
+    const run = spawnSync(python, [path.join(PROJECT_ROOT, "tests", "python", "run_extra_config.py")], { input: JSON.stringify(stack.values), encoding: "utf8", env });
     expect(run.stderr).toBe("");
     const wired = JSON.parse(run.stdout);
     expect(wired.globals).toContain("user_lifecycle");
@@ -159,7 +161,8 @@ describe("NFS homes", () => {
   });
 
   it("runs the kept-home spawner over the SSH routes and the profile filter", () => {
-    const run = spawnSync("python3", [path.join(PROJECT_ROOT, "tests", "python", "run_extra_config.py")], { input: JSON.stringify(stack.values), encoding: "utf8" });
+    const { python, env } = chartHubPython();
+    const run = spawnSync(python, [path.join(PROJECT_ROOT, "tests", "python", "run_extra_config.py")], { input: JSON.stringify(stack.values), encoding: "utf8", env });
     expect(run.stderr).toBe("");
     expect(JSON.parse(run.stdout).spawner_classes).toEqual(["KeptHomeSpawner", "SshRoutedSpawner", "GroupGatedSpawner", "KubeSpawner"]);
   });
