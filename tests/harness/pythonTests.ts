@@ -7,10 +7,13 @@
 //   chart's own jupyterhub_config.py (those importing tests/python/chart_hub.py): chart 4.2.0
 //   sets KubeSpawner's volumes as lists where 4.4.0 sets dicts, and its image pins other
 //   JupyterHub and kubernetes_asyncio versions.
-// Each run gets HUB_CHART_VERSION, HUB_CHART_DIR (the real chart) and HELM, which chart_hub.py
-// renders the chart with. A missing venv or chart fails the run, naming what is missing.
+// Each module runs in a process of its own (a few at a time; PYTHON_TESTS_PARALLEL sets how many),
+// with HUB_CHART_VERSION, HUB_CHART_DIR (the real chart) and HELM, which chart_hub.py renders the
+// chart with. A module is a line when it passes, its whole output when it fails; the totals per
+// chart version close the run. A missing venv or chart fails the run, naming what is missing.
 import { spawn } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { SUPPORTED_CHART_VERSIONS } from "../../settings/schema";
 import { chartHubPython, NEWEST_CHART_VERSION } from "./chartHubPython";
@@ -30,31 +33,72 @@ function testModules(dir: string, only?: RegExp): string[] {
     .map((file) => path.join(dir, file));
 }
 
-/** One unittest run; its output is kept and printed whole, so parallel runs do not interleave. */
-function run(chartVersion: string, modules: string[]): Promise<{ ok: boolean; output: string }> {
-  const { python, env } = chartHubPython(chartVersion);
-  const header = `Python tests in the hub's Python of chart ${chartVersion} (${modules.length} modules)\n`;
+interface ModuleRun {
+  readonly version: string;
+  readonly module: string;
+}
+
+interface ModuleResult extends ModuleRun {
+  readonly ok: boolean;
+  readonly tests: number;
+  readonly seconds: number;
+  readonly output: string;
+}
+
+/** One module's unittest run; its output is kept, and shown whole only when it fails. */
+function run({ version, module }: ModuleRun): Promise<ModuleResult> {
+  const { python, env } = chartHubPython(version);
+  const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(python, ["-m", "unittest", ...modules], { cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(python, ["-m", "unittest", module], { cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
     const chunks: Buffer[] = [];
     child.stdout.on("data", (chunk: Buffer) => chunks.push(chunk));
     child.stderr.on("data", (chunk: Buffer) => chunks.push(chunk));
     child.on("error", reject);
-    child.on("close", (status) => resolve({ ok: status === 0, output: header + Buffer.concat(chunks).toString("utf8") }));
+    child.on("close", (status) => {
+      const output = Buffer.concat(chunks).toString("utf8");
+      const ran = /^Ran (\d+) tests? in /m.exec(output);
+      // A module that ran nothing proves nothing: a failure too.
+      const ok = status === 0 && !!ran && Number(ran[1]) > 0;
+      resolve({ version, module, ok, tests: ran ? Number(ran[1]) : 0, seconds: (Date.now() - started) / 1000, output });
+    });
   });
 }
 
+/** Runs the modules a few at a time: they mostly wait on sockets, subprocesses and timers. */
+async function runAll(runs: readonly ModuleRun[], parallel: number): Promise<ModuleResult[]> {
+  const results: ModuleResult[] = [];
+  const queue = [...runs];
+  const worker = async (): Promise<void> => {
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      const result = await run(next);
+      results.push(result);
+      process.stderr.write(`${result.ok ? "ok  " : "FAIL"} chart ${result.version} ${result.module}: ${result.tests} tests, ${result.seconds.toFixed(1)} s\n`);
+      if (!result.ok) process.stderr.write(`${result.output}\n`);
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  return results;
+}
+
 async function main(): Promise<number> {
-  // Made one after the other (hubPython builds a venv on first use), then run side by side: the
-  // runs mostly wait on sockets and subprocesses, and the other versions' share is small.
-  const runs = [
-    { version: NEWEST_CHART_VERSION, modules: [...testModules(PYTHON_TESTS), ...testModules(FAKES_TESTS)] },
-    ...SUPPORTED_CHART_VERSIONS.filter((v) => v !== NEWEST_CHART_VERSION).map((version) => ({ version, modules: testModules(PYTHON_TESTS, USES_CHART_HUB) })),
+  const runs: ModuleRun[] = [
+    ...[...testModules(PYTHON_TESTS), ...testModules(FAKES_TESTS)].map((module) => ({ version: NEWEST_CHART_VERSION, module })),
+    ...SUPPORTED_CHART_VERSIONS.filter((v) => v !== NEWEST_CHART_VERSION).flatMap((version) => testModules(PYTHON_TESTS, USES_CHART_HUB).map((module) => ({ version, module }))),
   ];
-  for (const { version } of runs) chartHubPython(version);
-  const results = await Promise.all(runs.map(({ version, modules }) => run(version, modules)));
-  for (const { output } of results) process.stderr.write(`\n${output}`);
-  return results.every((r) => r.ok) ? 0 : 1;
+  // The venvs are made one after the other (hubPython builds one on first use) before any run.
+  for (const version of new Set(runs.map((r) => r.version))) chartHubPython(version);
+  const parallel = Number(process.env.PYTHON_TESTS_PARALLEL) || Math.max(3, os.cpus().length + 1);
+  // The biggest modules first, so that none of the long ones starts last.
+  const size = (module: string) => fs.statSync(path.join(PROJECT_ROOT, module)).size;
+  const results = await runAll([...runs].sort((a, b) => size(b.module) - size(a.module)), parallel);
+  const failed = results.filter((r) => !r.ok);
+  for (const version of new Set(runs.map((r) => r.version))) {
+    const mine = results.filter((r) => r.version === version);
+    process.stderr.write(`Python tests in the hub's Python of chart ${version}: ${mine.reduce((n, r) => n + r.tests, 0)} tests in ${mine.length} modules\n`);
+  }
+  if (failed.length) process.stderr.write(`FAILED: ${failed.map((r) => `${r.module} (chart ${r.version})`).join(", ")}\n`);
+  return failed.length ? 1 : 0;
 }
 
 main().then(

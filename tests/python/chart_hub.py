@@ -251,6 +251,12 @@ class Hub:
     def __init__(self, c, kube=None, database=None):
         from jupyterhub import orm
 
+        from kubespawner import KubeSpawner
+
+        # KubeSpawner's reflectors are its class's, each on the loop that started it: a Hub made
+        # while another has running ones would reuse them, their loop stopped, and wait forever.
+        if KubeSpawner.reflectors:
+            raise RuntimeError(f"another chart_hub.Hub started servers and is not closed (KubeSpawner reflectors: {sorted(map(str, KubeSpawner.reflectors))})")
         self.c = c
         self.kube = kube
         self.users = {}
@@ -389,7 +395,7 @@ def kube_api(manifests=None, extra_rules=(), **options):
     plus `extra_rules`, or everything when no manifests are given. Its kubelet gives each pod an
     address of its own in 127.0.0.0/8 with jupyterhub-singleuser answering there on port 8888
     (tests/realhub/fakes/singleuser.py), unless `kubelet` is given. Stop it with .stop()."""
-    import itertools
+    import random
 
     import throwaway_ca
     from jupyterhub import __version__ as jupyterhub_version
@@ -399,13 +405,18 @@ def kube_api(manifests=None, extra_rules=(), **options):
     rbac = None
     if manifests is not None:
         rbac = list(_one(manifests, "Role", "hub")["rules"]) + list(extra_rules)
-    servers, addresses = [], itertools.count(1)
+    servers = []
 
     def kubelet(pod):
-        n = next(addresses) + os.getpid() % 200 * 256
-        address = f"127.{(n >> 16) % 256 or 1}.{(n >> 8) % 256}.{n % 256 or 1}"
-        servers.append(FakeSingleuser(address, 8888, jupyterhub_version))
-        return {"podIP": address}
+        # An address of loopback's 127.0.0.0/8 no other test process holds port 8888 on.
+        for _ in range(100):
+            address = f"127.{random.randint(1, 254)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
+            try:
+                servers.append(FakeSingleuser(address, 8888, jupyterhub_version))
+            except OSError:
+                continue
+            return {"podIP": address}
+        raise RuntimeError("no free loopback address for a server")
 
     cas = throwaway_ca.cas()
     api = FakeKubeApi(tls=cas.a.server, token=KUBE_TOKEN, namespace=NAMESPACE, rbac=rbac, **{"kubelet": kubelet, **options}).start()

@@ -218,11 +218,13 @@ class StaleRouteTest(SshdCase):
 
     def setUp(self):
         super().setUp()
-        self.port = free_port()
         # Servers at 127.0.0.1 with sshd on this test's port, letting in the user this test runs sshd for.
-        config = {**CONFIG, "port": self.port, "serverUser": self.user, "users": {"maria": "user-maria", "tomas": "user-tomas"}}
+        config = {**CONFIG, "serverUser": self.user, "users": {"maria": "user-maria", "tomas": "user-tomas"}}
         self.hub = SshHub(config=config)
         self.addCleanup(self.hub.close)
+        # Chosen once the fake API server listens: a free port picked before could be the one the
+        # kernel then gave it, and sshd's readiness probe would find that server instead.
+        self.port = config["port"] = free_port()
 
     def start_server(self, username):
         """The hub starts the user's server at 127.0.0.1; its sshd serves the server's host key."""
