@@ -17,6 +17,7 @@ import * as os from "os";
 import * as path from "path";
 import { SUPPORTED_CHART_VERSIONS } from "../../settings/schema";
 import { chartHubPython, NEWEST_CHART_VERSION } from "./chartHubPython";
+import { ensureTestInputs, missingInputsLine } from "./testInputs";
 import { PROJECT_ROOT } from "./stackConfig";
 
 const PYTHON_TESTS = path.join("tests", "python");
@@ -86,6 +87,13 @@ async function main(): Promise<number> {
     ...[...testModules(PYTHON_TESTS), ...testModules(FAKES_TESTS)].map((module) => ({ version: NEWEST_CHART_VERSION, module })),
     ...SUPPORTED_CHART_VERSIONS.filter((v) => v !== NEWEST_CHART_VERSION).flatMap((version) => testModules(PYTHON_TESTS, USES_CHART_HUB).map((module) => ({ version, module }))),
   ];
+  // `npm test` runs this before jest, whose global setup would otherwise fetch the charts and
+  // wheels: the same fetch first (nothing to do when offline copies or the cache have them).
+  const missing = await ensureTestInputs({ log: (line) => process.stderr.write(`${line}\n`) });
+  if (missing.length) {
+    process.stderr.write(`${missingInputsLine(missing)}\n`);
+    return 1;
+  }
   // The venvs are made one after the other (hubPython builds one on first use) before any run.
   for (const version of new Set(runs.map((r) => r.version))) chartHubPython(version);
   const parallel = Number(process.env.PYTHON_TESTS_PARALLEL) || Math.max(3, os.cpus().length + 1);
