@@ -66,6 +66,19 @@ class Slugs(unittest.TestCase):
             spawner = hub.spawner(hub.user(name), server)
             self.assertEqual((spawner.pod_name, spawner.pvc_name), (f"jupyter-{slug}", lifecycle.claim_name(name, server)), (name, server))
 
+    def test_the_homes_output_names_the_claims_kubespawner_creates(self):
+        # components/storage/homeLocations.ts homeLocation: the `homes` output the README's reset
+        # and hand-over steps read.
+        script = (
+            "require('./scripts/registerTypeScript.cjs');"
+            "const { homeLocation } = require('./components/storage/homeLocations.ts');"
+            f"console.log(JSON.stringify({json.dumps(list(self.SAFE))}.map((n) => homeLocation({{ type: 'dynamic' }}, 'jupyterhub', n).claim)));"
+        )
+        run = subprocess.run(["node", "-e", script], cwd=ROOT, capture_output=True, text=True, check=True)
+        hub = chart_hub.Hub(chart_hub.hub_config())
+        self.addCleanup(hub.close)
+        self.assertEqual(json.loads(run.stdout), [hub.spawner(hub.user(name)).pvc_name for name in self.SAFE])
+
     def test_same_slugs_as_the_program_computes(self):
         # components/ssh/kubespawnerLabels.ts templateSlug, which the homes output uses.
         script = (
