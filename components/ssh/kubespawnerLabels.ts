@@ -3,6 +3,8 @@
 import * as crypto from "crypto";
 
 const HASH_LENGTH = 8;
+// KubeSpawner's _slug_max_length for `{username}`, `{servername}` and `{user_server}`.
+const SLUG_MAX_LENGTH = 48;
 const LABEL_PATTERN = /^[a-z0-9._-]+$/i;
 
 /** Kubernetes label value rules: at most 63 characters, alphanumeric at both ends, or empty. */
@@ -46,5 +48,29 @@ export function labelSlug(name: string): string {
 
 /** What `{username}` expands to in KubeSpawner templates (volume and secret names). */
 export function templateSlug(name: string): string {
-  return safeSlug(name, isValidObjectName, 48);
+  return safeSlug(name, isValidObjectName, SLUG_MAX_LENGTH);
+}
+
+/** KubeSpawner's multi_slug: each name's stem, joined by '--', and a hash of them all. */
+function multiSlug(names: readonly string[], maxLength = SLUG_MAX_LENGTH): string {
+  const hash = crypto.createHash("sha256");
+  names.forEach((name, index) => {
+    if (index > 0) hash.update(Buffer.from([0xff]));
+    hash.update(name, "utf8");
+  });
+  const perName = Math.floor((maxLength - (HASH_LENGTH + 1)) / names.length) - 2;
+  return `${names.map((name) => extractSafeName(name, perName)).join("--")}---${hash.digest("hex").slice(0, HASH_LENGTH)}`;
+}
+
+/**
+ * What `{user_server}` expands to (pod and claim names: 'jupyter-{user_server}',
+ * 'claim-{user_server}'). _expand_user_properties (kubespawner/spawner.py 7.0.0) counts the '--'
+ * even without a server name, so a username whose slug is 47 or 48 characters gets the
+ * multi-slug of [username, ""] for its default server too.
+ */
+export function userServerSlug(name: string, serverName = ""): string {
+  const user = templateSlug(name);
+  const server = serverName ? templateSlug(serverName) : "";
+  if (user.length + server.length + 2 > SLUG_MAX_LENGTH) return multiSlug([name, serverName]);
+  return serverName ? `${user}--${server}` : user;
 }

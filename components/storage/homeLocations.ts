@@ -2,7 +2,7 @@
 // `formerHomes` outputs, which the README's reset and hand-over steps read instead of guessing.
 import * as path from "path";
 import type { Settings, User } from "../../settings";
-import { templateSlug } from "../ssh/kubespawnerLabels";
+import { templateSlug, userServerSlug } from "../ssh/kubespawnerLabels";
 
 export interface HomeLocation {
   /** Dynamic storage: the PersistentVolumeClaim KubeSpawner made for the user's default server. */
@@ -27,12 +27,13 @@ export function homeOwner(user: Pick<User, "name" | "renamedFrom">): string {
 
 /**
  * A home's location. KubeSpawner 7's default pvc_name_template is 'claim-{user_server}', which
- * for the default server is the username's safe slug; the chart's static storage mounts the
- * sub-directory '{username}', the same slug (kubespawner/spawner.py, _expand_user_properties).
+ * for the default server is the username's safe slug unless that is 47 or 48 characters long; the
+ * chart's static storage mounts the sub-directory '{username}', the safe slug (kubespawner/
+ * spawner.py, _expand_user_properties).
  */
 export function homeLocation(storage: Settings["storage"], namespace: string, owner: string): HomeLocation {
+  if (storage.type === "dynamic") return { claim: `claim-${userServerSlug(owner)}`, namespace };
   const slug = templateSlug(owner);
-  if (storage.type === "dynamic") return { claim: `claim-${slug}`, namespace };
   return { subPath: slug, nfs: `${storage.server}:${path.posix.join(storage.path, slug)}` };
 }
 
