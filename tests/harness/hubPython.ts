@@ -22,8 +22,10 @@ import { cachedHubWheels } from "./hubWheelhouse";
 import { testInputCacheDir } from "./testInputCache";
 
 const REQUIREMENTS_DIR = path.join(PROJECT_ROOT, "tests", "realhub", "requirements");
-/** The wheels are built for CPython 3.11 (the hub image runs 3.12; nothing here differs between them). */
+/** The offline wheels are built for CPython 3.11 (the hub image runs 3.12; nothing here differs between them). */
 export const PYTHON_MINOR = "3.11";
+/** From an index the pins install for these too (GitHub's runners have 3.12); 3.11 first. */
+const INDEX_MINORS = [PYTHON_MINOR, "3.12", "3.13", "3.10"];
 
 export function hubRequirements(chartVersion: string): string {
   const file = path.join(REQUIREMENTS_DIR, `${chartVersion}.txt`);
@@ -40,7 +42,15 @@ export function offlineWheels(chartVersion: string): string | undefined {
 
 /** Wheels to install from without an index: the offline copy, else those fetched into the test cache. */
 export function localWheels(chartVersion: string): string | undefined {
-  return offlineWheels(chartVersion) ?? cachedHubWheels(chartVersion, { requirements: hubRequirements(chartVersion), pythonMinor: PYTHON_MINOR, cacheDir: testInputCacheDir() });
+  const offline = offlineWheels(chartVersion);
+  if (offline) return offline;
+  let pythonMinor: string;
+  try {
+    pythonMinor = pythonMinorOf(basePython());
+  } catch {
+    return undefined; // no usable Python: hubPython() says so
+  }
+  return cachedHubWheels(chartVersion, { requirements: hubRequirements(chartVersion), pythonMinor, cacheDir: testInputCacheDir() });
 }
 
 function run(command: string, args: string[], what: string): string {
@@ -53,18 +63,32 @@ function run(command: string, args: string[], what: string): string {
   }
 }
 
-/** A python3.11 to make the venv with: HUB_PYTHON, else python3.11, else python3 when it is 3.11. */
+const minors = new Map<string, string>();
+
+/** "3.11" for a python3.11. */
+export function pythonMinorOf(python: string): string {
+  let minor = minors.get(python);
+  if (!minor) {
+    minor = execFileSync(python, ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"], { encoding: "utf8" }).trim();
+    minors.set(python, minor);
+  }
+  return minor;
+}
+
+/**
+ * The CPython to make the venv with: HUB_PYTHON, else python3.11, else python3, else python3.12,
+ * the first that the pins install for (3.11 for the offline wheels; 3.10 to 3.13 from an index).
+ */
 export function basePython(): string {
-  const candidates = [process.env.HUB_PYTHON, "python3.11", "python3"].filter((c): c is string => !!c);
+  const candidates = [process.env.HUB_PYTHON, "python3.11", "python3", "python3.12"].filter((c): c is string => !!c);
   for (const candidate of candidates) {
     try {
-      const version = execFileSync(candidate, ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"], { encoding: "utf8" }).trim();
-      if (version === PYTHON_MINOR) return candidate;
+      if (INDEX_MINORS.includes(pythonMinorOf(candidate))) return candidate;
     } catch {
       // not installed: try the next
     }
   }
-  throw new Error(`the real-hub tier needs CPython ${PYTHON_MINOR} (the hub's wheels are built for it): install python3.11 or set HUB_PYTHON`);
+  throw new Error(`the real-hub tier needs CPython ${INDEX_MINORS.join(", ")} (${PYTHON_MINOR} for the offline wheels): install one, or set HUB_PYTHON`);
 }
 
 /** Debian's pycurl extension (apt-get install python3-pycurl), for the venv to link. */
@@ -104,7 +128,12 @@ export function hubPython(chartVersion: string): string {
   if (cached) return cached;
   const requirements = hubRequirements(chartVersion);
   const templates = path.join(PROJECT_ROOT, "tests", "realhub", "templates");
-  const hash = crypto.createHash("sha256").update(fs.readFileSync(requirements)).update(PYTHON_MINOR);
+  const base = basePython();
+  const minor = pythonMinorOf(base);
+  if (offlineWheels(chartVersion) && minor !== PYTHON_MINOR) {
+    throw new Error(`the offline hub wheels (${offlineWheels(chartVersion)}) are CPython ${PYTHON_MINOR}'s and ${base} is ${minor}: install python3.11 or set HUB_PYTHON`);
+  }
+  const hash = crypto.createHash("sha256").update(fs.readFileSync(requirements)).update(minor);
   for (const file of fs.readdirSync(templates).sort()) hash.update(file).update(fs.readFileSync(path.join(templates, file)));
   const key = hash.digest("hex").slice(0, 12);
   const cacheDir = testInputCacheDir();
@@ -114,7 +143,7 @@ export function hubPython(chartVersion: string): string {
     fs.mkdirSync(cacheDir, { recursive: true });
     const scratch = fs.mkdtempSync(path.join(cacheDir, `hub-venv-${chartVersion}-building-`));
     try {
-      run(basePython(), ["-m", "venv", scratch], "creating the hub venv");
+      run(base, ["-m", "venv", scratch], "creating the hub venv");
       const wheels = localWheels(chartVersion);
       const source = wheels ? ["--no-index", "--find-links", wheels] : [];
       run(

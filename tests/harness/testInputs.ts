@@ -6,7 +6,7 @@
 import { SUPPORTED_CHART_VERSIONS } from "../../settings/schema";
 import { cachedChartDirectory, chartRepository, fetchChart } from "./chartArchive";
 import { offlineChartDirectory } from "./helmTemplate";
-import { basePython, hubRequirements, localWheels, PYTHON_MINOR } from "./hubPython";
+import { basePython, hubRequirements, localWheels, pythonMinorOf } from "./hubPython";
 import { fetchHubWheels } from "./hubWheelhouse";
 import { testInputCacheDir } from "./testInputCache";
 
@@ -50,12 +50,12 @@ export async function ensureTestInputs(options: TestInputsOptions = {}): Promise
   try {
     if (needWheels.length) python = basePython();
   } catch {
-    // No CPython 3.11: the real-hub tests say so themselves; the wheels would be of no use.
+    // No usable CPython: the real-hub tests say so themselves; the wheels would be of no use.
   }
   for (const version of python ? needWheels : []) {
     log(`fetching the hub's Python for chart ${version} from ${process.env.PIP_INDEX_URL ?? "PyPI"}`);
     try {
-      await fetchHubWheels(version, { python: python!, pythonMinor: PYTHON_MINOR, requirements: hubRequirements(version), cacheDir });
+      await fetchHubWheels(version, { python: python!, pythonMinor: pythonMinorOf(python!), requirements: hubRequirements(version), cacheDir });
     } catch (error) {
       missing.push({ kind: "hub-python", version, reason: (error as Error).message });
     }
