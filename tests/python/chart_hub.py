@@ -282,7 +282,13 @@ class Hub:
         ]
         for patch in self._patches:
             patch.start()
-        # kubespawner/clients.py load_config is cached per host: a new API server, a new host.
+        # kubespawner/clients.py load_config is lru_cached per host and sets the client's global
+        # default configuration; a hub process starts with the cache empty. Without clearing it, a
+        # fake API server that got the port an earlier test's had would find its host "loaded"
+        # and the client would still aim at the last other server (connection refused: a flake).
+        from kubespawner import clients
+
+        clients.load_config.cache_clear()
         self.c.KubeSpawner.k8s_api_host = server
 
     def close(self):

@@ -20,6 +20,8 @@ set -euo pipefail
 
 HUB=${HUB:-http://127.0.0.1:8080}
 PASSWORDS=${PASSWORDS:-${RUNNER_TEMP:-/tmp}/e2e-passwords}
+# Seconds between polls of the hub (the offline tests poll faster).
+POLL_SECONDS=${E2E_POLL_SECONDS:-5}
 jar=$(mktemp)
 
 api() { curl -fsS -H "Authorization: token $TOKEN" "$@"; }
@@ -84,10 +86,11 @@ case ${1:-} in
     user=$2
     # 201: started, 202: starting. Polling tolerates a failed request; the timeout decides.
     api -X POST "$HUB/hub/api/users/$user/server" >/dev/null
-    for _ in $(seq 120); do
+    deadline=$((SECONDS + 600))
+    while [ "$SECONDS" -lt "$deadline" ]; do
       ready=$(api "$HUB/hub/api/users/$user" | jq -r '.servers[""].ready // false' || echo false)
       [ "$ready" = true ] && exit 0
-      sleep 5
+      sleep "$POLL_SECONDS"
     done
     echo "$user's server did not become ready" >&2
     exit 1
@@ -110,9 +113,10 @@ case ${1:-} in
     ;;
   wait-stopped)
     user=$2
-    for _ in $(seq "$(( $3 / 5 ))"); do
+    deadline=$((SECONDS + $3))
+    while [ "$SECONDS" -lt "$deadline" ]; do
       [ "$(active_servers "$user" || echo unknown)" = 0 ] && exit 0
-      sleep 5
+      sleep "$POLL_SECONDS"
     done
     echo "$user still has a server after $3s" >&2
     exit 1

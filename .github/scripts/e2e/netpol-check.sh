@@ -36,16 +36,17 @@ server_pod() {
   echo "${pod#pod/}"
 }
 
-# open or closed: a TCP connection from <pod>'s <container> to <host>:<port> within 5 seconds.
+# open or closed: a TCP connection from <pod>'s <container> to <host>:<port> within
+# E2E_PROBE_SECONDS (5; a NetworkPolicy drops packets, so a closed flow is a timeout).
 reach() {
   k exec "$1" -c "$2" -- python3 -c '
 import socket, sys
 try:
-    socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5).close()
+    socket.create_connection((sys.argv[2], int(sys.argv[3])), timeout=float(sys.argv[1])).close()
     print("open")
 except OSError:
     print("closed")
-' "$3" "$4"
+' "${E2E_PROBE_SECONDS:-5}" "$3" "$4"
 }
 
 expect() {

@@ -85,9 +85,15 @@ class FakeKubeApi:
 
     def __init__(self, *, host="127.0.0.1", port=0, tls, token, namespace="jupyterhub", rbac=None, kubelet=None,
                  gc=True, service_account="hub", custom_resources=(("sshpiper.com", "v1beta1", "pipes", "Pipe"),),
-                 kubelet_delay=0.05):
+                 kubelet_delay=0.05, stop_seconds=0.2):
         self.token, self.namespace, self.rbac, self.kubelet, self.gc = token, namespace, rbac, kubelet, gc
         self.kubelet_delay = kubelet_delay
+        # How long a server's containers take to exit on SIGTERM. The grace period is only the
+        # most the kubelet waits before SIGKILL (pkg/kubelet/kuberuntime/kuberuntime_container.go
+        # killContainer); once every container has exited, its status manager deletes the pod
+        # (pkg/kubelet/status/status_manager.go, canBeDeleted). jupyter-server exits at once;
+        # None: containers that ignore SIGTERM and hold out the whole grace period.
+        self.stop_seconds = stop_seconds
         self.user = f"system:serviceaccount:{namespace}:{service_account}"
         self.resources = dict(BUILTIN)
         self.resources.update({(g, p): (v, k, "subdomain") for g, v, p, k in custom_resources})
@@ -312,7 +318,8 @@ class FakeKubeApi:
             self._write(key, obj, "MODIFIED")
             if grace > 0 or meta.get("finalizers"):
                 uid = meta["uid"]
-                self._after(grace, lambda: self._kubelet_removes(key, uid))
+                exit_after = grace if meta.get("finalizers") or self.stop_seconds is None else min(grace, self.stop_seconds)
+                self._after(exit_after, lambda: self._kubelet_removes(key, uid))
                 return copy.deepcopy(obj)
         elif meta.get("finalizers"):
             if not meta.get("deletionTimestamp"):

@@ -249,7 +249,8 @@ class ProtocolTest(unittest.TestCase):
         self.assertEqual(stalled.objects("pods")[0]["status"]["phase"], "Pending")
 
     def test_a_running_pod_goes_after_its_grace_period_and_at_once_for_zero(self):
-        api = self.fake(kubelet=running_at("127.0.9.1"))
+        # Containers that hold out the whole grace period (stop_seconds=None), as one ignoring SIGTERM.
+        api = self.fake(kubelet=running_at("127.0.9.1"), stop_seconds=None)
         for name in ("slow", "quick"):
             self.call(api, "POST", PODS, pod(name))
         self.assertTrue(wait_for(lambda: all(p["status"]["phase"] == "Running" for p in api.objects("pods"))))
