@@ -42,6 +42,6 @@ describe("offboarding controls: the real hub with release 2 as before the fixes"
     expect(status.exitCode).toBe(1);
     expect(status.stdout).toMatch(/^last round: FAILED at .*Network is unreachable/m);
     expect(status.stdout).toMatch(/failed round\(s\) in a row since/);
-    expect(run.result.hubLogTail).toMatch(/ERROR .* user-lifecycle\] Reconciling the hub's users failed \(\d+ round\(s\) in a row since .*Offboarding and renames are not happening/);
+    expect(run.result.hubLogErrors.join("\n")).toMatch(/ERROR .* user-lifecycle\] Reconciling the hub's users failed \(\d+ round\(s\) in a row since .*Offboarding and renames are not happening/);
   });
 });

@@ -143,7 +143,11 @@ def main():
 
         result["error"] = "".join(traceback.format_exception(error))
     with open(hub.log_path, encoding="utf-8", errors="replace") as handle:
-        result["hubLogTail"] = handle.read()[-6000:]
+        text = handle.read()
+    result["hubLogTail"] = text[-6000:]
+    # Every error the hub logged, wherever in the log: what an operator would grep for.
+    # (the hub's own "[E …" lines, and its managed services' "ERROR …" ones).
+    result["hubLogErrors"] = [line for line in text.splitlines() if line.startswith(("[E ", "[C ")) or "ERROR" in line]
     json.dump(result, sys.stdout)
 
 
