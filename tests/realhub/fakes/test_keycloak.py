@@ -520,7 +520,8 @@ asyncio.run(main())
 
 
 @unittest.skipUnless(hub_python(), "the hub's venv for chart 4.4.0 is not made yet (tests/harness/hubPython.ts makes it; or set REALHUB_PYTHON)")
-class TheRealGenericOAuthenticatorLogsInThroughTheFake(unittest.TestCase):
+class RealOAuthLoginThroughTheFake(unittest.TestCase):
+    """The real GenericOAuthenticator logs in through the fake."""
     @classmethod
     def setUpClass(cls):
         cls.ca = throwaway_ca.cas().a.ca
