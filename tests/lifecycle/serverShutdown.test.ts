@@ -86,6 +86,11 @@ describe("the provider under the dynamic-provider server", () => {
   /** What was asked of the cluster's objects (kubectl's discovery requests aside). */
   const asked = () => api.requests.filter((r) => r.includes("/namespaces/")).map((r) => r.replace(/[?&](limit=500|timeout=20s)/g, "").replace(/^([^?]*)&/, "$1?"));
   const said = () => host.stderr.filter((line) => line.startsWith("jupyterhub servers: ")).map((line) => line.slice("jupyterhub servers: ".length));
+  /** said() once the provider's report has arrived: its stderr can come after the RPC's answer. */
+  const reported = async () => {
+    for (const deadline = Date.now() + 5000; said().length === 0 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 50));
+    return said();
+  };
   /**
    * A `pulumi up` that creates the resource, then a `pulumi destroy`: another engine run, so
    * another provider process, which deletes it with the outputs the state kept.
@@ -99,7 +104,7 @@ describe("the provider under the dynamic-provider server", () => {
   };
   const createThenDestroy = async (props: ReturnType<typeof inputs>, env: NodeJS.ProcessEnv = {}) => {
     await (await upThenDestroy(props, env)).destroying;
-    return said();
+    return reported();
   };
 
   it("succeeds and says so when the namespace is gone", async () => {
@@ -174,7 +179,7 @@ describe("the provider under the dynamic-provider server", () => {
     // run, and deletes the old one after it, in the same provider process.
     const renamed = await host.create(RENAMED, (await host.check(RENAMED, {}, props)).inputs);
     await host.delete(URN, old.id, old.properties);
-    expect(said()).toEqual(["this update moved the shutdown of lab's servers to a new name or parent; no server was stopped"]);
+    expect(await reported()).toEqual(["this update moved the shutdown of lab's servers to a new name or parent; no server was stopped"]);
     expect(asked()).toEqual([]);
     expect(api.pods.get("lab")).toHaveLength(2);
     expect((await host.diff(RENAMED, renamed.id, renamed.properties, { ...props, timeoutSeconds: 9 })).replaces).toEqual([]);
