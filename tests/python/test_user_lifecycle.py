@@ -19,6 +19,15 @@ from project_module import ROOT, load_project_module as load  # noqa: E402
 lifecycle = load("components/lifecycle/user_lifecycle.py", "user_lifecycle")
 
 
+def program_answer(module, name, expression):
+    """What the program's own TypeScript function `name` of `module` gives for `expression` (JSON)."""
+    script = (
+        "require('./scripts/registerTypeScript.cjs');"
+        f"const {{ {name} }} = require('./{module}');"
+        f"console.log(JSON.stringify({expression}));"
+    )
+    return json.loads(subprocess.run(["node", "-e", script], cwd=ROOT, capture_output=True, text=True, check=True).stdout)
+
 class Slugs(unittest.TestCase):
     # Computed with kubespawner/slugs.py of KubeSpawner 7.0.0 (safe_slug(name, max_length=48),
     # multi_slug([user, server], 48)), the way _expand_user_properties uses them.
@@ -69,25 +78,15 @@ class Slugs(unittest.TestCase):
     def test_the_homes_output_names_the_claims_kubespawner_creates(self):
         # components/storage/homeLocations.ts homeLocation: the `homes` output the README's reset
         # and hand-over steps read.
-        script = (
-            "require('./scripts/registerTypeScript.cjs');"
-            "const { homeLocation } = require('./components/storage/homeLocations.ts');"
-            f"console.log(JSON.stringify({json.dumps(list(self.SAFE))}.map((n) => homeLocation({{ type: 'dynamic' }}, 'jupyterhub', n).claim)));"
-        )
-        run = subprocess.run(["node", "-e", script], cwd=ROOT, capture_output=True, text=True, check=True)
+        claims = program_answer("components/storage/homeLocations.ts", "homeLocation", f"{json.dumps(list(self.SAFE))}.map((n) => homeLocation({{ type: 'dynamic' }}, 'jupyterhub', n).claim)")
         hub = chart_hub.Hub(chart_hub.hub_config())
         self.addCleanup(hub.close)
-        self.assertEqual(json.loads(run.stdout), [hub.spawner(hub.user(name)).pvc_name for name in self.SAFE])
+        self.assertEqual(claims, [hub.spawner(hub.user(name)).pvc_name for name in self.SAFE])
 
     def test_same_slugs_as_the_program_computes(self):
         # components/ssh/kubespawnerLabels.ts templateSlug, which the homes output uses.
-        script = (
-            "require('./scripts/registerTypeScript.cjs');"
-            "const { templateSlug } = require('./components/ssh/kubespawnerLabels.ts');"
-            f"console.log(JSON.stringify({json.dumps(list(self.SAFE))}.map(templateSlug)));"
-        )
-        run = subprocess.run(["node", "-e", script], cwd=ROOT, capture_output=True, text=True, check=True)
-        self.assertEqual(json.loads(run.stdout), list(self.SAFE.values()))
+        slugs = program_answer("components/ssh/kubespawnerLabels.ts", "templateSlug", f"{json.dumps(list(self.SAFE))}.map(templateSlug)")
+        self.assertEqual(slugs, list(self.SAFE.values()))
 
 
 # The program's NFS homes (components/storage/homeVolumes.ts): the chart's static storage with a
