@@ -4,14 +4,16 @@
 // (@pulumi/pulumi cmd/dynamic-provider: requireFromString(__provider).handler()). The state keeps
 // this text, so a plain `pulumi destroy` (which does not run the program) runs the delete below.
 //
-// delete: stops the users' servers before the hub's release goes, as well as the cluster allows,
-// and never fails the destroy (a reset must always be possible):
+// delete: stops the users' servers before the hub's release goes, as well as the cluster allows:
 // - no server pod (namespace gone, release gone, nothing running): nothing to do;
 // - a ready hub: user_lifecycle.py stop-all in its container, which stops each server through
 //   the hub, so that each server's stop hook revokes its Vault token;
 // - no ready hub, or the stop through it failed: the server pods are deleted by KubeSpawner's
 //   labels; their Vault tokens run out at their TTL;
-// - the cluster cannot be reached: the message names what finishes the destroy.
+// - the servers cannot be stopped (the cluster does not answer, no kubectl, no permission): the
+//   delete fails, naming what to do, so that the resource stays in the state and the next
+//   destroy tries again; with PULUMI_K8S_DELETE_UNREACHABLE=true an unreachable cluster is taken
+//   as gone, and JUPYTERHUB_DESTROY_WITHOUT_STOPPING_SERVERS=1 skips the stop.
 // Every step is bounded and runs asynchronously: the provider host is one process for every
 // dynamic resource, and a blocking call would hold its other calls (and Ctrl-C) behind it.
 // What it does streams to stderr, which the engine shows as it comes (pkg/resource/plugin/
@@ -118,16 +120,41 @@ function manualStop(props, what) {
   return `${what}: kubectl -n ${props.namespace} delete pods -l ${serverSelector(props.releaseName)}`;
 }
 
+/**
+ * The servers could not be stopped: the Delete fails, so the engine keeps this resource in the
+ * state and a later `pulumi destroy` tries again. Succeeding instead would drop it from the state
+ * for good, and the chart's hub leaves servers running (cleanup_servers = False), with their
+ * Vault tokens live, however often the destroy is run again.
+ */
+class ServersNotStopped extends Error {}
+
+/** @param {ShutdownInputs} props @param {string} what */
+function notStopped(props, what) {
+  return new ServersNotStopped(
+    `${what} Run \`pulumi destroy\` again once that is mended, or set ${SKIP_STOP_VARIABLE}=1 to destroy without stopping them. ${manualStop(props, "Or stop them by hand")}.`,
+  );
+}
+
 /** @param {ShutdownInputs} props @param {string} why */
 function unreachableMessage(props, why) {
   return [
     `The cluster could not be reached (${why}), so the users' servers in ${props.namespace} were not stopped, and nothing in the cluster can be deleted by this destroy.`,
-    `If the cluster is gone for good, finish with \`${DELETE_UNREACHABLE_VARIABLE}=true pulumi destroy --refresh\`:`,
-    "with that variable the Kubernetes provider removes the objects of an unreachable cluster from the state instead of failing,",
-    "and --refresh is needed because its delete still refuses a Helm release on an unreachable cluster while its refresh removes it;",
+    `If the cluster comes back, run \`pulumi destroy\` again. If it is gone for good, finish with \`${DELETE_UNREACHABLE_VARIABLE}=true pulumi destroy --refresh\`:`,
+    "with that variable this step takes the cluster as gone, and the Kubernetes provider removes the objects of an unreachable cluster from the state instead of failing;",
+    "--refresh is needed because its delete still refuses a Helm release on an unreachable cluster while its refresh removes it;",
     "what lives outside the cluster (Keycloak, Vault) is deleted once the hub's release is gone from the state.",
-    `If the cluster comes back, run \`pulumi destroy\` again instead. ${manualStop(props, "Servers left running can be stopped by hand")}.`,
+    `${manualStop(props, "Servers left running can be stopped by hand")}.`,
   ].join(" ");
+}
+
+/**
+ * The unreachable cluster: taken as gone where the Kubernetes provider is told so too, else the Delete fails.
+ * @param {ShutdownInputs} props @param {string} why @returns {string}
+ */
+function unreachable(props, why) {
+  const message = unreachableMessage(props, why);
+  if (process.env[DELETE_UNREACHABLE_VARIABLE] === "true") return `${DELETE_UNREACHABLE_VARIABLE}=true: the cluster is taken as gone. ${message}`;
+  throw new ServersNotStopped(message);
 }
 
 /**
@@ -184,10 +211,10 @@ async function stopServers(props, report, runner = run) {
   const servers = await listPods(runner, props, serverSelector(props.releaseName));
   if ("failed" in servers) {
     if (servers.failed.error && servers.failed.error.code === "ENOENT") {
-      return `${props.kubectl[0]} was not found, so the users' servers were not stopped; the destroy goes on. ${manualStop(props, "Stop them where kubectl is installed")}.`;
+      throw notStopped(props, `${props.kubectl[0]} was not found, so the users' servers were not stopped.`);
     }
-    if (!reachedServer(servers.failed)) return unreachableMessage(props, failureText(servers.failed));
-    return `Could not list the users' servers (${failureText(servers.failed)}); they were not stopped. ${manualStop(props, "Stop them with credentials that may")}.`;
+    if (!reachedServer(servers.failed)) return unreachable(props, failureText(servers.failed));
+    throw notStopped(props, `Could not list the users' servers (${failureText(servers.failed)}); they were not stopped.`);
   }
   if (servers.pods.length === 0) {
     const namespace = await runner([...props.kubectl, "get", "namespace", props.namespace, "--output", "name", `--request-timeout=${REQUEST_TIMEOUT_SECONDS}s`], {
@@ -223,8 +250,8 @@ async function stopServers(props, report, runner = run) {
     { timeoutMs: (REQUEST_TIMEOUT_SECONDS + 10) * 1000 },
   );
   if (deleted.error || deleted.code !== 0) {
-    if (!reachedServer(deleted)) return unreachableMessage(props, failureText(deleted));
-    return `${why}, and deleting the server pods failed (${failureText(deleted)}); they were not stopped. ${manualStop(props, "Stop them with credentials that may")}.`;
+    if (!reachedServer(deleted)) return unreachable(props, failureText(deleted));
+    throw notStopped(props, `${why}, and deleting the server pods failed (${failureText(deleted)}); they were not stopped.`);
   }
   const left = await watchServers(runner, props, report, Date.now() + DELETED_PODS_WAIT_SECONDS * 1000);
   return [
