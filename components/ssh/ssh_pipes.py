@@ -27,8 +27,9 @@ them when it stops the server, and a new start makes a new key.
 
 The hub loads this file as a module from `hub.extraConfig` (components/hub/hubPythonModule.ts) and
 calls `install(c, get_config("custom.ssh"), KubeSpawner)`, which wraps the spawner class set by then
-(the profile filter's, or KubeSpawner) and sets KubeSpawner's after_pod_created_hook (keeping one
-set before). Standard library only, plus `cryptography` (a JupyterHub dependency), kubernetes_asyncio
+(the profile filter's, or KubeSpawner) and gives a routed server's spawner an
+after_pod_created_hook (keeping one set before). Only those: with any such hook set, KubeSpawner
+waits for the new pod's uid in its reflector, and fails the spawn when that takes over 10 s. Standard library only, plus `cryptography` (a JupyterHub dependency), kubernetes_asyncio
 and KubeSpawner's shared API clients, which the hub image has (KubeSpawner 7 depends on them).
 """
 
@@ -250,6 +251,14 @@ def install(c, config, kubespawner_class, api_factory=None):
     configured = c.JupyterHub.spawner_class
     base = configured if isinstance(configured, type) else kubespawner_class
     pipes = Pipes(api_factory or _shared_custom_objects_api)
+    previous_hook = _configured(c.KubeSpawner, "after_pod_created_hook")
+
+    async def after_pod_created_hook(spawner, pod):
+        await spawner._make_ssh_host_key(pod)
+        if previous_hook is not None:
+            result = previous_hook(spawner, pod)
+            if inspect.isawaitable(result):
+                await result
 
     class SshRoutedSpawner(base):
         _ssh_host_public_key = None
@@ -258,6 +267,7 @@ def install(c, config, kubespawner_class, api_factory=None):
             # After load_user_options, so the profile's labels say whether this server gets a route.
             routes = routed(config, self)
             self._ssh_host_public_key = None
+            self.after_pod_created_hook = after_pod_created_hook if routes else previous_hook
             self.volumes = with_entry(self.volumes, HOST_KEY_VOLUME, host_key_volume(self.pod_name) if routes else None)
             self.volume_mounts = with_entry(self.volume_mounts, HOST_KEY_VOLUME, host_key_mount(config) if routes else None)
             return await super().get_pod_manifest()
@@ -332,16 +342,5 @@ def install(c, config, kubespawner_class, api_factory=None):
                         log.warning("Could not remove the SSH %s of %s's server %r: %s", what, self.user.name, self.name, api_error(error))
             return await super().stop(now=now)
 
-    previous_hook = _configured(c.KubeSpawner, "after_pod_created_hook")
-
-    async def after_pod_created_hook(spawner, pod):
-        if isinstance(spawner, SshRoutedSpawner):
-            await spawner._make_ssh_host_key(pod)
-        if previous_hook is not None:
-            result = previous_hook(spawner, pod)
-            if inspect.isawaitable(result):
-                await result
-
-    c.KubeSpawner.after_pod_created_hook = after_pod_created_hook
     c.JupyterHub.spawner_class = SshRoutedSpawner
     return SshRoutedSpawner

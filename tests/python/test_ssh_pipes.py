@@ -258,10 +258,12 @@ class PipesTest(PipesCase):
         self.assertEqual(ssh_pipes.known_hosts_line("10.0.0.1", 22, "ssh-ed25519 AAAA\n"), "10.0.0.1 ssh-ed25519 AAAA\n")
         self.assertEqual(ssh_pipes.known_hosts_line("10.0.0.1", 2222, "ssh-ed25519 AAAA"), "[10.0.0.1]:2222 ssh-ed25519 AAAA\n")
 
-    def test_reads_the_charts_traitlets_config_without_leaving_a_placeholder_in_it(self):
-        self.assertTrue(callable(self.ssh.c.KubeSpawner.after_pod_created_hook))
-        spawner = self.ssh.hub.spawner(self.ssh.hub.user("maria"))
-        self.assertIs(spawner.after_pod_created_hook, self.ssh.c.KubeSpawner.after_pod_created_hook)
+    def test_only_a_routed_server_gets_the_pod_created_hook(self):
+        # With any after_pod_created_hook, KubeSpawner waits for the pod's uid (and fails the
+        # spawn after 10 s): servers without a route must not pay for it.
+        self.assertIsNone(self.ssh.c.KubeSpawner.get("after_pod_created_hook"))
+        self.assertIsNone(self.ssh.start("maria", profile="plain").after_pod_created_hook)
+        self.assertTrue(callable(self.ssh.start("maria", "second").after_pod_created_hook))
 
 
 class WithoutThePipeWriterRoleTest(PipesCase):
