@@ -172,8 +172,10 @@ def admin_role_services(c):
     service that holds the admin role in it, and even sets admin=True again on one that the config
     no longer makes an admin ("in admin role sets admin = True"). With the list, membership is
     made to match it ("ensure membership list is exact match (adds and revokes permissions)").
-    Users are left as JupyterHub has them: with Authenticator.admin_users set, JupyterHub merges
-    them into this spec, so the admin role's users are exactly the configured admins.
+    The entry makes the rest of the admin role exact too: JupyterHub merges Authenticator.admin_users
+    into its users, so the admins are exactly the configured ones (one made admin in the hub's UI
+    loses it at the next start: the stack config decides who is admin), and a group given the
+    admin role other than through load_roles loses it (none is, in this project).
     """
     services = sorted(s["name"] for s in c.JupyterHub.services if s.get("admin"))
     roles = c.JupyterHub.load_roles
