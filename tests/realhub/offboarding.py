@@ -3,7 +3,9 @@
 Release 1: everyone in scenario["before"] logs in (bob also makes an API token); the admin looks at
 the user-lifecycle service. Then `pulumi up` with the second config (bob and carol in formerUsers,
 carol's name given to a new person with inherit: true) restarts the hub (hub.upgrade()), and:
-- the lifecycle service gets its round in (or does not: that is reported, not waited on forever);
+- the new release's lifecycle service ends its first round (its status file says when; a round
+  that does not end within ROUND_SECONDS is reported, not waited on forever), and whether bob's
+  API token went with it;
 - bob, removed, tries what he could before with his old browser and his old API token, and logs in
   again with his password;
 - dan, dropped from the config without being recorded, comes back with his old browser;
@@ -15,6 +17,7 @@ carol's name given to a new person with inherit: true) restarts the hub (hub.upg
 - the operator asks the service how its last round went (user_lifecycle.py status, as
   `kubectl exec deploy/hub -- python3 …/user_lifecycle.py status` would).
 Everything each step saw is returned for the checks; nothing here decides pass or fail."""
+import json
 import os
 import subprocess
 import sys
@@ -26,6 +29,8 @@ from scenario import log_in, offered_profiles, user_model
 LIFECYCLE_SCRIPT = "/usr/local/etc/jupyterhub-pulumi/user_lifecycle.py"
 SERVICE = "user-lifecycle"
 SERVICE_TOKEN_FILE = f"/usr/local/etc/jupyterhub/secret/hub.services.{SERVICE}.apiToken"
+# Where the service keeps its rounds' outcome (user_lifecycle.py STATUS_FILE, beside the hub's database).
+STATUS_FILE = "/srv/jupyterhub/user-lifecycle-status.json"
 ROUND_SECONDS = 30
 
 
@@ -74,14 +79,28 @@ def lifecycle_status(hub):
     return {"exitCode": run.returncode, "stdout": run.stdout, "stderr": run.stderr[-2000:]}
 
 
-def wait_for_round(admin, name, timeout=ROUND_SECONDS):
-    """Seconds until `name` holds no API token any more (the service's round revokes them), or None."""
+def round_state():
+    """The service's status file (user_lifecycle.py RoundStatus), as `status` reads it; None before its first round."""
+    try:
+        with open(STATUS_FILE, encoding="utf-8") as handle:
+            return json.load(handle)
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def wait_for_round(admin, name, since, timeout=ROUND_SECONDS):
+    """Seconds until the service's first round since `since` (the upgrade: that service's start)
+    has ended with `name` holding no API token any more (the round revokes them), or None when
+    that round ended otherwise (failed, or left the tokens) or none ended within `timeout`.
+    The round's end is the status file it writes after its last hub call, so no waiting beyond it."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
-        reply = admin.api("GET", f"/users/{name}/tokens")
-        if reply.status == 200 and not reply.json().get("api_tokens"):
-            return round(time.monotonic() - started, 1)
-        time.sleep(0.5)
+        state = round_state()
+        if state and state.get("startedAt", 0) >= since and "lastRoundAt" in state:
+            reply = admin.api("GET", f"/users/{name}/tokens")
+            gone = reply.status == 200 and not reply.json().get("api_tokens")
+            return round(time.monotonic() - started, 1) if gone else None
+        time.sleep(0.1)
     return None
 
 
@@ -102,9 +121,10 @@ def run(world, scenario, hub):
     observed["before"]["bobToken"] = made.status
     observed["before"]["service"] = service_view(world, admin)
 
+    upgraded_at = time.time()
     hub.upgrade()
 
-    observed["after"]["offboardedWithinSeconds"] = wait_for_round(admin, "bob")
+    observed["after"]["offboardedWithinSeconds"] = wait_for_round(admin, "bob", upgraded_at)
     observed["after"]["bob"] = {
         "oldBrowser": attempt_as(world, browsers["bob"], "bob"),
         "oldToken": with_token(world, bob_token, "GET", "/user") if bob_token else None,
