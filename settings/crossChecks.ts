@@ -8,6 +8,9 @@ import { checkNfsDeleteHomes, checkSharedVolumeExports } from "./storageChecks";
 import { checkKeycloakGroups, checkSharedVolumeMounts, checkVaultTokenTtls } from "./consistencyChecks";
 import { checkUserLifecycle } from "./lifecycleChecks";
 import { notPublicReason } from "./publicNames";
+import { builtFolder } from "./imagesSchema";
+import { publishedImageProblems } from "./publishedImages";
+import { publishedImages } from "./publishedImagesFile";
 
 export interface CrossCheckProblem {
   readonly path: readonly (string | number)[];
@@ -210,11 +213,18 @@ export function checkKeycloakHttps({ keycloak, https }: Sections): CrossCheckPro
 export function checkBuiltImagesHaveRegistry({ profiles, images }: Sections, raw: RawConfig): CrossCheckProblem[] {
   // A block that is there but did not parse has its own problems reported; it is not missing.
   if (!profiles || images || raw.images !== undefined) return [];
-  return profiles.flatMap((profile, index) =>
-    typeof profile.image === "string"
-      ? []
-      : [{ path: ["profiles", index, "image"], message: `builds images/${profile.image.build}, which needs a jupyterhub:images block (registry and credentials)` }],
-  );
+  const published = Object.keys(publishedImages());
+  return profiles.flatMap((profile, index) => {
+    const folder = builtFolder(profile.image);
+    if (folder === undefined) return [];
+    const instead = published.includes(folder) ? `, or run the image this project publishes: image: { published: ${folder} }` : "";
+    return [{ path: ["profiles", index, "image"], message: `builds images/${folder}, which needs a jupyterhub:images block (registry and credentials)${instead}` }];
+  });
+}
+
+// `image: { published: <name> }` names an image in images/published.json, with a release pinned.
+export function checkPublishedImages({ profiles }: Sections): CrossCheckProblem[] {
+  return profiles ? publishedImageProblems(profiles, publishedImages()) : [];
 }
 
 // The chart's singleuser NetworkPolicy lets servers reach no private address, and NetworkPolicy
@@ -277,6 +287,7 @@ export const CROSS_CHECKS: readonly ((sections: Sections, raw: RawConfig) => Cro
   checkKeycloakHttps,
   checkVaultTokenOutlivesServers,
   checkBuiltImagesHaveRegistry,
+  checkPublishedImages,
   checkVaultReachable,
   checkSshSourceRanges,
   checkSshGateway,

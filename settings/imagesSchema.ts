@@ -65,11 +65,27 @@ export const imagesSchema = z
 
 export type ImagesSettings = NonNullable<z.output<typeof imagesSchema>>;
 
-/** A profile's image: a pinned external reference, or a folder of images/ built by the stack. */
+/**
+ * A profile's image: a pinned external reference, a folder of images/ built by the stack, or an
+ * image this project's CI publishes (settings/publishedImages.ts; the name is checked there).
+ */
 export const profileImageSchema = z
-  .union([imageReference, z.strictObject({ build: z.string().regex(IMAGE_FOLDER, { error: "must be a folder name under images/" }) })], {
-    error: "must be a pinned image reference (registry/repository:tag) or { build: <folder of images/> }",
-  })
-  .meta({ "x-type": "image reference or { build: folder }" });
+  .union(
+    [
+      imageReference,
+      z.strictObject({ build: z.string().regex(IMAGE_FOLDER, { error: "must be a folder name under images/" }) }),
+      z.strictObject({ published: z.string().regex(IMAGE_FOLDER, { error: "must be the name of a published image, e.g. base" }) }),
+    ],
+    {
+      error:
+        "must be a pinned image reference (registry/repository:tag), { build: <folder of images/> } or { published: <name in images/published.json> }",
+    },
+  )
+  .meta({ "x-type": "image reference, { build: folder } or { published: name }" });
 
 export type ProfileImage = z.output<typeof profileImageSchema>;
+
+/** The folder of images/ a profile's image is built from, if it is built by the stack. */
+export function builtFolder(image: ProfileImage): string | undefined {
+  return typeof image === "object" && "build" in image ? image.build : undefined;
+}

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { keycloakSchema } from "./keycloakSchema";
 import { imagesSchema, profileImageSchema } from "./imagesSchema";
+import { publishedImages } from "./publishedImagesFile";
 import { sharedVolumesSchema } from "./sharedVolumesSchema";
 import { sshSchema, userSshSchema } from "./sshSchema";
 import { vaultSchema } from "./vaultSchema";
@@ -149,7 +150,7 @@ export const profileSchema = z.strictObject({
   displayName: z.string().min(1).describe("Name shown on the spawn page."),
   description: z.string().default("").describe("Text shown under the name."),
   image: profileImageSchema.describe(
-    "A pinned image reference (registry/repository:tag, optionally @sha256:<digest>), or { build: <folder> } for an image built from images/<folder> (needs jupyterhub:images).",
+    `A pinned image reference (registry/repository:tag, optionally @sha256:<digest>); { build: <folder> } for an image built from images/<folder> (needs jupyterhub:images); or { published: <name> } for the image this project's CI publishes from images/<name> (${Object.keys(publishedImages()).join(", ")}): public on GHCR, pinned by digest in images/published.json, no build and no registry credentials.`,
   ),
   cpu: resourceRange("CPU", cpuQuantity, parseCpu).describe("CPU for the server."),
   memory: resourceRange("memory", byteQuantity, parseBytes).describe("Memory for the server."),
@@ -169,7 +170,7 @@ export const profileSchema = z.strictObject({
     .boolean()
     .optional()
     .describe(
-      "Servers run sshd on port 2222 and SSH reaches them. The deployment mounts sshd's start hooks and config (those of images/base) into every server; the image must have sshd (openssh-server) and Jupyter Docker Stacks' start.sh, which runs the hooks. Default: true for an image built from images/, false for any other (refused for Docker Stacks and JupyterHub images, which have no sshd); false turns sshd off even where the image has it.",
+      "Servers run sshd on port 2222 and SSH reaches them. The deployment mounts sshd's start hooks and config (those of images/base) into every server; the image must have sshd (openssh-server) and Jupyter Docker Stacks' start.sh, which runs the hooks. Default: true for an image built from images/ or published by this project ({ build } or { published }), false for any other (refused for Docker Stacks and JupyterHub images, which have no sshd); false turns sshd off even where the image has it.",
     ),
 });
 

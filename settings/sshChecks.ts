@@ -10,8 +10,9 @@ export function hasSshKeys(user: Settings["users"][number]): boolean {
 
 /**
  * Whether a profile's servers run sshd. The deployment brings the start hooks and sshd's config
- * (components/ssh/serverSshd.ts), but not sshd itself: images built from images/ have it, and
- * another image only its profile can say has.
+ * (components/ssh/serverSshd.ts), but not sshd itself: images built from images/ have it, and so do
+ * the ones this project publishes from there ({ published }); another image only its profile can
+ * say has.
  */
 export function profileRunsSshd(profile: Settings["profiles"][number]): boolean {
   return profile.sshd ?? typeof profile.image !== "string";
@@ -31,7 +32,7 @@ export function checkSshdImages({ profiles }: Sections): CrossCheckProblem[] {
       ? [
           {
             path: ["profiles", index, "sshd"],
-            message: `${profile.image.split(/[:@]/)[0]} has no sshd (it is a Jupyter Docker Stacks or JupyterHub image), so SSH to its servers would fail: the deployment brings sshd's start hooks and config, not sshd itself. Use an image FROM a Docker Stacks one that adds openssh-server (images/README.md, "SSH on an image you did not build"), build the profile from images/ (image: { build: <folder> }), or remove sshd: true`,
+            message: `${profile.image.split(/[:@]/)[0]} has no sshd (it is a Jupyter Docker Stacks or JupyterHub image), so SSH to its servers would fail: the deployment brings sshd's start hooks and config, not sshd itself. Use the image this project publishes (image: { published: base }), an image FROM a Docker Stacks one that adds openssh-server (images/README.md, "SSH on an image you did not build"), build the profile from images/ (image: { build: <folder> }), or remove sshd: true`,
           },
         ]
       : [],
@@ -65,7 +66,7 @@ export function checkSshGateway({ users, ssh, profiles, hub }: Sections): CrossC
   if (sshUsers.length > 0 && profiles && !profiles.some((p) => p.enabled && profileRunsSshd(p))) {
     problems.push({
       path: ["profiles"],
-      message: "users have SSH keys, but no enabled profile runs sshd: mark a profile whose image has sshd (openssh-server) with sshd: true, or build one from images/ (image: { build: ... })",
+      message: "users have SSH keys, but no enabled profile runs sshd: give a profile the image this project publishes (image: { published: base }), mark a profile whose image has sshd (openssh-server) with sshd: true, or build one from images/ (image: { build: ... })",
     });
   }
   return problems;

@@ -4,7 +4,9 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import type { Settings } from "../../settings";
-import type { ImagesSettings, ProfileImage } from "../../settings/imagesSchema";
+import { builtFolder, type ImagesSettings, type ProfileImage } from "../../settings/imagesSchema";
+import { publishedImageReference } from "../../settings/publishedImages";
+import { publishedImages } from "../../settings/publishedImagesFile";
 import { configKey, type SettingsProblem } from "../../settings/SettingsError";
 
 export const IMAGES_DIR = path.join(__dirname, "..", "..", "images");
@@ -14,8 +16,10 @@ export const BASE_FOLDER = "base";
 /** Folder of images/ → the pushed image's pinned reference, "repository:tag@sha256:…". */
 export type BuiltImages = Readonly<Record<string, string>>;
 
+/** The reference a profile's server runs: its own, the stack's build, or the published release's pin. */
 export function profileImageReference(image: ProfileImage, built: BuiltImages): string {
   if (typeof image === "string") return image;
+  if ("published" in image) return publishedImageReference(image.published, publishedImages());
   const reference = built[image.build];
   if (!reference) throw new Error(`images/${image.build} was not built`);
   return reference;
@@ -31,7 +35,7 @@ function dockerfileOf(folder: string, imagesDir: string): string {
 
 /** Folders the enabled profiles build, each after the base when it builds on it; base first. */
 export function foldersToBuild(profiles: Settings["profiles"], imagesDir = IMAGES_DIR): string[] {
-  const used = [...new Set(profiles.filter((p) => p.enabled && typeof p.image !== "string").map((p) => (p.image as { build: string }).build))];
+  const used = [...new Set(profiles.filter((p) => p.enabled).flatMap((p) => builtFolder(p.image) ?? []))];
   const needsBase = used.some((folder) => folder !== BASE_FOLDER && usesBaseImage(dockerfileOf(folder, imagesDir)));
   const ordered = used.filter((folder) => folder !== BASE_FOLDER).sort();
   return needsBase || used.includes(BASE_FOLDER) ? [BASE_FOLDER, ...ordered] : ordered;
@@ -39,11 +43,12 @@ export function foldersToBuild(profiles: Settings["profiles"], imagesDir = IMAGE
 
 /** Profiles that build a folder with no Dockerfile, as config problems. */
 export function missingImageFolders(profiles: Settings["profiles"], imagesDir = IMAGES_DIR): SettingsProblem[] {
-  return profiles.flatMap((profile, index) =>
-    typeof profile.image !== "string" && !fs.existsSync(path.join(imagesDir, profile.image.build, "Dockerfile"))
-      ? [{ key: configKey(["profiles", index, "image", "build"]), message: `images/${profile.image.build}/Dockerfile does not exist` }]
-      : [],
-  );
+  return profiles.flatMap((profile, index) => {
+    const folder = builtFolder(profile.image);
+    return folder !== undefined && !fs.existsSync(path.join(imagesDir, folder, "Dockerfile"))
+      ? [{ key: configKey(["profiles", index, "image", "build"]), message: `images/${folder}/Dockerfile does not exist` }]
+      : [];
+  });
 }
 
 /** Hash of every file in a build context (paths and contents), so only a changed folder rebuilds. */
