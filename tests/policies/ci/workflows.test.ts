@@ -43,8 +43,8 @@ const runSteps = (workflow: Workflow) =>
     (job.steps ?? []).filter((step) => step.run).map((step) => ({ job: name, step, options: githubShellOptions(workflow, job, step) })),
   );
 
-it("has the test, preview, deploy and e2e workflows", () => {
-  expect(WORKFLOWS).toEqual(["deploy.yml", "e2e.yml", "preview.yml", "test.yml"]);
+it("has the test, preview, deploy, e2e and images workflows", () => {
+  expect(WORKFLOWS).toEqual(["deploy.yml", "e2e.yml", "images.yml", "preview.yml", "test.yml"]);
 });
 
 it.each([...WORKFLOWS.map((file) => path.join("workflows", file)), ...ACTIONS])("action-validator accepts %s", (file) => {
@@ -218,6 +218,38 @@ describe("e2e.yml", () => {
     expect(runs("dev-on-kind").join("\n")).toContain("pulumi up -s dev --yes --policy-pack policies");
     const paths = (e2e.on.pull_request as { paths: string[] }).paths;
     expect(paths).toEqual(expect.arrayContaining(["Pulumi.e2e.yaml", ".github/scripts/e2e/**", "images/base/**"]));
+  });
+});
+
+describe("images.yml", () => {
+  const images = load("images.yml");
+  const job = images.jobs.publish as Job & { permissions?: Record<string, string> };
+  const publish = job.steps!.find((step) => step.run?.includes("scripts/publishImages.ts"))!;
+  const index = (step: Step) => job.steps!.indexOf(step);
+
+  it("publishes from main and release tags, never from a pull request's code", () => {
+    expect(images.on.push).toEqual({ branches: ["main"], tags: ["v*"] });
+    expect(Object.keys(images.on).sort()).toEqual(["push", "workflow_dispatch"]);
+    // Only the job may write packages, with the job's own token.
+    expect(images.permissions).toEqual({ contents: "read" });
+    expect(job.permissions).toEqual({ contents: "read", packages: "write" });
+  });
+
+  it("runs scripts/publishImages.ts with the pushed ref and owner, after a builder that attaches provenance and a GHCR login", () => {
+    expect(publish.run).toContain("node -r ./scripts/registerTypeScript.cjs scripts/publishImages.ts");
+    expect(publish.run).toContain('--owner "$OWNER" --ref "$REF" --source "$SOURCE"');
+    expect(publish.run).toContain('--summary "$GITHUB_STEP_SUMMARY"');
+    expect(publish.env).toMatchObject({ OWNER: "${{ github.repository_owner }}", REF: "${{ github.ref }}" });
+    const builder = job.steps!.find((step) => step.run?.includes("docker buildx create"))!;
+    expect(builder.run).toContain("--driver docker-container --use");
+    const login = job.steps!.find((step) => step.run?.includes("docker login ghcr.io"))!;
+    expect(login.env).toMatchObject({ TOKEN: "${{ github.token }}" });
+    expect(login.run).toContain("--password-stdin");
+    expect(index(builder)).toBeLessThan(index(publish));
+    expect(index(login)).toBeLessThan(index(publish));
+    const logout = job.steps!.find((step) => step.run?.includes("docker logout ghcr.io")) as Step & { if?: string };
+    expect([index(logout) > index(publish), logout.if]).toEqual([true, "always()"]);
+    expect(fs.existsSync(path.join(PROJECT_ROOT, "scripts", "publishImages.ts"))).toBe(true);
   });
 });
 
