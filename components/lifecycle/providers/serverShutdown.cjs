@@ -182,8 +182,9 @@ const readyHub = (pod) => pod.status?.phase === "Running" && (pod.status.contain
  * Waits until no server pod is left, reporting each change, until the deadline. Returns those left.
  * @param {Runner} runner @param {ShutdownInputs} props @param {(line: string) => void} report
  * @param {number} deadline Date.now() based @param {() => boolean} [stopWhen] ends the wait early
+ * @param {Promise<unknown>} [wakeOn] ends a pause between two counts when it settles (then stopWhen decides)
  */
-async function watchServers(runner, props, report, deadline, stopWhen = () => false) {
+async function watchServers(runner, props, report, deadline, stopWhen = () => false, wakeOn) {
   let last = "";
   let left = /** @type {string[]} */ ([]);
   while (!stopWhen()) {
@@ -196,7 +197,11 @@ async function watchServers(runner, props, report, deadline, stopWhen = () => fa
       if (left.length === 0) return left;
     }
     if (Date.now() >= deadline || stopWhen()) break;
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    await new Promise((resolve) => {
+      const timer = setTimeout(resolve, POLL_MS);
+      const wake = () => (clearTimeout(timer), resolve(undefined));
+      if (wakeOn) wakeOn.then(wake, wake);
+    });
   }
   return left;
 }
@@ -231,7 +236,8 @@ async function stopServers(props, report, runner = run) {
     report("stopping them through the hub, which revokes each server's Vault token");
     let finished = false;
     const exec = runner(props.command, { timeoutMs: (props.timeoutSeconds + 60) * 1000, onLine: (line) => report(`hub: ${line}`) }).finally(() => (finished = true));
-    await watchServers(runner, props, report, Date.now() + (props.timeoutSeconds + 60) * 1000, () => finished);
+    // Counting until the stop through the hub ends, and not a pause longer.
+    await watchServers(runner, props, report, Date.now() + (props.timeoutSeconds + 60) * 1000, () => finished, exec);
     const result = await exec;
     if (!result.error && result.code === 0) {
       const left = await watchServers(runner, props, report, Date.now() + DELETED_PODS_WAIT_SECONDS * 1000);
