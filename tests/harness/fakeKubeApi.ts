@@ -9,7 +9,8 @@
 //   lists by key prefix, k8s.io/apiserver pkg/registry/generic/registry/store.go), and a list
 //   filters by equality label selectors (`a=b,c=d`).
 // - kubectl's `get` of one or more objects with -o json, and DELETE of a pod, which answers with
-//   the pod and removes it after its grace period (terminationGracePeriodSeconds, here `graceMs`).
+//   the pod and removes it after its grace period (terminationGracePeriodSeconds, here `graceMs`),
+//   or when the test says its containers have exited (`endTerminating`).
 // Each request is recorded, so tests can say what the code under test asked the cluster.
 import * as fs from "fs";
 import * as http from "http";
@@ -33,8 +34,10 @@ export interface FakeKubeApi {
   readonly namespaces: Set<string>;
   readonly pods: Map<string, FakePod[]>;
   readonly requests: string[];
-  /** How long a deleted pod stays (terminating) before it is gone. */
+  /** How long a deleted pod stays (terminating) before it is gone; Infinity: until endTerminating(). */
   graceMs: number;
+  /** Every terminating pod is gone now: its containers exited before the grace period ended. */
+  endTerminating(): void;
   close(): Promise<void>;
 }
 
@@ -82,9 +85,14 @@ function matches(labels: Record<string, string>, selector: string | null): boole
 export async function startFakeKubeApi(): Promise<FakeKubeApi> {
   const namespaces = new Set<string>();
   const pods = new Map<string, FakePod[]>();
-  const deleting = new Set<string>();
+  const deleting = new Map<string, () => void>();
   const requests: string[] = [];
-  const api = { graceMs: 0 };
+  const api = {
+    graceMs: 0,
+    endTerminating: () => {
+      for (const gone of [...deleting.values()]) gone();
+    },
+  };
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url!, "http://fake");
@@ -118,11 +126,12 @@ export async function startFakeKubeApi(): Promise<FakeKubeApi> {
     if (req.method === "GET") return send(200, podObject(namespace, pod, deleting.has(`${namespace}/${pod.name}`)));
     if (req.method === "DELETE") {
       const key = `${namespace}/${pod.name}`;
-      deleting.add(key);
-      setTimeout(() => {
+      const gone = () => {
         pods.set(namespace, (pods.get(namespace) ?? []).filter((candidate) => candidate !== pod));
         deleting.delete(key);
-      }, api.graceMs).unref();
+      };
+      deleting.set(key, gone);
+      if (Number.isFinite(api.graceMs)) setTimeout(gone, api.graceMs).unref();
       return send(200, podObject(namespace, pod, true));
     }
     return send(405, status(405, "MethodNotAllowed", "the server does not allow this method on the requested resource"));

@@ -39,23 +39,54 @@ const hubPod = (ready: boolean): FakePod => ({
 });
 
 describe("the provider under the dynamic-provider server", () => {
-  let api: FakeKubeApi;
+  /**
+   * The engine starts one provider process per `pulumi up` or `pulumi destroy`, and it serves every
+   * dynamic resource of that run, each request carrying its provider in `__provider`. The delete
+   * keeps no state of its own but what the same process created or updated (a rename: see the
+   * provider) and the environment, so the tests share two processes: `up` creates every test's
+   * resource (each against its own fake API server, so under its own kubectl flags), and `destroy`,
+   * which never creates anything, deletes them with the default environment. A test that needs
+   * another environment, or ends its process, starts its own.
+   */
+  let up: ProviderHost;
+  let destroy: ProviderHost;
+  /** The process whose report the test reads, and where its lines start. */
   let host: ProviderHost;
+  let from = 0;
+  let own: ProviderHost | undefined;
+  let api: FakeKubeApi;
   let scratch: string;
+  const environment = (env: NodeJS.ProcessEnv = {}) => ({ ...process.env, [SKIP_STOP_VARIABLE]: "", ...env });
+  const startedHost = async (env?: NodeJS.ProcessEnv) => {
+    const started = await startProviderHost(environment(env));
+    await started.configure({ "jupyterhub-pulumi:hub": "{}" });
+    return started;
+  };
+  const reading = (which: ProviderHost) => {
+    host = which;
+    from = which.stderr.length;
+  };
+  beforeAll(async () => {
+    [up, destroy] = await Promise.all([startedHost(), startedHost()]);
+  });
+  afterAll(async () => {
+    await Promise.all([up?.close(), destroy?.close()]);
+  });
   beforeEach(async () => {
     api = await startFakeKubeApi();
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), "shutdown-"));
+    reading(up);
   });
   afterEach(async () => {
-    await host?.close();
+    await own?.close();
+    own = undefined;
     await api.close();
     fs.rmSync(scratch, { recursive: true, force: true });
+    // What the shared processes wrote for this test has arrived before the next test reads theirs
+    // (their lines are written before each answer; see reported()).
+    await new Promise((resolve) => setTimeout(resolve, 20));
   });
 
-  const start = async (env: NodeJS.ProcessEnv = {}) => {
-    host = await startProviderHost({ ...process.env, [SKIP_STOP_VARIABLE]: "", ...env });
-    await host.configure({ "jupyterhub-pulumi:hub": "{}" });
-  };
   /** A stand-in for the hub's stop-all: stops each server through the API as KubeSpawner does, then answers as stop-all. */
   const hubStopAll = (behaviour: "stops" | "fails" | "hangs") => {
     const script = path.join(scratch, "stop-all.cjs");
@@ -85,24 +116,34 @@ describe("the provider under the dynamic-provider server", () => {
   });
   /** What was asked of the cluster's objects (kubectl's discovery requests aside). */
   const asked = () => api.requests.filter((r) => r.includes("/namespaces/")).map((r) => r.replace(/[?&](limit=500|timeout=20s)/g, "").replace(/^([^?]*)&/, "$1?"));
-  const said = () => host.stderr.filter((line) => line.startsWith("jupyterhub servers: ")).map((line) => line.slice("jupyterhub servers: ".length));
-  /** said() once the provider's report has arrived: its stderr can come after the RPC's answer. */
+  /** What the process the test reads reported since the test began. */
+  const said = () =>
+    host.stderr
+      .slice(from)
+      .filter((line) => line.startsWith("jupyterhub servers: "))
+      .map((line) => line.slice("jupyterhub servers: ".length));
+  /**
+   * said() once the provider's report has arrived. The provider writes it (synchronously, a pipe
+   * on Linux) before it answers, but this process may handle the answer before the pipe's data:
+   * a turn of the event loop takes it in, and under load it is waited for.
+   */
   const reported = async () => {
+    await new Promise((resolve) => setTimeout(resolve, 0));
     for (const deadline = Date.now() + 5000; said().length === 0 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 50));
     return said();
   };
   /**
    * A `pulumi up` that creates the resource, then a `pulumi destroy`: another engine run, so
-   * another provider process, which deletes it with the outputs the state kept.
+   * another provider process (the shared one, or one of the test's own with `env`), which deletes
+   * it with the outputs the state kept.
    */
-  const upThenDestroy = async (props: ReturnType<typeof inputs>, env: NodeJS.ProcessEnv = {}) => {
-    await start();
-    const created = await host.create(URN, (await host.check(URN, {}, props)).inputs);
-    await host.close();
-    await start(env);
+  const upThenDestroy = async (props: ReturnType<typeof inputs>, env?: NodeJS.ProcessEnv) => {
+    const created = await up.create(URN, (await up.check(URN, {}, props)).inputs);
+    if (env) own = await startedHost(env);
+    reading(own ?? destroy);
     return { created, destroying: host.delete(URN, created.id, created.properties) };
   };
-  const createThenDestroy = async (props: ReturnType<typeof inputs>, env: NodeJS.ProcessEnv = {}) => {
+  const createThenDestroy = async (props: ReturnType<typeof inputs>, env?: NodeJS.ProcessEnv) => {
     await (await upThenDestroy(props, env)).destroying;
     return reported();
   };
@@ -121,13 +162,29 @@ describe("the provider under the dynamic-provider server", () => {
 
   it("stops the servers through the hub when it runs, streaming what happens", async () => {
     api.namespaces.add("lab");
-    api.graceMs = 2500;
+    // The pods terminate (their containers exit) once the provider has reported them still running after the hub's stop.
+    api.graceMs = Infinity;
     api.pods.set("lab", [hubPod(true), server("ada"), server("bob")]);
-    const lines = await createThenDestroy(inputs());
+    const { destroying } = await upThenDestroy(inputs());
+    let settled = false;
+    destroying.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    const seenTerminating = () => {
+      const lines = said();
+      const stopped = lines.indexOf("hub: stopped 2 server(s): ada, bob");
+      return stopped >= 0 && lines.slice(stopped + 1).some((line) => line.startsWith("2 server pod(s) still running"));
+    };
+    while (!settled && !seenTerminating()) await new Promise((resolve) => setTimeout(resolve, 20));
+    api.endTerminating();
+    await destroying;
+    const lines = await reported();
     expect(lines[0]).toBe("stopping 2 server(s) in lab: jupyter-ada, jupyter-bob");
     expect(lines).toContain("stopping them through the hub, which revokes each server's Vault token");
     expect(lines).toContain("hub: stopped 2 server(s): ada, bob");
     expect(lines).toContain("2 server pod(s) still running: jupyter-ada, jupyter-bob");
+    expect(lines.at(-2)).toBe("no server pod is left");
     expect(lines.at(-1)).toBe("Stopped the users' servers through the hub (stopped 2 server(s): ada, bob); their Vault tokens were revoked.");
     expect(api.pods.get("lab")!.map((p) => p.name)).toEqual([hubPod(true).name]);
   });
@@ -182,7 +239,6 @@ describe("the provider under the dynamic-provider server", () => {
   });
 
   it("stops nothing when the resource is renamed or re-parented without an alias, and is never replaced", async () => {
-    await start();
     api.namespaces.add("lab");
     api.pods.set("lab", [hubPod(true), server("ada")]);
     const props = inputs();
@@ -201,7 +257,7 @@ describe("the provider under the dynamic-provider server", () => {
     api.namespaces.add("lab");
     api.pods.set("lab", [hubPod(true), server("ada")]);
     const props = inputs(hubStopAll("hangs"));
-    const deleting = (await upThenDestroy(props)).destroying.catch((error: Error) => error);
+    const deleting = (await upThenDestroy(props, {})).destroying.catch((error: Error) => error);
     const pidFile = path.join(scratch, "pid");
     while (!fs.existsSync(pidFile)) await new Promise((resolve) => setTimeout(resolve, 100));
     // Ctrl-C: the engine's Cancel, and other resources' calls, are answered while the stop runs.
