@@ -13,7 +13,6 @@ import { basePython, localWheels, PYTHON_MINOR } from "./hubPython";
 import { cachedHubWheels, fetchHubWheels } from "./hubWheelhouse";
 import { closedLoopbackUrl, serveChartRepository, serveSimpleIndex, sha256, type LoopbackServer } from "./loopbackRegistries";
 import { PROJECT_ROOT } from "./stackConfig";
-import { ensureTestInputs, missingInputsLine } from "./testInputs";
 
 const VERSION = "4.4.0";
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "test-inputs-"));
@@ -146,42 +145,42 @@ describe("the hub's Python from a package index", () => {
 });
 
 describe("with neither an offline copy nor a reachable registry", () => {
-  it("reports what is missing, why and how to fix it, in one line", async () => {
-    const closed = await closedLoopbackUrl();
-    process.env.PIP_INDEX_URL = `${closed}/simple/`;
-    try {
-      const cacheDir = freshCache();
-      const missing = await ensureTestInputs({ chartRepository: `${closed}/`, cacheDir });
-      const line = missingInputsLine(missing, cacheDir);
-      expect(line).not.toContain("\n");
-      expect(line).toContain(`the Z2JH chart ${[...SUPPORTED_CHART_VERSIONS].sort().join(", ")} (cannot reach ${closed}/index.yaml (ECONNREFUSED))`);
-      if (hubPythonBase) expect(line).toContain(`the hub's Python for chart ${[...SUPPORTED_CHART_VERSIONS].sort().join(", ")} (cannot reach ${closed}/simple/ (ECONNREFUSED))`);
-      expect(line).toContain(`Fix: run once with internet access (they are cached in ${cacheDir}), or point Z2JH_CHARTS and HUB_PYTHON_WHEELS at offline copies`);
-    } finally {
-      delete process.env.PIP_INDEX_URL;
-    }
-  });
-
-  it("stops the jest run in its global setup with that line once, before any test file runs", async () => {
-    const closed = await closedLoopbackUrl();
+  // One jest run whose global setup finds nothing: the line it prints is what both tests read.
+  let closed: string;
+  let cacheDir: string;
+  let run: { status: number | null; stderr: string };
+  let lines: string[];
+  beforeAll(async () => {
+    closed = await closedLoopbackUrl();
+    cacheDir = freshCache();
     const env: NodeJS.ProcessEnv = {
       ...process.env,
-      JUPYTERHUB_PULUMI_CACHE: freshCache(),
+      JUPYTERHUB_PULUMI_CACHE: cacheDir,
       Z2JH_CHART_REPOSITORY: `${closed}/`,
       PIP_INDEX_URL: `${closed}/simple/`,
     };
     for (const key of Object.keys(env)) if (key.startsWith("JEST_")) delete env[key];
-    const run = spawnSync(process.execPath, [path.join(PROJECT_ROOT, "node_modules", "jest", "bin", "jest.js"), "tests/toolchain/layering.test.ts"], {
+    run = spawnSync(process.execPath, [path.join(PROJECT_ROOT, "node_modules", "jest", "bin", "jest.js"), "tests/toolchain/layering.test.ts"], {
       cwd: PROJECT_ROOT,
       env,
       encoding: "utf8",
       timeout: 120_000,
     });
-    expect(run.status).toBe(1);
-    const lines = run.stderr.split("\n").filter((l) => l.startsWith("The real-chart and real-hub tests cannot get"));
+    lines = run.stderr.split("\n").filter((l) => l.startsWith("The real-chart and real-hub tests cannot get"));
+  }, 180_000);
+
+  it("reports what is missing, why and how to fix it, in one line", () => {
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain(`the Z2JH chart ${[...SUPPORTED_CHART_VERSIONS].sort().join(", ")} (cannot reach ${closed}/index.yaml (ECONNREFUSED))`);
+    const [line] = lines;
+    expect(line).toContain(`the Z2JH chart ${[...SUPPORTED_CHART_VERSIONS].sort().join(", ")} (cannot reach ${closed}/index.yaml (ECONNREFUSED))`);
+    if (hubPythonBase) expect(line).toContain(`the hub's Python for chart ${[...SUPPORTED_CHART_VERSIONS].sort().join(", ")} (cannot reach ${closed}/simple/ (ECONNREFUSED))`);
+    expect(line).toContain(`Fix: run once with internet access (they are cached in ${cacheDir}), or point Z2JH_CHARTS and HUB_PYTHON_WHEELS at offline copies`);
+  });
+
+  it("stops the jest run in its global setup with that line once, before any test file runs", () => {
+    expect(run.status).toBe(1);
+    expect(lines).toHaveLength(1);
     expect(run.stderr).not.toContain("Tests:");
     expect(run.stderr.match(/is missing|is neither in an offline copy/g)).toBeNull();
-  }, 180_000);
+  });
 });
