@@ -1,0 +1,78 @@
+// `npm test`: the type check, the Python tests (pythonTests.ts) and jest, at the same time.
+//
+// The three are independent, and each waits on something much of its time (the hub's Python on
+// sockets and subprocesses, jest's real-hub files on their hubs), so run one after the other they
+// left a core idle for long stretches. What they share is made first, once: the charts and the
+// hub's wheels (testInputs.ts) and the hub venvs (hubPython.ts), which would otherwise be fetched
+// or built by two of them at once. jest's output is live; the type check's and the Python tests'
+// come as one block each when they end. The last lines say which parts passed; any failure fails.
+import { spawn } from "child_process";
+import * as path from "path";
+import { SUPPORTED_CHART_VERSIONS } from "../../settings/schema";
+import { chartHubPython } from "./chartHubPython";
+import { PROJECT_ROOT } from "./stackConfig";
+import { ensureTestInputs, missingInputsLine } from "./testInputs";
+
+interface Part {
+  readonly name: string;
+  readonly command: string[];
+  /** jest's output streams as it runs; the others' is kept and printed whole when they end. */
+  readonly live?: boolean;
+}
+
+const NODE_WITH_TYPESCRIPT = [process.execPath, "-r", path.join(PROJECT_ROOT, "scripts", "registerTypeScript.cjs")];
+
+const PARTS: Part[] = [
+  { name: "typecheck (tsc --noEmit)", command: [process.execPath, require.resolve("typescript/bin/tsc"), "--noEmit", "-p", PROJECT_ROOT] },
+  { name: "Python tests (npm run test:python)", command: [...NODE_WITH_TYPESCRIPT, path.join(__dirname, "pythonTests.ts")] },
+  { name: "jest", command: [process.execPath, require.resolve("jest/bin/jest"), ...process.argv.slice(2)], live: true },
+];
+
+interface Outcome {
+  readonly part: Part;
+  readonly ok: boolean;
+  readonly seconds: number;
+}
+
+function runPart(part: Part): Promise<Outcome> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const [command, ...args] = part.command;
+    const child = spawn(command, args, { cwd: PROJECT_ROOT, stdio: part.live ? "inherit" : ["ignore", "pipe", "pipe"] });
+    const chunks: Buffer[] = [];
+    child.stdout?.on("data", (chunk: Buffer) => chunks.push(chunk));
+    child.stderr?.on("data", (chunk: Buffer) => chunks.push(chunk));
+    const finish = (ok: boolean, note = "") => {
+      if (!part.live) process.stderr.write(`\n── ${part.name} ──\n${Buffer.concat(chunks).toString("utf8")}${note}`);
+      resolve({ part, ok, seconds: (Date.now() - started) / 1000 });
+    };
+    child.on("error", (error) => finish(false, `could not start ${command}: ${error.message}\n`));
+    child.on("close", (status, signal) => finish(status === 0, status === 0 ? "" : `${part.name} exited with ${status ?? signal}\n`));
+  });
+}
+
+async function main(): Promise<number> {
+  const started = Date.now();
+  const missing = await ensureTestInputs({ log: (line) => process.stderr.write(`${line}\n`) });
+  if (missing.length) {
+    process.stderr.write(`${missingInputsLine(missing)}\n`);
+    return 1;
+  }
+  // One after the other, before anything runs in parallel (each builds its venv on first use).
+  for (const version of SUPPORTED_CHART_VERSIONS) chartHubPython(version);
+  const outcomes = await Promise.all(PARTS.map(runPart));
+  process.stderr.write("\n");
+  for (const { part, ok, seconds } of outcomes) process.stderr.write(`${ok ? "ok  " : "FAIL"} ${part.name}: ${seconds.toFixed(0)} s\n`);
+  process.stderr.write(`npm test: ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+  return outcomes.every((o) => o.ok) ? 0 : 1;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: Error) => {
+    process.stderr.write(`npm test: ${error.message}\n`);
+    process.exitCode = 1;
+  },
+);
