@@ -193,6 +193,10 @@ def user_model(browser, name):
 
 def wait_server(browser, name, server, want_ready, timeout=SPAWN_SECONDS):
     deadline = time.monotonic() + timeout
+    if want_ready:
+        # What the spawn-pending page does: follow the spawn's progress stream, which the hub ends
+        # when the server is ready or its spawn failed (one request, not a poll every 0.1 s).
+        spawn_progress(browser, name, server)
     while time.monotonic() < deadline:
         model = user_model(browser, name)
         entry = (model.get("servers") or {}).get(server)
