@@ -9,9 +9,13 @@
 //   JupyterHub and kubernetes_asyncio versions.
 // Each module runs in a process of its own (a few at a time; PYTHON_TESTS_PARALLEL sets how many),
 // with HUB_CHART_VERSION, HUB_CHART_DIR (the real chart) and HELM, which chart_hub.py renders the
-// chart with. A module is a line when it passes, its whole output when it fails; the totals per
-// chart version close the run. A missing venv or chart fails the run, naming what is missing.
-import { spawn } from "child_process";
+// chart with. That process is forked from a zygote of its chart version (tests/python/hub_zygote.py),
+// which imported the hub's packages once (seconds of CPU that every module paid before) and runs
+// each module as `python -m unittest <module>` would; PYTHON_TESTS_FRESH=1 starts a new python per
+// module instead. A module is a line when it passes (its wall and CPU time), its whole output
+// when it fails; the totals per chart version close the run. A missing venv or chart, or a zygote
+// that cannot import the hub's packages, fails the run, naming what is missing.
+import { ChildProcessWithoutNullStreams, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -43,38 +47,135 @@ interface ModuleResult extends ModuleRun {
   readonly ok: boolean;
   readonly tests: number;
   readonly seconds: number;
+  /** CPU seconds of the module's process and the subprocesses it waited for, where known. */
+  readonly cpu?: number;
   readonly output: string;
 }
 
-/** One module's unittest run; its output is kept, and shown whole only when it fails. */
-function run({ version, module }: ModuleRun): Promise<ModuleResult> {
-  const { python, env } = chartHubPython(version);
+interface Ended {
+  readonly status: number | null;
+  readonly output: string;
+  readonly cpu?: number;
+}
+
+function result({ version, module }: ModuleRun, started: number, { status, output, cpu }: Ended): ModuleResult {
+  const ran = /^Ran (\d+) tests? in /m.exec(output);
+  // A module that ran nothing proves nothing: a failure too.
+  const ok = status === 0 && !!ran && Number(ran[1]) > 0;
+  return { version, module, ok, tests: ran ? Number(ran[1]) : 0, seconds: (Date.now() - started) / 1000, cpu, output };
+}
+
+/** One module's unittest run in a new python; its output is kept, and shown whole only when it fails. */
+function runFresh(run: ModuleRun): Promise<ModuleResult> {
+  const { python, env } = chartHubPython(run.version);
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(python, ["-m", "unittest", module], { cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(python, ["-m", "unittest", run.module], { cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
     const chunks: Buffer[] = [];
     child.stdout.on("data", (chunk: Buffer) => chunks.push(chunk));
     child.stderr.on("data", (chunk: Buffer) => chunks.push(chunk));
     child.on("error", reject);
-    child.on("close", (status) => {
-      const output = Buffer.concat(chunks).toString("utf8");
-      const ran = /^Ran (\d+) tests? in /m.exec(output);
-      // A module that ran nothing proves nothing: a failure too.
-      const ok = status === 0 && !!ran && Number(ran[1]) > 0;
-      resolve({ version, module, ok, tests: ran ? Number(ran[1]) : 0, seconds: (Date.now() - started) / 1000, output });
-    });
+    child.on("close", (status) => resolve(result(run, started, { status, output: Buffer.concat(chunks).toString("utf8") })));
   });
 }
 
+interface ZygoteReply {
+  readonly id?: number;
+  readonly ready?: boolean;
+  readonly cpu?: number;
+  readonly pid?: number;
+  readonly exit?: number;
+  readonly error?: string;
+}
+
+/**
+ * A chart version's zygote (tests/python/hub_zygote.py): the hub's Python with its packages
+ * imported, forking a child per module that runs it as `python -m unittest <module>` does, its
+ * stdout and stderr into one file (in the order written, as one pipe would have them).
+ */
+class Zygote {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly pending = new Map<number, { resolve: (ended: { status: number; cpu?: number }) => void; reject: (error: Error) => void }>();
+  private readonly stderr: Buffer[] = [];
+  private next = 0;
+  private ended?: Error;
+  readonly ready: Promise<number>;
+
+  constructor(
+    readonly version: string,
+    private readonly scratch: string,
+  ) {
+    const { python, env } = chartHubPython(version);
+    this.child = spawn(python, [path.join(PROJECT_ROOT, PYTHON_TESTS, "hub_zygote.py")], { cwd: PROJECT_ROOT, env, stdio: ["pipe", "pipe", "pipe"] });
+    this.child.stderr.on("data", (chunk: Buffer) => this.stderr.push(chunk));
+    let preloaded: (cpu: number) => void = () => undefined;
+    this.ready = new Promise((resolve) => (preloaded = resolve));
+    let partial = "";
+    this.child.stdout.on("data", (chunk: Buffer) => {
+      const lines = (partial + chunk.toString("utf8")).split("\n");
+      partial = lines.pop() ?? "";
+      for (const line of lines.filter((l) => l.trim())) {
+        const reply = JSON.parse(line) as ZygoteReply;
+        if (reply.ready) preloaded(reply.cpu ?? 0);
+        const waiting = reply.id === undefined ? undefined : this.pending.get(reply.id);
+        if (!waiting) continue;
+        if (reply.error !== undefined) {
+          this.pending.delete(reply.id!);
+          waiting.reject(new Error(`the zygote of chart ${version} could not start a module: ${reply.error}`));
+        } else if (reply.exit !== undefined) {
+          this.pending.delete(reply.id!);
+          waiting.resolve({ status: reply.exit, cpu: reply.cpu });
+        }
+      }
+    });
+    const gone = (why: string) => {
+      this.ended = new Error(`the hub's Python of chart ${version} (tests/python/hub_zygote.py) ${why}:\n${Buffer.concat(this.stderr).toString("utf8").trim()}`);
+      for (const waiting of this.pending.values()) waiting.reject(this.ended);
+      this.pending.clear();
+    };
+    this.child.on("error", (error) => gone(`could not start: ${error.message}`));
+    this.child.on("close", (status, signal) => gone(`exited with ${status ?? signal}`));
+    // A zygote that dies before it is ready (its preload failed) fails whoever awaits it.
+    this.ready = Promise.race([this.ready, new Promise<number>((_, reject) => this.child.on("close", () => reject(this.ended)))]);
+    this.ready.catch(() => undefined);
+  }
+
+  /** One module's unittest run in a child of the zygote. */
+  async run(run: ModuleRun): Promise<ModuleResult> {
+    await this.ready;
+    if (this.ended) throw this.ended;
+    const id = ++this.next;
+    const output = path.join(this.scratch, `${this.version}-${id}.log`);
+    const started = Date.now();
+    const ended = await new Promise<{ status: number; cpu?: number }>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.child.stdin.write(`${JSON.stringify({ id, argv: ["-m", "unittest", run.module], stdout: output })}\n`);
+    });
+    const text = fs.existsSync(output) ? fs.readFileSync(output, "utf8") : "";
+    fs.rmSync(output, { force: true });
+    return result(run, started, { ...ended, output: text });
+  }
+
+  /** Ends the zygote (it waits for its children, all ended by now). */
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.child.exitCode !== null || this.child.signalCode !== null) return resolve();
+      this.child.on("close", () => resolve());
+      this.child.stdin.end();
+    });
+  }
+}
+
 /** Runs the modules a few at a time: they mostly wait on sockets, subprocesses and timers. */
-async function runAll(runs: readonly ModuleRun[], parallel: number): Promise<ModuleResult[]> {
+async function runAll(runs: readonly ModuleRun[], parallel: number, run: (run: ModuleRun) => Promise<ModuleResult>): Promise<ModuleResult[]> {
   const results: ModuleResult[] = [];
   const queue = [...runs];
   const worker = async (): Promise<void> => {
     for (let next = queue.shift(); next; next = queue.shift()) {
       const result = await run(next);
       results.push(result);
-      process.stderr.write(`${result.ok ? "ok  " : "FAIL"} chart ${result.version} ${result.module}: ${result.tests} tests, ${result.seconds.toFixed(1)} s\n`);
+      const cpu = result.cpu === undefined ? "" : ` (${result.cpu.toFixed(1)} s CPU)`;
+      process.stderr.write(`${result.ok ? "ok  " : "FAIL"} chart ${result.version} ${result.module}: ${result.tests} tests, ${result.seconds.toFixed(1)} s${cpu}\n`);
       if (!result.ok) process.stderr.write(`${result.output}\n`);
     }
   };
@@ -95,11 +196,28 @@ async function main(): Promise<number> {
     return 1;
   }
   // The venvs are made one after the other (hubPython builds one on first use) before any run.
-  for (const version of new Set(runs.map((r) => r.version))) chartHubPython(version);
+  const versions = [...new Set(runs.map((r) => r.version))];
+  for (const version of versions) chartHubPython(version);
   const parallel = Number(process.env.PYTHON_TESTS_PARALLEL) || Math.max(3, os.cpus().length + 1);
   // The biggest modules first, so that none of the long ones starts last.
   const size = (module: string) => fs.statSync(path.join(PROJECT_ROOT, module)).size;
-  const results = await runAll([...runs].sort((a, b) => size(b.module) - size(a.module)), parallel);
+  const ordered = [...runs].sort((a, b) => size(b.module) - size(a.module));
+  let results: ModuleResult[];
+  if (process.env.PYTHON_TESTS_FRESH === "1") {
+    results = await runAll(ordered, parallel, runFresh);
+  } else {
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "python-tests-"));
+    const zygotes = new Map(versions.map((version) => [version, new Zygote(version, scratch)]));
+    try {
+      for (const zygote of zygotes.values()) {
+        zygote.ready.then((cpu) => process.stderr.write(`chart ${zygote.version}: the hub's Python imported once, ${cpu.toFixed(1)} s CPU\n`), () => undefined);
+      }
+      results = await runAll(ordered, parallel, (run) => zygotes.get(run.version)!.run(run));
+    } finally {
+      await Promise.all([...zygotes.values()].map((z) => z.close()));
+      fs.rmSync(scratch, { recursive: true, force: true });
+    }
+  }
   const failed = results.filter((r) => !r.ok);
   for (const version of new Set(runs.map((r) => r.version))) {
     const mine = results.filter((r) => r.version === version);

@@ -1,0 +1,365 @@
+"""A preloaded hub Python: one process imports the hub's heavy packages once, then forks a child
+per request that runs like `python <argv>` started fresh, minus the imports.
+
+Importing JupyterHub, KubeSpawner, OAuthenticator and kubernetes_asyncio costs seconds of CPU
+(rfc3987_syntax alone compiles a Lark grammar at import, pulled in by jupyter_events' jsonschema),
+and every test module's process paid it. This process imports them and starts no thread and no
+event loop (it checks both before each fork), so a child of fork() is the interpreter a fresh
+`python` would be after the same imports; each child then makes itself the process the request
+names, the way the interpreter starts a program:
+- its own stdin (/dev/null unless given), stdout and stderr (files; stderr may share stdout's);
+- cwd, the whole environment (os.environ, so the C environment too) when given, a session of its
+  own when asked (as Popen's start_new_session);
+- signal handlers as at interpreter start, sys.argv and sys.path[0] as `python -m <module>` or
+  `python <script>` sets them, then runpy runs it as __main__ (what `-m` and a script path do);
+- it ends as the interpreter ends (Py_FinalizeEx): the program's exit status, non-daemon threads
+  joined, atexit handlers, stdio flushed; only the final teardown of every module's objects is
+  skipped, which in a child would write to (and so copy) each page of the preloaded heap. For
+  the same reason the preload is in gc's permanent generation (gc.freeze): no child's collection
+  walks it.
+Python's random reseeds in a forked child itself (os.register_at_fork), tempfile's names follow
+the pid; the hash seed is the zygote's for every child. HUB_ZYGOTE_PRELOAD (comma-separated
+modules) replaces PRELOAD.
+
+Protocol, one JSON object per line: requests on stdin, replies on stdout.
+  request  {"id": <any>, "argv": ["-m", "unittest", "tests/python/test_x.py"] | ["script.py", ...],
+            "stdout": <path>, "stderr": <path, default: stdout's>, "stdin": <path>, "append": false,
+            "cwd": <dir>, "env": {...}, "new_session": false}
+  replies  {"ready": true, "seconds": <preload wall time>, "cpu": <preload CPU seconds>} first;
+           {"id": ..., "pid": <pid>} when a child started, {"id": ..., "error": "..."} when not;
+           {"id": ..., "exit": <code, negative for a signal>, "cpu": <child's CPU seconds>} when it ended.
+Closing stdin ends the zygote once its children have.
+
+Used by tests/harness/pythonTests.ts (`npm run test:python`: a zygote per chart version, a child
+per test module). Python code that starts hub processes can use Zygote below, whose spawn() gives a
+Popen-like object (pid, poll, wait, returncode). A failed preload exits 1 with the traceback.
+"""
+import json
+import os
+import runpy
+import selectors
+import signal
+import sys
+import threading
+import time
+
+# What the hub's Python tests and a hub process import that costs real time (`python -X importtime`),
+# none of which starts a thread or an event loop at import.
+PRELOAD = (
+    "jupyterhub.app",
+    "jupyterhub.orm",
+    "jupyterhub.roles",
+    "jupyterhub.user",
+    "kubespawner",
+    "kubespawner.spawner",
+    "oauthenticator.generic",
+    "oauthenticator.oauth2",
+    "kubernetes_asyncio.client",
+    "kubernetes_asyncio.config",
+    "kubernetes_asyncio.watch",
+    "sqlalchemy",
+    "alembic.command",
+    "tornado.httpclient",
+    "tornado.web",
+    "traitlets.config.loader",
+    "yaml",
+    "cryptography.x509",
+    "unittest.mock",
+    "http.server",
+)
+
+
+def preload():
+    import gc
+    import importlib
+
+    # The preloaded objects go to gc's permanent generation (gc.freeze), so that no child's
+    # collection walks them: a walk would cost each child the time and copy every page of them.
+    gc.disable()
+    names = PRELOAD if os.environ.get("HUB_ZYGOTE_PRELOAD") is None else [n for n in os.environ["HUB_ZYGOTE_PRELOAD"].split(",") if n]
+    for name in names:
+        importlib.import_module(name)
+    problem = fork_hazard()
+    if problem:
+        raise RuntimeError(f"the preload left {problem}: a forked child would not be a fresh interpreter")
+    gc.freeze()
+
+
+def fork_hazard():
+    """Why forking now would not give a fresh interpreter's state, or None."""
+    if threading.active_count() != 1:
+        return f"threads running: {threading.enumerate()}"
+    import asyncio.events
+
+    if asyncio.events._get_running_loop() is not None or getattr(asyncio.get_event_loop_policy()._local, "_loop", None) is not None:
+        return "an asyncio event loop set"
+    return None
+
+
+def _write(fd, message):
+    data = (json.dumps(message) + "\n").encode()
+    while data:
+        data = data[os.write(fd, data):]
+
+
+def serve():
+    """The zygote's loop. Returns only in a child, with the request it is to run."""
+    selector = selectors.DefaultSelector()
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    os.set_blocking(wake_r, False)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    signal.set_wakeup_fd(wake_w)
+    selector.register(0, selectors.EVENT_READ)
+    selector.register(wake_r, selectors.EVENT_READ)
+    children = {}  # pid -> request id
+    pending = b""
+    reading = True
+    while reading or children:
+        for key, _ in selector.select():
+            if key.fd == wake_r:
+                try:
+                    os.read(wake_r, 4096)
+                except BlockingIOError:
+                    pass
+                continue
+            chunk = os.read(0, 65536)
+            if not chunk:
+                reading = False
+                selector.unregister(0)
+                continue
+            pending += chunk
+            while b"\n" in pending:
+                line, pending = pending.split(b"\n", 1)
+                if not line.strip():
+                    continue
+                request = json.loads(line)
+                problem = fork_hazard()
+                if problem:
+                    _write(1, {"id": request.get("id"), "error": f"the zygote has {problem}"})
+                    continue
+                try:
+                    pid = os.fork()
+                except OSError as error:
+                    _write(1, {"id": request.get("id"), "error": f"fork failed: {error}"})
+                    continue
+                if pid == 0:
+                    signal.set_wakeup_fd(-1)
+                    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                    selector.close()
+                    os.close(wake_r)
+                    os.close(wake_w)
+                    return request
+                children[pid] = request.get("id")
+                _write(1, {"id": request.get("id"), "pid": pid})
+        while children:
+            try:
+                pid, status, usage = os.wait4(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            _write(1, {"id": children.pop(pid), "exit": os.waitstatus_to_exitcode(status), "cpu": round(usage.ru_utime + usage.ru_stime, 3)})
+    return None
+
+
+def become(request):
+    """In the forked child: make this process the one `request` names (see the module's doc)."""
+    import gc
+
+    gc.enable()
+    if request.get("new_session"):
+        os.setsid()
+    # As at interpreter start: SIGINT raises KeyboardInterrupt, SIGPIPE stays ignored, the rest default.
+    for number in range(1, signal.NSIG):
+        if number in (signal.SIGKILL, signal.SIGSTOP, signal.SIGPIPE, signal.SIGXFSZ):
+            continue
+        try:
+            signal.signal(number, signal.default_int_handler if number == signal.SIGINT else signal.SIG_DFL)
+        except (OSError, ValueError):
+            pass
+    if "cwd" in request:
+        os.chdir(request["cwd"])
+    if "env" in request:
+        os.environ.clear()
+        os.environ.update(request["env"])
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if request.get("append") else os.O_TRUNC)
+    stdin = os.open(request.get("stdin") or os.devnull, os.O_RDONLY)
+    stdout = os.open(request["stdout"], flags, 0o644)
+    stderr = os.open(request["stderr"], flags, 0o644) if request.get("stderr") else stdout
+    for fd, target in ((stdin, 0), (stdout, 1), (stderr, 2)):
+        os.dup2(fd, target)
+    for fd in {stdin, stdout, stderr}:
+        os.close(fd)
+    argv = list(request["argv"])
+    if argv[0] == "-m":
+        sys.argv = argv[1:]
+        sys.path[0] = os.getcwd()
+        runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
+    else:
+        sys.argv = argv
+        sys.path[0] = os.path.dirname(os.path.realpath(argv[0]))
+        runpy.run_path(argv[0], run_name="__main__")
+
+
+class ZygoteChild:
+    """What Zygote.spawn gives: a Popen-like handle of a forked child."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.returncode = None
+        self.cpu = None
+        self._done = threading.Event()
+
+    def poll(self):
+        return self.returncode
+
+    def wait(self, timeout=None):
+        import subprocess
+
+        if not self._done.wait(timeout):
+            raise subprocess.TimeoutExpired(f"zygote child {self.pid}", timeout)
+        return self.returncode
+
+    def send_signal(self, number):
+        if self.returncode is None:
+            os.kill(self.pid, number)
+
+    def terminate(self):
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self):
+        self.send_signal(signal.SIGKILL)
+
+
+class Zygote:
+    """A running zygote (this file, under `python`), for Python code that starts hub processes:
+        zygote = Zygote(sys.executable)
+        child = zygote.spawn(["-m", "jupyterhub", "--config", ...], stdout=log, cwd=..., env=...,
+                             new_session=True)
+        child.wait(); zygote.close()
+    Its spawn() is `python <argv>` without the imports. A hub process needs nothing else: its env
+    is applied before the program runs, and what the preload read of the environment at import
+    is the zygote's (PRELOAD reads none that a hub configures)."""
+
+    def __init__(self, python=None, env=None, cwd=None, timeout=120, preload=None, stderr=None):
+        """`preload`: the modules to import instead of PRELOAD (HUB_ZYGOTE_PRELOAD, comma-separated);
+        `stderr`: the zygote's own (a failed preload's traceback), as Popen takes it."""
+        import subprocess
+
+        if preload is not None:
+            env = {**(os.environ if env is None else env), "HUB_ZYGOTE_PRELOAD": ",".join(preload)}
+        self.process = subprocess.Popen([python or sys.executable, os.path.abspath(__file__)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=env, cwd=cwd)
+        self._lock = threading.Lock()
+        self._next = 0
+        self._waiting = {}  # id -> [event, reply]
+        self._children = {}  # id -> ZygoteChild
+        self._ready = threading.Event()
+        self.preload = None
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        if not self._ready.wait(timeout) or self.preload is None:
+            self.process.kill()
+            self.close()
+            raise RuntimeError(f"the zygote did not preload the hub's Python (exit {self.process.returncode}; its traceback is on its stderr)")
+
+    def _read(self):
+        for line in self.process.stdout:
+            reply = json.loads(line)
+            if reply.get("ready"):
+                self.preload = reply
+                self._ready.set()
+                continue
+            with self._lock:
+                if "exit" in reply:
+                    child = self._children.pop(reply["id"])
+                    child.returncode, child.cpu = reply["exit"], reply["cpu"]
+                    child._done.set()
+                else:
+                    if "pid" in reply:
+                        # Known before the next line is read: its exit reply comes after this one.
+                        reply["child"] = self._children[reply["id"]] = ZygoteChild(reply["pid"])
+                    waiting = self._waiting.pop(reply["id"])
+                    waiting[1] = reply
+                    waiting[0].set()
+        with self._lock:  # the zygote ended: nothing more starts
+            for waiting in self._waiting.values():
+                waiting[1] = {"error": f"the zygote exited ({self.process.wait()})"}
+                waiting[0].set()
+            self._waiting.clear()
+        self._ready.set()
+
+    def spawn(self, argv, stdout, stderr=None, stdin=None, append=False, cwd=None, env=None, new_session=False):
+        request = {"argv": list(argv), "stdout": os.fspath(stdout), "append": append, "new_session": new_session}
+        for key, value in (("stderr", stderr), ("stdin", stdin), ("cwd", cwd)):
+            if value is not None:
+                request[key] = os.fspath(value)
+        if env is not None:
+            request["env"] = dict(env)
+        waiting = [threading.Event(), None]
+        with self._lock:
+            self._next += 1
+            request["id"] = self._next
+            self._waiting[request["id"]] = waiting
+            self.process.stdin.write((json.dumps(request) + "\n").encode())
+            self.process.stdin.flush()
+        waiting[0].wait()
+        reply = waiting[1]
+        if "error" in reply:
+            raise OSError(f"the zygote could not start {argv}: {reply['error']}")
+        return reply["child"]
+
+    def close(self):
+        """Ends the zygote once its children have ended."""
+        self.process.stdin.close()
+        self.process.wait()
+        self._reader.join()
+        self.process.stdout.close()
+
+
+def main():
+    started, cpu = time.monotonic(), time.process_time()
+    preload()
+    _write(1, {"ready": True, "seconds": round(time.monotonic() - started, 3), "cpu": round(time.process_time() - cpu, 3)})
+    return serve()
+
+
+def run_child(request):
+    """Runs the program as `python` would, and ends the process as the interpreter ends it
+    (Py_FinalizeEx): the program's exit status, non-daemon threads joined, atexit handlers (with
+    weakref.finalize's, logging.shutdown), stdio flushed. It skips only the teardown of every
+    module's objects, which in a child would copy each page of the preloaded heap."""
+    import atexit
+    import traceback
+
+    code = 1
+    try:
+        become(request)
+        code = 0
+    except SystemExit as exit:
+        if exit.code is None:
+            code = 0
+        elif isinstance(exit.code, int):
+            code = exit.code
+        else:
+            print(exit.code, file=sys.stderr)
+    except BaseException:
+        traceback.print_exc()
+    try:
+        threading._shutdown()
+    except BaseException:
+        traceback.print_exc()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code & 0xFF)
+
+
+if __name__ == "__main__":
+    request = main()
+    if request is not None:
+        # The child: the zygote's loop is off the stack.
+        run_child(request)
