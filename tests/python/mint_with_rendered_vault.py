@@ -6,9 +6,11 @@ mints through it are checked together against Vault's rules (fake_vault.py).
 
 The spawner is a real KubeSpawner configured by the chart's own jupyterhub_config.py
 (tests/python/chart_hub.py), so this runs in the hub's Python (tests/harness/chartHubPython.ts).
-Reads JSON on stdin: {"role": {<inputs>}, "hubPolicy": {"<path>": {"min_wrapping_ttl": s, ...}},
-"hook": {<custom.vault>}}. Prints JSON: the role fields Vault ignored, the token's lifetime, and
-whether it is still alive one second after its TTL without a renewal.
+Reads JSON on stdin, a list of mints, each {"role": {<inputs>}, "hubPolicy": {"<path>":
+{"min_wrapping_ttl": s, ...}}, "hook": {<custom.vault>}, "user": name}, each against a fake Vault
+and a hub of its own (one process, so the hub's Python is imported once). Prints a JSON list, one
+entry a mint: the role fields Vault ignored, the token's lifetime, and whether it is still alive
+one second after its TTL without a renewal.
 """
 import asyncio
 import json
@@ -30,10 +32,7 @@ def snake(name):
     return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
 
 
-def main():
-    # The caller reads stderr as errors only: the hub's info lines (its database, the hook) stay out.
-    logging.disable(logging.INFO)
-    given = json.load(sys.stdin)
+def mint(given):
     hook_config = given["hook"]
     role = {snake(key): value for key, value in given["role"].items() if key != "roleName"}
     with FakeVault(
@@ -57,17 +56,19 @@ def main():
         token = reply["auth"]["client_token"]
         lifetime = reply["auth"]["lease_duration"]
         vault.advance(lifetime + 1)
-        print(
-            json.dumps(
-                {
-                    "ignoredRoleFields": vault.ignored_role_fields,
-                    "unwrapStatus": status,
-                    "tokenLifetime": lifetime,
-                    "aliveAfterLifetime": vault.is_live(token),
-                    "environment": sorted(spawner.environment),
-                }
-            )
-        )
+        return {
+            "ignoredRoleFields": vault.ignored_role_fields,
+            "unwrapStatus": status,
+            "tokenLifetime": lifetime,
+            "aliveAfterLifetime": vault.is_live(token),
+            "environment": sorted(spawner.environment),
+        }
+
+
+def main():
+    # The caller reads stderr as errors only: the hub's info lines (its database, the hook) stay out.
+    logging.disable(logging.INFO)
+    print(json.dumps([mint(given) for given in json.load(sys.stdin)]))
 
 
 if __name__ == "__main__":

@@ -32,45 +32,75 @@ function hubPolicyRules(policy: string): Record<string, Record<string, number>> 
   return rules;
 }
 
-function mint(role: Record<string, unknown>, hook: Record<string, unknown>, hubPolicy: string, user: string): Minted {
+interface MintRequest {
+  role: Record<string, unknown>;
+  hook: Record<string, unknown>;
+  hubPolicy: Record<string, Record<string, number>>;
+  user: string;
+}
+
+function request(role: Record<string, unknown>, hook: Record<string, unknown>, hubPolicy: string, user: string): MintRequest {
+  return { role, hook, hubPolicy: hubPolicyRules(hubPolicy), user };
+}
+
+/** Mints each request with the hub's real hook; one process, so the hub's Python is imported once. */
+function mintAll(requests: MintRequest[]): Minted[] {
   // The hook mints for a real KubeSpawner, so in the hub's own Python.
   const { python, env } = chartHubPython();
   const run = spawnSync(python, [path.join(PROJECT_ROOT, "tests", "python", "mint_with_rendered_vault.py")], {
-    input: JSON.stringify({ role, hook, hubPolicy: hubPolicyRules(hubPolicy), user }),
+    input: JSON.stringify(requests),
     encoding: "utf8",
     env,
   });
   expect(run.stderr).toBe("");
-  return JSON.parse(run.stdout) as Minted;
+  const minted = JSON.parse(run.stdout) as Minted[];
+  expect(minted).toHaveLength(requests.length);
+  return minted;
 }
 
-async function mintFor(stackConfig: Record<string, unknown>, stack: string): Promise<{ minted: Minted; ttl: number }> {
+async function requestFor(stackConfig: Record<string, unknown>, stack: string): Promise<{ request: MintRequest; ttl: number }> {
   const { resources, values, settings } = await renderStack(stackConfig, stack);
   const role = resources.find((r) => r.type === "vault:tokenauth/authBackendRole:AuthBackendRole")!;
   const policy = resources.find((r) => r.type === "vault:index/policy:Policy" && String(r.inputs.name).startsWith("jupyterhub-hub"))!;
   const hook = (values.custom as { vault: Record<string, unknown> }).vault;
-  return { minted: mint(role.inputs, hook, String(policy.inputs.policy), settings.users[0].name), ttl: settings.vault!.userTokens.ttl };
+  return { request: request(role.inputs, hook, String(policy.inputs.policy), settings.users[0].name), ttl: settings.vault!.userTokens.ttl };
 }
 
-it.each([
+const stacks = [
   ["a test stack", asStackConfig(inClusterVaultConfig({ userTokens: { ttl: "90m", maxTtl: "20h" } })), "vault"],
   ["the homelab stack", readStackConfig("homelab"), "homelab"],
-])("%s: Vault keeps every role field, and the token lives userTokens.ttl unless renewed", async (_, config, stack) => {
-  const { minted, ttl } = await mintFor(config, stack);
-  expect(minted.ignoredRoleFields).toEqual([]);
-  expect(minted.unwrapStatus).toBe(200);
-  expect(minted.tokenLifetime).toBe(ttl);
-  expect(minted.aliveAfterLifetime).toBe(false);
-  expect(minted.environment).not.toContain("NOTEBOOK_VAULT_TOKEN");
-  expect(minted.environment).toEqual(expect.arrayContaining(["NOTEBOOK_VAULT_WRAPPING_TOKEN", "VAULT_TOKEN_FILE"]));
-});
+] as const;
 
-it("shows what the old role did: token_ttl ignored, and a create without ttl lives until the explicit max", () => {
+/** The role as it was before issue 12: token_ttl and token_max_ttl, and the hook sending no ttl. */
+function oldRoleRequest(): MintRequest {
   const settings = parseSettings(inClusterVaultConfig({ userTokens: { ttl: "1h", maxTtl: "36h" } }));
   const names = vaultNames("jupyterhub");
   const old = { ...userTokenRoleArgs(settings.vault!, names, names.userPolicy, ["ada"]), tokenPolicies: [names.userPolicy], tokenTtl: 3600, tokenMaxTtl: 129600 };
   const { tokenTtlSeconds: _sent, ...withoutTtl } = vaultHookConfig(settings.vault!, "jupyterhub");
-  const minted = mint(old, withoutTtl, `path "auth/token/create/${names.tokenRole}" {\n  min_wrapping_ttl = "1s"\n  max_wrapping_ttl = "600s"\n}\npath "auth/token/revoke-accessor" {}`, "ada");
-  expect(minted.ignoredRoleFields).toEqual(["token_max_ttl", "token_policies", "token_ttl"]);
-  expect(minted.tokenLifetime).toBe(129600);
+  return request(old, withoutTtl, `path "auth/token/create/${names.tokenRole}" {\n  min_wrapping_ttl = "1s"\n  max_wrapping_ttl = "600s"\n}\npath "auth/token/revoke-accessor" {}`, "ada");
+}
+
+let ttls: number[];
+let minted: Minted[];
+beforeAll(async () => {
+  // One after the other: each render installs the Pulumi mocks for its stack.
+  const rendered = [];
+  for (const [, config, stack] of stacks) rendered.push(await requestFor(config, stack));
+  ttls = rendered.map((r) => r.ttl);
+  minted = mintAll([...rendered.map((r) => r.request), oldRoleRequest()]);
+}, 120_000);
+
+it.each(stacks.map(([name], index) => [name, index] as const))("%s: Vault keeps every role field, and the token lives userTokens.ttl unless renewed", (_, index) => {
+  expect(minted[index].ignoredRoleFields).toEqual([]);
+  expect(minted[index].unwrapStatus).toBe(200);
+  expect(minted[index].tokenLifetime).toBe(ttls[index]);
+  expect(minted[index].aliveAfterLifetime).toBe(false);
+  expect(minted[index].environment).not.toContain("NOTEBOOK_VAULT_TOKEN");
+  expect(minted[index].environment).toEqual(expect.arrayContaining(["NOTEBOOK_VAULT_WRAPPING_TOKEN", "VAULT_TOKEN_FILE"]));
+});
+
+it("shows what the old role did: token_ttl ignored, and a create without ttl lives until the explicit max", () => {
+  const old = minted[stacks.length];
+  expect(old.ignoredRoleFields).toEqual(["token_max_ttl", "token_policies", "token_ttl"]);
+  expect(old.tokenLifetime).toBe(129600);
 });
