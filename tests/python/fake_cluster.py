@@ -11,7 +11,8 @@ kubectl (v1.35 output; staging/src/k8s.io/kubectl/pkg/cmd/get/get.go, .../exec/e
   object, or a `List` with `items`; `-o jsonpath=<template>` the fields named by dotted paths and
   [index]; an empty list indexed at [0] fails ("array index out of bounds"), a missing field
   prints nothing.
-- `exec <pod> -c <container> -- <command...>`: runs the command here, for the pod. The world's
+- `exec <pod> -c <container> -- <command...>`: runs the command here, for the pod (its python3 is
+  the python running the fake). The world's
   "reach" table says what the pod reaches: the fake points the last two arguments (host, port)
   at a listening or a closed port on 127.0.0.1, so the script's own probe code runs. A flow the
   table does not list fails loudly (no silent default).
@@ -232,6 +233,10 @@ def kubectl(args):
             fail(f"error: unable to upgrade connection: container {container} not found in pod {positional[1]}")
         command = list(rest)
         command[-2:] = rewrite_destination(world, positional[1], command[-2], command[-1])
+        if command[0] == "python3":
+            # The pod's python3 is the one running this fake: a python3 found on PATH may be a
+            # version manager's shim that costs a second a start.
+            command[0] = sys.executable
         return subprocess.run(command).returncode
     if verb == "run":
         name = positional[1]

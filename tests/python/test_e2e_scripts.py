@@ -26,15 +26,15 @@ IS_ROOT = os.geteuid() == 0
 SSHD = shutil.which("sshd", path=f"{os.environ.get('PATH', '')}{os.pathsep}/usr/sbin{os.pathsep}/sbin")
 
 
+# The scripts' waits, short here: the fakes answer at once, and a dropped flow is one that hangs.
+FAST = {"E2E_POLL_SECONDS": "0.2", "E2E_PROBE_SECONDS": "1"}
+
+
 def hub_sh(hub, *args, token=SERVICE_TOKEN, passwords=None):
-    env = {**os.environ, "HUB": hub.url[: -len("/hub/api")], "TOKEN": token}
+    env = {**os.environ, "HUB": hub.url[: -len("/hub/api")], "TOKEN": token, **FAST}
     if passwords:
         env["PASSWORDS"] = passwords
     return subprocess.run(["bash", str(HUB_SH), *args], env=env, capture_output=True, text=True, timeout=60)
-
-
-# The scripts' waits, short here: the fakes answer at once, and a dropped flow is one that hangs.
-FAST = {"E2E_POLL_SECONDS": "0.2", "E2E_PROBE_SECONDS": "1"}
 
 
 def script(name, *args, env=None, timeout=60):
@@ -97,9 +97,9 @@ class HubScript(unittest.TestCase):
         with FakeHub(stop_polls=10_000) as hub:
             hub.add_user("bob", servers=[""])
             hub.users["bob"]["servers"][""]["stop_polls"] = 10_000
-            run = self.run_hub(hub, "wait-stopped", "bob", "5")
+            run = self.run_hub(hub, "wait-stopped", "bob", "1")
             self.assertEqual(run.returncode, 1)
-            self.assertIn("bob still has a server after 5s", run.stderr)
+            self.assertIn("bob still has a server after 1s", run.stderr)
 
     def test_token_logs_in_first_and_a_wrong_password_is_then_refused(self):
         with FakeHub() as hub:
@@ -186,42 +186,45 @@ def free_port():
 
 @unittest.skipUnless(SSHD and shutil.which("ssh") and shutil.which("ssh-keyscan"), "openssh-server and openssh-client are needed (CI installs them)")
 class SshCheckScript(unittest.TestCase):
-    """A real sshd on loopback is the gateway: it presents a host key and takes one user's key."""
+    """A real sshd on loopback is the gateway: it presents a host key and takes one user's key.
+    One for the class: no test changes it, and each opens connections of its own."""
 
-    def setUp(self):
-        self.tmp = pathlib.Path(tempfile.mkdtemp(prefix="ssh-check-"))
-        self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = pathlib.Path(tempfile.mkdtemp(prefix="ssh-check-"))
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, ignore_errors=True)
         for name in ("host_key", "user_key", "unknown_key"):
-            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(self.tmp / name)], check=True)
-        (self.tmp / "authorized_keys").write_text((self.tmp / "user_key.pub").read_text())
-        os.chmod(self.tmp / "authorized_keys", 0o600)
-        self.user = subprocess.run(["id", "-un"], capture_output=True, text=True, check=True).stdout.strip()
-        self.port = free_port()
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(cls.tmp / name)], check=True)
+        (cls.tmp / "authorized_keys").write_text((cls.tmp / "user_key.pub").read_text())
+        os.chmod(cls.tmp / "authorized_keys", 0o600)
+        cls.user = subprocess.run(["id", "-un"], capture_output=True, text=True, check=True).stdout.strip()
+        cls.port = free_port()
         if IS_ROOT:
             os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
-        self.sshd = subprocess.Popen(
-            [SSHD, "-D", "-e", "-f", "/dev/null", "-p", str(self.port), "-h", str(self.tmp / "host_key"), "-o", "ListenAddress=127.0.0.1",
-             "-o", f"PidFile={self.tmp}/sshd.pid", "-o", "UsePAM=no", "-o", "StrictModes=no", "-o", "AuthenticationMethods=publickey",
-             "-o", "PasswordAuthentication=no", "-o", "KbdInteractiveAuthentication=no", "-o", f"AuthorizedKeysFile={self.tmp}/authorized_keys",
-             "-o", f"AllowUsers={self.user}", "-o", f"PermitRootLogin={'prohibit-password' if IS_ROOT else 'no'}"],
+        cls.sshd = subprocess.Popen(
+            [SSHD, "-D", "-e", "-f", "/dev/null", "-p", str(cls.port), "-h", str(cls.tmp / "host_key"), "-o", "ListenAddress=127.0.0.1",
+             "-o", f"PidFile={cls.tmp}/sshd.pid", "-o", "UsePAM=no", "-o", "StrictModes=no", "-o", "AuthenticationMethods=publickey",
+             "-o", "PasswordAuthentication=no", "-o", "KbdInteractiveAuthentication=no", "-o", f"AuthorizedKeysFile={cls.tmp}/authorized_keys",
+             "-o", f"AllowUsers={cls.user}", "-o", f"PermitRootLogin={'prohibit-password' if IS_ROOT else 'no'}"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
-        self.addCleanup(self._stop)
+        cls.addClassCleanup(cls._stop)
         deadline = time.monotonic() + 10
         while True:
             try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                socket.create_connection(("127.0.0.1", cls.port), timeout=1).close()
                 break
             except OSError:
-                if self.sshd.poll() is not None or time.monotonic() > deadline:
-                    self.fail("sshd did not start")
+                if cls.sshd.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("sshd did not start")
                 time.sleep(0.05)
-        self.fingerprint = subprocess.run(["ssh-keygen", "-lf", str(self.tmp / "host_key.pub")], capture_output=True, text=True, check=True).stdout.split()[1]
-        self.endpoint = f"{self.user}@127.0.0.1 -p {self.port}"
+        cls.fingerprint = subprocess.run(["ssh-keygen", "-lf", str(cls.tmp / "host_key.pub")], capture_output=True, text=True, check=True).stdout.split()[1]
+        cls.endpoint = f"{cls.user}@127.0.0.1 -p {cls.port}"
 
-    def _stop(self):
-        self.sshd.terminate()
-        self.sshd.wait(timeout=5)
+    @classmethod
+    def _stop(cls):
+        cls.sshd.terminate()
+        cls.sshd.wait(timeout=5)
 
     def check(self, *args):
         return script("ssh-check.sh", *args, timeout=90)
