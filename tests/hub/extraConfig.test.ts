@@ -24,12 +24,12 @@ it.each(SUPPORTED_CHART_VERSIONS)("chart %s: wires the CA trust, the Vault hook,
   const caMount = `${CA_FILE}=${path.join(PROJECT_ROOT, "tests", "fixtures", "test-ca.pem")}`;
   const { python, env } = chartHubPython(chartVersion);
   const run = spawnSync(python, [path.join(PROJECT_ROOT, "tests", "python", "run_extra_config.py"), caMount], {
-    input: JSON.stringify(values),
+    input: JSON.stringify([values]),
     encoding: "utf8",
     env,
   });
   expect(run.stderr).toBe("");
-  const { authenticator_classes, blocked_users, load_roles, ...wired } = JSON.parse(run.stdout);
+  const [{ authenticator_classes, blocked_users, load_roles, ...wired }] = JSON.parse(run.stdout);
   // The sessions module wraps the chart's authenticator (tests/lifecycle/lifecycleStack.test.ts has the rest).
   expect({ authenticator_classes, blocked_users }).toEqual({
     authenticator_classes: ["ConfiguredSessionsGenericOAuthenticator", "GenericOAuthenticator", "OAuthenticator", "Authenticator"],

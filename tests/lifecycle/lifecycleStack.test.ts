@@ -29,10 +29,38 @@ const one = (resources: RecordedResource[], type: string) => {
 const USERS = [{ name: "ada", admin: true }, { name: "aiko", renamedFrom: ["aiko.tanaka"] }, { name: "grace" }];
 const NFS = { type: "nfs", server: "nas.home.arpa", path: "/volume1/jupyter/homes/" };
 
+/** What each stack's hub.extraConfig wired, the chart running it as the hub pod does (one hub-Python process for the file's stacks). */
+function runExtraConfig(stacks: RenderedStack[]): Record<string, any>[] {
+  const { python, env } = chartHubPython();
+  const run = spawnSync(python, [path.join(PROJECT_ROOT, "tests", "python", "run_extra_config.py")], { input: JSON.stringify(stacks.map((s) => s.values)), encoding: "utf8", env });
+  expect(run.stderr).toBe("");
+  const wired = JSON.parse(run.stdout);
+  expect(wired).toHaveLength(stacks.length);
+  return wired;
+}
+
+let dynamicStack: RenderedStack;
+let nfsStack: RenderedStack;
+let dynamicWired: Record<string, any>;
+let nfsWired: Record<string, any>;
+beforeAll(async () => {
+  dynamicStack = await render({ users: USERS, formerUsers: [{ name: "bob" }, { name: "hedy", renamedFrom: ["hedy.l"] }] });
+  nfsStack = await render({
+    users: [{ name: "ada", admin: true, ssh: { publicKeys: [KEY] } }, { name: "aiko", renamedFrom: ["aiko.tanaka"] }],
+    formerUsers: [{ name: "bob" }],
+    storage: NFS,
+    ssh: { sourceRanges: ["192.168.0.0/16"], host: "ssh.home.arpa" },
+    // A profile for a group, so the profile filter's spawner is there to be wrapped, as in homelab.
+    profiles: [{ ...(minimalConfig().profiles as RawConfig[])[0], image: SSHD_IMAGE, sshd: true }, { ...(minimalConfig().profiles as RawConfig[])[0], slug: "gpu", default: false, allowedGroups: ["lab"] }],
+    groups: ["lab"],
+  });
+  [dynamicWired, nfsWired] = runExtraConfig([dynamicStack, nfsStack]);
+}, 60_000);
+
 describe("dynamic storage, a rename and a former user", () => {
   let stack: RenderedStack;
-  beforeAll(async () => {
-    stack = await render({ users: USERS, formerUsers: [{ name: "bob" }, { name: "hedy", renamedFrom: ["hedy.l"] }] });
+  beforeAll(() => {
+    stack = dynamicStack;
   });
 
   it("guards the namespace's adoption, and remembers who is configured", () => {
@@ -100,10 +128,7 @@ describe("dynamic storage, a rename and a former user", () => {
   });
 
   it("wires the kept-home spawner over the others when the chart runs the extraConfig", () => {
-    const { python, env } = chartHubPython();
-    const run = spawnSync(python, [path.join(PROJECT_ROOT, "tests", "python", "run_extra_config.py")], { input: JSON.stringify(stack.values), encoding: "utf8", env });
-    expect(run.stderr).toBe("");
-    const wired = JSON.parse(run.stdout);
+    const wired = dynamicWired;
     expect(wired.globals).toContain("user_lifecycle");
     expect(wired.spawner_classes).toEqual(["KeptHomeSpawner", "KubeSpawner"]);
     // Sessions: the chart's authenticator wrapped, former users blocked, the admin role's services listed exactly.
@@ -126,16 +151,8 @@ describe("dynamic storage, a rename and a former user", () => {
 
 describe("NFS homes", () => {
   let stack: RenderedStack;
-  beforeAll(async () => {
-    stack = await render({
-      users: [{ name: "ada", admin: true, ssh: { publicKeys: [KEY] } }, { name: "aiko", renamedFrom: ["aiko.tanaka"] }],
-      formerUsers: [{ name: "bob" }],
-      storage: NFS,
-      ssh: { sourceRanges: ["192.168.0.0/16"], host: "ssh.home.arpa" },
-      // A profile for a group, so the profile filter's spawner is there to be wrapped, as in homelab.
-      profiles: [{ ...(minimalConfig().profiles as RawConfig[])[0], image: SSHD_IMAGE, sshd: true }, { ...(minimalConfig().profiles as RawConfig[])[0], slug: "gpu", default: false, allowedGroups: ["lab"] }],
-      groups: ["lab"],
-    });
+  beforeAll(() => {
+    stack = nfsStack;
   });
 
   it("labels the kept volume and claim as the stack's and adopts them only past the guard", () => {
@@ -161,10 +178,7 @@ describe("NFS homes", () => {
   });
 
   it("runs the kept-home spawner over the SSH routes and the profile filter", () => {
-    const { python, env } = chartHubPython();
-    const run = spawnSync(python, [path.join(PROJECT_ROOT, "tests", "python", "run_extra_config.py")], { input: JSON.stringify(stack.values), encoding: "utf8", env });
-    expect(run.stderr).toBe("");
-    expect(JSON.parse(run.stdout).spawner_classes).toEqual(["KeptHomeSpawner", "SshRoutedSpawner", "GroupGatedSpawner", "KubeSpawner"]);
+    expect(nfsWired.spawner_classes).toEqual(["KeptHomeSpawner", "SshRoutedSpawner", "GroupGatedSpawner", "KubeSpawner"]);
   });
 });
 
