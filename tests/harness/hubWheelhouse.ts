@@ -65,15 +65,15 @@ function pipReason(output: string): string {
   return [...lines].reverse().find((l) => l.startsWith("ERROR:")) ?? lines[lines.length - 1] ?? "no output";
 }
 
+/** Whether each Python asked has pip of its own, asked once per process. */
+const hasPip = new Map<string, Promise<boolean>>();
+
 /** The given Python when it has pip, else a venv of it (Debian's python3 has no pip of its own; a venv brings one). */
 async function pipPython(python: string, scratch: string): Promise<string> {
-  try {
-    await run(python, ["-m", "pip", "--version"]);
-    return python;
-  } catch {
-    await run(python, ["-m", "venv", path.join(scratch, "pip")]);
-    return path.join(scratch, "pip", "bin", "python");
-  }
+  if (!hasPip.has(python)) hasPip.set(python, run(python, ["-m", "pip", "--version"]).then(() => true, () => false));
+  if (await hasPip.get(python)!) return python;
+  await run(python, ["-m", "venv", path.join(scratch, "pip")]);
+  return path.join(scratch, "pip", "bin", "python");
 }
 
 /**
