@@ -10,7 +10,10 @@ stack's outside services and the scenario. Then:
    and where the stack uses them Keycloak and Vault, each with a certificate from one throwaway
    CA that the stack's CA bundle ConfigMap holds;
 3. starts `jupyterhub --config /usr/local/etc/jupyterhub/jupyterhub_config.py --upgrade-db` (the
-   container's args) as a subprocess with the container's environment, in its working directory;
+   container's args) with the container's environment, in its working directory: forked from a
+   zygote (tests/python/hub_zygote.py) that imported the hub's packages while the fakes came up,
+   so the process is `python -m jupyterhub …` without seconds of imports; REALHUB_FRESH_HUB=1
+   starts a new python instead;
 4. runs the scenario (scenario.py, or the module the scenario names) and prints what it observed
    as one JSON document on stdout. A scenario may move the hub to the stack's later releases
    (hub.upgrade(), tests/realhub/releases.ts).
@@ -21,6 +24,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -31,13 +35,50 @@ sys.path.insert(0, os.path.join(HERE, "..", "python"))
 
 import pod_filesystem  # noqa: E402
 import throwaway_ca  # noqa: E402
+from hub_zygote import Zygote  # noqa: E402
 
 CA_PLACEHOLDER = "@@THROWAWAY-CA@@"
 
 
+class ZygoteStarter:
+    """A zygote made in the background (its imports overlap the fakes' start), waited for when the
+    first hub starts. None where REALHUB_FRESH_HUB=1."""
+
+    def __init__(self, log_path):
+        self.log_path = log_path
+        self.zygote = None
+        self.error = None
+        self.thread = None
+        if os.environ.get("REALHUB_FRESH_HUB") != "1":
+            self.thread = threading.Thread(target=self._make, daemon=True)
+            self.thread.start()
+
+    def _make(self):
+        try:
+            with open(self.log_path, "w", encoding="utf-8") as log:
+                self.zygote = Zygote(sys.executable, stderr=log)
+        except Exception as error:  # reported when a hub is to start from it
+            self.error = error
+
+    def get(self):
+        if self.thread is None:
+            return None
+        self.thread.join()
+        if self.error:
+            raise RuntimeError(f"the hub zygote could not start: {self.error}; see {self.log_path}")
+        return self.zygote
+
+    def close(self):
+        if self.thread is not None:
+            self.thread.join()
+            if self.zygote:
+                self.zygote.close()
+
+
 class HubProcess:
-    def __init__(self, pod, log_path, files=None, upgrades=(), health_url=None):
+    def __init__(self, pod, log_path, files=None, upgrades=(), health_url=None, zygote=None):
         self.pod = pod
+        self.zygote = zygote
         self.log_path = log_path
         self.process = None
         self.log = None
@@ -74,8 +115,13 @@ class HubProcess:
             # The image's console script; the offline wheels are built without it.
             args = [sys.executable, "-m", "jupyterhub", *args[1:]]
         # One log over every release's hub, each start's lines after the last's.
-        self.log = open(self.log_path, "a" if self.log else "w", encoding="utf-8")
-        self.process = subprocess.Popen(args, cwd=self.pod["workingDir"], env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        append = self.log is not None
+        self.log = open(self.log_path, "a" if append else "w", encoding="utf-8")
+        zygote = self.zygote.get() if self.zygote else None
+        if zygote and args[0] == sys.executable:
+            self.process = zygote.spawn(args[1:], stdout=self.log_path, append=append, cwd=self.pod["workingDir"], env=env, new_session=True)
+        else:
+            self.process = subprocess.Popen(args, cwd=self.pod["workingDir"], env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def wait_healthy(self, url, timeout=60):
         deadline = time.monotonic() + timeout
@@ -107,6 +153,7 @@ def main():
         spec = json.load(handle)
     scratch = spec["scratch"]
     pod = spec["pod"]
+    zygote = ZygoteStarter(os.path.join(scratch, "zygote.log"))  # before any thread of ours runs: the zygote is a process of its own
     # The homelab's own CA: the stack's CA bundle ConfigMap holds it, the fakes' certificates are its.
     with open(throwaway_ca.cas().a.ca, encoding="ascii") as handle:
         ca = handle.read()
@@ -125,7 +172,7 @@ def main():
     pod_filesystem.lay_out(files, pod["emptyDirs"], hosts, os.path.join(scratch, "overlays"))
 
     upgrades = [as_run(release["pod"]) for release in spec.get("upgrades") or []]
-    hub = HubProcess(pod, os.path.join(scratch, "hub.log"), files, upgrades, world.hub_url("/hub/health"))
+    hub = HubProcess(pod, os.path.join(scratch, "hub.log"), files, upgrades, world.hub_url("/hub/health"), zygote)
     driver = importlib.import_module(spec["scenario"].get("module") or "scenario")
     result = {"hubLog": hub.log_path}
     try:
@@ -138,6 +185,7 @@ def main():
                 result["scenarioSeconds"] = round(time.monotonic() - started, 1)
             finally:
                 hub.stop()  # before the fakes it talks to go
+                zygote.close()
     except Exception as error:  # reported, for the test to show with the hub's log
         import traceback
 
