@@ -452,7 +452,8 @@ def hub_python():
 # tornado's curl client as the chart's jupyterhub_config.py sets it, trusting the homelab CA the
 # way components/hub/ca_trust.py does (http_request_kwargs.ca_certs). It plays the browser too,
 # with the login header. One step a line on stdin, one answer a line on stdout: importing
-# OAuthenticator takes seconds (jsonschema's format checkers), so one process serves a test class.
+# OAuthenticator takes seconds (jsonschema's format checkers), so one process serves a test class,
+# and where this module already runs in the hub's Python the steps run here (InProcessDriver).
 DRIVER = r"""
 import asyncio, json, ssl, sys, urllib.request, urllib.error, urllib.parse
 import yaml
@@ -506,20 +507,69 @@ async def login(auth, step):
 async def refresh(auth, step):
     return {"refreshed": await auth.refresh_user(User(step["name"], step["auth_state"]), None)}
 
+async def answer(step):
+    try:
+        return await {"login": login, "refresh": refresh}[step["op"]](authenticator(step), step)
+    except Exception as error:
+        return {"error": f"{type(error).__name__}: {error}"}
+
 async def main():
     for line in sys.stdin:
-        step = json.loads(line)
-        try:
-            answer = await {"login": login, "refresh": refresh}[step["op"]](authenticator(step), step)
-        except Exception as error:
-            answer = {"error": f"{type(error).__name__}: {error}"}
-        print(json.dumps(answer), flush=True)
+        print(json.dumps(await answer(json.loads(line))), flush=True)
 
-asyncio.run(main())
+if __name__ == "__main__":
+    asyncio.run(main())
 """
 
 
-@unittest.skipUnless(hub_python(), "the hub's venv for chart 4.4.0 is not made yet (tests/harness/hubPython.ts makes it; or set REALHUB_PYTHON)")
+def in_hub_python():
+    """Whether this interpreter is the hub's Python (`npm run test:python` runs this module in
+    chart 4.4.0's): then the driver runs here, its OAuthenticator already imported."""
+    import importlib.util
+
+    return os.environ.get("HUB_CHART_VERSION") == "4.4.0" and importlib.util.find_spec("oauthenticator") is not None
+
+
+class InProcessDriver:
+    """DRIVER's steps in this process, on one event loop as its main() has."""
+
+    def __init__(self):
+        import asyncio
+
+        self.namespace = {"__name__": "keycloak_driver"}
+        exec(DRIVER, self.namespace)
+        self.loop = asyncio.new_event_loop()
+
+    def ask(self, step):
+        # A JSON round trip, as the driver process's answers take.
+        return json.loads(json.dumps(self.loop.run_until_complete(self.namespace["answer"](step))))
+
+    def close(self):
+        self.loop.close()
+
+
+class ProcessDriver:
+    """DRIVER as a process of the hub's Python: one step a line on stdin, one answer on stdout."""
+
+    def __init__(self):
+        self.process = subprocess.Popen([hub_python(), "-c", DRIVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def ask(self, step):
+        self.process.stdin.write(json.dumps(step) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise AssertionError(f"the hub's Python exited: {self.process.stderr.read()[-3000:]}")
+        return json.loads(line)
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+        self.process.stdout.close()
+        self.process.stderr.close()
+
+
+@unittest.skipUnless(in_hub_python() or hub_python(), "the hub's venv for chart 4.4.0 is not made yet (tests/harness/hubPython.ts makes it; or set REALHUB_PYTHON)")
 class RealOAuthLoginThroughTheFake(unittest.TestCase):
     """The real GenericOAuthenticator logs in through the fake."""
     @classmethod
@@ -527,14 +577,11 @@ class RealOAuthLoginThroughTheFake(unittest.TestCase):
         cls.ca = throwaway_ca.cas().a.ca
         cls.cert = throwaway_ca.server_cert(dns=("auth.home.arpa",))
         rendered_homelab()
-        cls.hub = subprocess.Popen([hub_python(), "-c", DRIVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cls.hub = InProcessDriver() if in_hub_python() else ProcessDriver()
 
     @classmethod
     def tearDownClass(cls):
-        cls.hub.stdin.close()
-        cls.hub.wait(timeout=60)
-        cls.hub.stdout.close()
-        cls.hub.stderr.close()
+        cls.hub.close()
 
     def setUp(self):
         self.realm = realm_from_resources(rendered_homelab(), CLIENT_SECRET)
@@ -545,12 +592,7 @@ class RealOAuthLoginThroughTheFake(unittest.TestCase):
         # The hub reaches the fake at its loopback port; tokens still name https://auth.home.arpa.
         base = f"https://127.0.0.1:{self.fake.port}"
         endpoints = {k: v.replace(self.fake.issuer_base_url, base) for k, v in self.fake.endpoints.items()}
-        self.hub.stdin.write(json.dumps({"values": _rendered["values"], "endpoints": endpoints, "secret": secret, "ca": self.ca, **step}) + "\n")
-        self.hub.stdin.flush()
-        line = self.hub.stdout.readline()
-        if not line:
-            self.fail(f"the hub's Python exited: {self.hub.stderr.read()[-3000:]}")
-        return json.loads(line)
+        return self.hub.ask({"values": _rendered["values"], "endpoints": endpoints, "secret": secret, "ca": self.ca, **step})
 
     def login(self, name=None, broker=None, secret=CLIENT_SECRET):
         return self.run_hub({"op": "login", "headers": {LOGIN_HEADER: name} if name else {BROKER_HEADER: broker}}, secret)
