@@ -27,15 +27,25 @@ docker: `docker exec <node> timeout <s> bash -c "exec 3<>/dev/tcp/<host>/<port>"
 table's entry "node:<node>" for the address.
 
 Every call is appended to world["calls"].
+
+`kubectl` and `docker` are bash scripts that hand their arguments to FakeCluster's server (a thread
+on 127.0.0.1, over bash's /dev/tcp) and print its stdout, stderr and exit status: the answers are
+this file's, and a call costs a bash instead of a Python start (netpol-check.sh makes about twenty
+a run). `port-forward`, which serves until its process is killed (forward.sh stops it by its
+process group), runs as `python fake_cluster.py kubectl ...` itself.
 """
+import io
 import json
 import os
 import pathlib
 import re
 import socket
+import socketserver
 import subprocess
 import sys
 import tempfile
+import threading
+import traceback
 
 HERE = pathlib.Path(__file__).resolve()
 
@@ -65,9 +75,10 @@ class FakeCluster:
             closed.bind(("127.0.0.1", 0))
             closed_port = closed.getsockname()[1]
         self.write({"calls": [], **world, "ports": {"open": self.listener.getsockname()[1], "closed": closed_port}})
+        self.server = CommandServer()
         for command in ("kubectl", "docker"):
             path = self.bin / command
-            path.write_text(f"#!/bin/sh\nexec {sys.executable} {HERE} {command} \"$@\"\n")
+            path.write_text(SHIM.format(command=command, port=self.server.server_address[1], python=sys.executable, here=HERE))
             path.chmod(0o755)
 
     def read(self):
@@ -83,6 +94,8 @@ class FakeCluster:
         return self.read()["calls"]
 
     def close(self):
+        self.server.shutdown()
+        self.server.server_close()
         self.listener.close()
         subprocess.run(["rm", "-rf", str(self.dir)], check=False)
 
@@ -107,16 +120,78 @@ def namespace(name, phase="Active"):
     return {"kind": "Namespace", "apiVersion": "v1", "metadata": {"name": name, "uid": f"uid-{name}"}, "status": {"phase": phase}}
 
 
-# --- the commands --------------------------------------------------------------------------------
+# The command on PATH: its arguments to the server as NUL-ended fields (their count, the command,
+# the world file, then each), and back its exit status, stdout and stderr, each NUL-ended; bash
+# builtins only. port-forward runs here as a process (see the module's doc).
+SHIM = """#!/usr/bin/env bash
+for arg in "$@"; do
+  [ "$arg" != port-forward ] || exec "{python}" "{here}" {command} "$@"
+done
+exec 3<>/dev/tcp/127.0.0.1/{port}
+printf '%s\\0' "$#" {command} "$FAKE_CLUSTER_WORLD" "$@" >&3
+IFS= read -r -d '' status <&3
+IFS= read -r -d '' out <&3
+IFS= read -r -d '' err <&3
+printf '%s' "$out"
+printf '%s' "$err" >&2
+exit "$status"
+"""
+
+
+class CommandServer(socketserver.ThreadingTCPServer):
+    """Answers the shims' calls, one at a time (each reads and writes the world file)."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self):
+        lock = threading.Lock()
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self):
+                fields, data = [], b""
+                while len(fields) < 3 or len(fields) < int(fields[0]) + 3:
+                    chunk = self.request.recv(65536)
+                    if not chunk:
+                        return
+                    data += chunk
+                    *done, data = data.split(b"\0")
+                    fields += [f.decode() for f in done]
+                _, command, world, *args = fields
+                out, err = io.StringIO(), io.StringIO()
+                try:
+                    with lock:
+                        status = run(command, args, world, out, err)
+                except Exception:
+                    status = 3
+                    err.write(f"fake {command} failed:\n{traceback.format_exc()}")
+                self.wfile.write(b"".join(f"{part}\0".encode() for part in (status, out.getvalue(), err.getvalue())))
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+
+class Exit(Exception):
+    def __init__(self, code, message=""):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def run(command, args, world_file, out, err):
+    """One call of `command` (kubectl or docker): its exit status, what it printed to out and err."""
+    try:
+        return {"kubectl": kubectl, "docker": docker}[command](args, pathlib.Path(world_file), out, err)
+    except Exit as exit:
+        if exit.message:
+            err.write(exit.message + "\n")
+        return exit.code
 
 
 def fail(message, code=1):
-    sys.stderr.write(message + "\n")
-    sys.exit(code)
+    raise Exit(code, message)
 
 
-def load():
-    path = pathlib.Path(os.environ["FAKE_CLUSTER_WORLD"])
+def load(path):
     return path, json.loads(path.read_text())
 
 
@@ -169,21 +244,29 @@ def jsonpath(value, template):
     return "".join(out)
 
 
-def write_objects(objects, output, single):
+def write_objects(objects, output, single, out):
     if output == "name":
         for obj in objects:
-            print(f"{obj['kind'].lower()}/{obj['metadata']['name']}")
+            out.write(f"{obj['kind'].lower()}/{obj['metadata']['name']}\n")
         return
     value = objects[0] if single else {"apiVersion": "v1", "items": objects, "kind": "List", "metadata": {"resourceVersion": ""}}
     if output == "json":
-        print(json.dumps(value, indent=4))
+        out.write(json.dumps(value, indent=4) + "\n")
     elif output.startswith("jsonpath="):
-        sys.stdout.write(jsonpath(value, output[len("jsonpath="):]))
+        out.write(jsonpath(value, output[len("jsonpath="):]))
     elif output:
         fail(f"fake kubectl: output {output} is not implemented", 3)
     else:
         for obj in objects:
-            print(obj["metadata"]["name"])
+            out.write(obj["metadata"]["name"] + "\n")
+
+
+def ran(command, out, err):
+    """A command run for the pod or node: its exit status, its output passed on."""
+    done = subprocess.run(command, capture_output=True, text=True)
+    out.write(done.stdout)
+    err.write(done.stderr)
+    return done.returncode
 
 
 def rewrite_destination(world, source, host, port):
@@ -193,8 +276,8 @@ def rewrite_destination(world, source, host, port):
     return "127.0.0.1", str(world["ports"][state])
 
 
-def kubectl(args):
-    path, world = load()
+def kubectl(args, world_file, out, err):
+    path, world = load(world_file)
     world["calls"].append(["kubectl", *args])
     save(path, world)
     flags, positional, rest = parse(args)
@@ -216,13 +299,13 @@ def kubectl(args):
             found = find(kind, positional[2])
             if found is None:
                 fail(f'Error from server (NotFound): {plural} "{positional[2]}" not found')
-            write_objects([found], flags.get("output", ""), single=True)
+            write_objects([found], flags.get("output", ""), True, out)
             return 0
         found = [o for o in objects if SINGULAR[plural] == o["kind"].lower() and (plural in CLUSTER_SCOPED or o["metadata"].get("namespace") == ns)
                  and matches(o, flags.get("selector", ""))]
         if not found and flags.get("output", "") in ("", "name"):
-            sys.stderr.write(f"No resources found in {ns} namespace.\n")
-        write_objects(found, flags.get("output", ""), single=False)
+            err.write(f"No resources found in {ns} namespace.\n")
+        write_objects(found, flags.get("output", ""), False, out)
         return 0
     if verb == "exec":
         target = find("pod", positional[1])
@@ -237,19 +320,19 @@ def kubectl(args):
             # The pod's python3 is the one running this fake: a python3 found on PATH may be a
             # version manager's shim that costs a second a start.
             command[0] = sys.executable
-        return subprocess.run(command).returncode
+        return ran(command, out, err)
     if verb == "run":
         name = positional[1]
         labels = dict(term.split("=", 1) for term in flags.get("labels", "").split(",") if term)
         world["objects"] = [*objects, pod(name, ns, labels, ip="10.244.0.99", containers=(name,))]
         save(path, world)
-        print(f"pod/{name} created")
+        out.write(f"pod/{name} created\n")
         return 0
     if verb == "wait":
         kind, name = positional[1].split("/", 1)
         if find(kind, name) is None:
             fail(f'Error from server (NotFound): {KINDS[kind]} "{name}" not found')
-        print(f"{positional[1]} condition met")
+        out.write(f"{positional[1]} condition met\n")
         return 0
     if verb == "delete":
         kind, name = positional[1], positional[2]
@@ -260,7 +343,7 @@ def kubectl(args):
             fail(f'Error from server (NotFound): {KINDS[kind]} "{name}" not found')
         world["objects"] = [o for o in objects if o is not target]
         save(path, world)
-        print(f'{SINGULAR[KINDS[kind]]} "{name}" deleted')
+        out.write(f'{SINGULAR[KINDS[kind]]} "{name}" deleted\n')
         return 0
     if verb == "port-forward":
         local = int(positional[2].split(":")[0])
@@ -268,7 +351,8 @@ def kubectl(args):
             server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             server.bind(("127.0.0.1", local))
             server.listen()
-            print(f"Forwarding from 127.0.0.1:{local} -> {positional[2].split(':')[1]}", flush=True)
+            out.write(f"Forwarding from 127.0.0.1:{local} -> {positional[2].split(':')[1]}\n")
+            out.flush()
             for _ in range(world.get("forward_connections", 1)):
                 connection, _ = server.accept()
                 with connection:
@@ -278,17 +362,17 @@ def kubectl(args):
     fail(f"fake kubectl: {verb} is not implemented", 3)
 
 
-def docker(args):
-    path, world = load()
+def docker(args, world_file, out, err):
+    path, world = load(world_file)
     world["calls"].append(["docker", *args])
     save(path, world)
     if args[:1] == ["exec"] and args[2:5] == ["timeout", args[3], "bash"]:
         node, script = args[1], args[-1]
         found = re.search(r"/dev/tcp/([^/]+)/(\d+)", script)
         host, port = rewrite_destination(world, f"node:{node}", found.group(1), found.group(2))
-        return subprocess.run(["bash", "-c", script.replace(found.group(0), f"/dev/tcp/{host}/{port}")]).returncode
+        return ran(["bash", "-c", script.replace(found.group(0), f"/dev/tcp/{host}/{port}")], out, err)
     fail(f"fake docker: {' '.join(args)} is not implemented", 3)
 
 
 if __name__ == "__main__":
-    sys.exit({"kubectl": kubectl, "docker": docker}[sys.argv[1]](sys.argv[2:]))
+    sys.exit(run(sys.argv[1], sys.argv[2:], os.environ["FAKE_CLUSTER_WORLD"], sys.stdout, sys.stderr))
