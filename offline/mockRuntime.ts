@@ -53,12 +53,17 @@ export function installMocks(options: {
 }): MockRuntime {
   const resources: RecordedResource[] = [];
   const invokes: { token: string; args: Record<string, unknown> }[] = [];
+  // The inputs of the registration under way, which the MockMonitor deserializes for newResource.
+  let registeringInputs: Record<string, unknown> | undefined;
   pulumi.runtime.setMocks(
     {
-      newResource: (args) => ({
-        id: args.custom ? `${args.name}-id` : undefined,
-        state: { ...args.inputs, ...(options.preview ? {} : RESOURCE_OUTPUTS[args.type]?.(args)) },
-      }),
+      newResource: (args) => {
+        registeringInputs = args.inputs;
+        return {
+          id: args.custom ? `${args.name}-id` : undefined,
+          state: { ...args.inputs, ...(options.preview ? {} : RESOURCE_OUTPUTS[args.type]?.(args)) },
+        };
+      },
       call: (args) => {
         invokes.push({ token: args.token, args: { ...args.inputs } });
         const fixture = INVOKE_FIXTURES[args.token];
@@ -75,6 +80,11 @@ export function installMocks(options: {
   const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource: RegisterResource };
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (request, callback) => {
+    // The MockMonitor calls newResource before its first await, so the inputs are there when
+    // register returns; otherwise (another SDK version) they are deserialized here.
+    registeringInputs = undefined;
+    const registered = register(request, callback);
+    const inputs = registeringInputs ?? (pulumi.runtime.deserializeProperties(request.getObject() as never) as Record<string, unknown>);
     resources.push({
       type: request.getType(),
       name: request.getName(),
@@ -86,9 +96,9 @@ export function installMocks(options: {
       ...(request.getDeletebeforereplace() ? { deleteBeforeReplace: true as const } : {}),
       ...aliasesOf(request),
       dependsOn: [...new Set(request.getDependenciesList().map((urn) => urnToReference(urn)!))].sort(),
-      inputs: redact(pulumi.runtime.deserializeProperties(request.getObject() as never)) as Record<string, unknown>,
+      inputs: redact(inputs) as Record<string, unknown>,
     });
-    return register(request, callback);
+    return registered;
   };
 
   return {

@@ -9,7 +9,7 @@
 // list as JSON text of the same values.
 import * as fs from "fs";
 import * as path from "path";
-import { isMap, isScalar, isSeq, parseDocument, type Node } from "yaml";
+import * as jsYaml from "js-yaml";
 
 export type StackConfig = Readonly<Record<string, unknown>>;
 
@@ -20,36 +20,36 @@ export class StackFileError extends Error {
   }
 }
 
+/**
+ * js-yaml's failsafe schema (YAML 1.2 syntax, nothing typed) with one implicit type that every
+ * plain scalar, and only a plain one, goes through (quoted and block scalars stay strings):
+ * resolveScalar, go-yaml v3's rules. A scalar, list or map with an explicit tag is kept as
+ * written (`!!str` is a string). Aliases resolve to their anchor's value, as in go-yaml.
+ */
+const keptAsWritten = (kind: "scalar" | "sequence" | "mapping") =>
+  ["!", "tag:"].map((prefix) => new jsYaml.Type(prefix, { kind, multi: true, construct: (data: unknown) => data }));
+const STACK_FILE_SCHEMA = jsYaml.FAILSAFE_SCHEMA.extend({
+  implicit: [new jsYaml.Type("tag:pulumi.com,go-yaml-v3:plain", { kind: "scalar", resolve: () => true, construct: resolveScalar })],
+  explicit: [...keptAsWritten("scalar"), ...keptAsWritten("sequence"), ...keptAsWritten("mapping")],
+});
+
 /** The `config:` map of a stack file, each value as the CLI resolves it. */
 export function readStackFile(file: string): StackConfig {
   const text = fs.readFileSync(file, "utf8");
-  // failsafe: every scalar stays a string here; resolveScalar applies go-yaml v3's rules.
-  const document = parseDocument(text, { schema: "failsafe", prettyErrors: true });
-  if (document.errors.length > 0) {
-    const [error] = document.errors;
-    const where = error.linePos ? `${error.linePos[0].line}:${error.linePos[0].col}` : "?";
-    throw new StackFileError(`${path.basename(file)}:${where}: ${error.message.split("\n")[0]}`);
+  let root: unknown;
+  try {
+    root = jsYaml.load(text, { schema: STACK_FILE_SCHEMA });
+  } catch (error) {
+    if (!(error instanceof jsYaml.YAMLException)) throw error;
+    const where = error.mark ? `${error.mark.line + 1}:${error.mark.column + 1}` : "?";
+    throw new StackFileError(`${path.basename(file)}:${where}: ${error.reason}`);
   }
-  const root = toValue(document.contents);
   if (root === null || root === undefined) return {};
   if (typeof root !== "object" || Array.isArray(root)) throw new StackFileError(`${path.basename(file)}: is not a map of settings`);
   const config = (root as Record<string, unknown>).config;
   if (config === undefined || config === null) return {};
   if (typeof config !== "object" || Array.isArray(config)) throw new StackFileError(`${path.basename(file)}: config: must be a map`);
   return config as StackConfig;
-}
-
-function toValue(node: unknown): unknown {
-  if (isMap(node)) {
-    return Object.fromEntries(node.items.map((pair) => [String(toValue(pair.key)), toValue(pair.value)]));
-  }
-  if (isSeq(node)) return node.items.map(toValue);
-  if (isScalar(node)) {
-    const raw = String(node.value);
-    // Quoted and block scalars are strings; only plain ones are resolved.
-    return node.type === "PLAIN" && !(node as Node).tag ? resolveScalar(raw) : raw;
-  }
-  return node === null || node === undefined ? null : node;
 }
 
 const NULLS = new Set(["", "~", "null", "Null", "NULL"]);

@@ -7,6 +7,7 @@ import type {
   Policies,
   PolicyResource,
   ReportViolation,
+  ResourceValidationArgs,
   ResourceValidationPolicy,
   StackValidationArgs,
   StackValidationPolicy,
@@ -51,6 +52,8 @@ export function evaluatedPolicies(policies: Policies = allPolicies): { name: str
  */
 export function evaluatePolicies(resources: readonly RecordedResource[], options: EvaluateOptions, policies: Policies = allPolicies): PolicyResult[] {
   const urns = urnsOf(resources, options);
+  // One argument bag per resource, shared by the resource rules: they only read it.
+  const resourceArgs = new Map(resources.map((resource) => [resource, argsOf(resource, urns, resource.parent ? urns.get(resource.parent) : undefined)]));
   const results: PolicyResult[] = [];
   for (const policy of policies) {
     const enforcementLevel = levelOf(policy);
@@ -59,7 +62,7 @@ export function evaluatePolicies(resources: readonly RecordedResource[], options
     if ("validateStack" in policy) {
       runStackPolicy(policy, resources, urns, report);
     } else {
-      for (const resource of resources) runResourcePolicy(policy, resource, urns, report(resourceReference(resource)));
+      for (const resource of resources) runResourcePolicy(policy, resourceArgs.get(resource)!, report(resourceReference(resource)));
     }
   }
   for (const rule of STACK_RULES) {
@@ -77,17 +80,9 @@ function levelOf(policy: { enforcementLevel?: EnforcementLevel }): EnforcementLe
   return level === "remediate" ? "mandatory" : level;
 }
 
-function runResourcePolicy(
-  policy: ResourceValidationPolicy,
-  resource: RecordedResource,
-  urns: ReadonlyMap<string, string>,
-  reportViolation: (message: string) => void,
-): void {
+function runResourcePolicy(policy: ResourceValidationPolicy, args: ResourceValidationArgs, reportViolation: (message: string) => void): void {
   const validations = policy.validateResource === undefined ? [] : [policy.validateResource].flat();
-  for (const validate of validations) {
-    const args = argsOf(resource, urns, resource.parent ? urns.get(resource.parent) : undefined);
-    runSync(policy.name, () => validate(args, reportViolation));
-  }
+  for (const validate of validations) runSync(policy.name, () => validate(args, reportViolation));
 }
 
 function argsOf(resource: RecordedResource, urns: ReadonlyMap<string, string>, parentUrn?: string) {

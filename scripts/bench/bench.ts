@@ -33,7 +33,6 @@ export const FLOOR_PACKAGES = [
   "@pulumi/vault",
   "js-yaml",
   "typescript",
-  "yaml",
   "zod",
 ];
 
