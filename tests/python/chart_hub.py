@@ -413,7 +413,10 @@ def kube_api(manifests=None, extra_rules=(), **options):
     authorizing the hub's ServiceAccount by the chart's own hub Role (from `manifests`, a render)
     plus `extra_rules`, or everything when no manifests are given. Its kubelet gives each pod an
     address of its own in 127.0.0.0/8 with jupyterhub-singleuser answering there on port 8888
-    (tests/realhub/fakes/singleuser.py), unless `kubelet` is given. Stop it with .stop()."""
+    (tests/realhub/fakes/singleuser.py), unless `kubelet` is given. Its scheduler and kubelet
+    take 5 ms a step and a server's containers 20 ms to exit (the fake's defaults are 50 and 200):
+    the same steps in the same order, and KubeSpawner waits for each as it would for longer ones,
+    but a spawn and stop here take a third of the time. Stop it with .stop()."""
     import random
 
     import throwaway_ca
@@ -438,7 +441,7 @@ def kube_api(manifests=None, extra_rules=(), **options):
         raise RuntimeError("no free loopback address for a server")
 
     cas = throwaway_ca.cas()
-    api = FakeKubeApi(tls=cas.a.server, token=KUBE_TOKEN, namespace=NAMESPACE, rbac=rbac, **{"kubelet": kubelet, **options}).start()
+    api = FakeKubeApi(tls=cas.a.server, token=KUBE_TOKEN, namespace=NAMESPACE, rbac=rbac, **{"kubelet": kubelet, "kubelet_delay": 0.005, "stop_seconds": 0.02, **options}).start()
     api.ca, api.token = cas.a.ca, KUBE_TOKEN
     stop = api.stop
 
