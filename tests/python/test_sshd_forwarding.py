@@ -256,18 +256,24 @@ class StaleRouteTest(SshdCase):
         else:
             checking = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"]
         # -N: log in and run nothing (the server's user may have no shell); a client that got in
-        # holds the connection, so it is ended after a moment.
+        # holds the connection, so it is ended once an sshd logged a login (or after 3 s).
+        logins = self.logins()
         client = subprocess.Popen(
             [*self.as_user, SSH, "-F", "/dev/null", "-N", "-i", str(self.tmp / "gateway_key"), "-p", port, "-o", "BatchMode=yes",
              "-o", "ConnectTimeout=10", "-o", "GlobalKnownHostsFile=/dev/null", *checking, f"{to['username']}@{host.strip('[]')}"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )
-        try:
-            _, stderr = client.communicate(timeout=3)
-        except subprocess.TimeoutExpired:
+        deadline = time.monotonic() + 3
+        while client.poll() is None and self.logins() == logins and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if client.poll() is None:
             client.terminate()
-            _, stderr = client.communicate(timeout=5)
+        _, stderr = client.communicate(timeout=5)
         return stderr
+
+    def logins(self):
+        """How many logins the sshds here let in so far."""
+        return sum(log.read_text().count("Accepted publickey") for log in self.tmp.glob("sshd-*.log"))
 
     def landed_in(self, server):
         """Whether that server's sshd let the gateway's key in."""
