@@ -207,12 +207,26 @@ def relocated(code, root, directories):
     return code
 
 
+_loaded = {}  # hub_config's (values, files) -> (a copy of its config, its root)
+
+
 def hub_config(values=None, files=None, keep=None):
     """`c` as the chart's jupyterhub_config.py leaves it for these chart values (hub.extraConfig
-    entries included). `keep`, a list, gets the temporary root (the pod's files) to look at."""
+    entries included). `keep`, a list, gets the temporary root (the pod's files) to look at.
+
+    Without hub.extraConfig (code that may keep state of its own) the chart's config runs once per
+    values and files in a process; later calls get a deep copy of what it made (traitlets'
+    Config.__deepcopy__), so no test sees another's changes."""
     import yaml
     from traitlets.config.loader import PyFileConfigLoader
 
+    key = json.dumps([values or {}, files or {}], sort_keys=True)
+    cacheable = not ((values or {}).get("hub") or {}).get("extraConfig")
+    if cacheable and key in _loaded:
+        c, root = _loaded[key]
+        if keep is not None:
+            keep.append(root)
+        return copy.deepcopy(c)
     manifests = render(values)
     root = tempfile.mkdtemp(prefix="chart-hub-")
     # The config names files under it (the chart's paths, moved): it goes when the process ends.
@@ -246,6 +260,8 @@ def hub_config(values=None, files=None, keep=None):
     finally:
         sys.path[:] = saved_path
         sys.modules.pop("z2jh", None)
+    if cacheable:
+        _loaded[key] = (copy.deepcopy(c), root)
     return c
 
 
