@@ -232,6 +232,26 @@ class ZygoteChild:
         self.send_signal(signal.SIGKILL)
 
 
+class _ForkedProcess:
+    """What Zygote needs of a Popen, for a zygote forked in-process (Zygote.forked)."""
+
+    def __init__(self, pid, stdin_fd, stdout_fd):
+        self.pid = pid
+        self.stdin = os.fdopen(stdin_fd, "wb")
+        self.stdout = os.fdopen(stdout_fd, "rb")
+        self.returncode = None
+
+    def wait(self, timeout=None):
+        if self.returncode is None:
+            _, status = os.waitpid(self.pid, 0)
+            self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def kill(self):
+        if self.returncode is None:
+            os.kill(self.pid, signal.SIGKILL)
+
+
 class Zygote:
     """A running zygote (this file, under `python`), for Python code that starts hub processes:
         zygote = Zygote(sys.executable)
@@ -249,7 +269,41 @@ class Zygote:
 
         if preload is not None:
             env = {**(os.environ if env is None else env), "HUB_ZYGOTE_PRELOAD": ",".join(preload)}
-        self.process = subprocess.Popen([python or sys.executable, os.path.abspath(__file__)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=env, cwd=cwd)
+        self._attach(subprocess.Popen([python or sys.executable, os.path.abspath(__file__)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=env, cwd=cwd), timeout)
+
+    @classmethod
+    def forked(cls, timeout=120):
+        """A zygote forked from this process, for a process that already imported what its children
+        need (itself a zygote's child: run_hub.py in the real-hub tier) and runs no thread yet. It
+        imports nothing, so it is ready at once."""
+        problem = fork_hazard()
+        if problem:
+            raise RuntimeError(f"cannot fork a zygote from a process with {problem}")
+        requests_r, requests_w = os.pipe()
+        replies_r, replies_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                os.dup2(requests_r, 0)
+                os.dup2(replies_w, 1)
+                for fd in (requests_r, requests_w, replies_r, replies_w):
+                    os.close(fd)
+                _write(1, {"ready": True, "seconds": 0, "cpu": 0})
+                request = serve()
+                if request is not None:
+                    run_child(request)  # ends the process
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(requests_r)
+        os.close(replies_w)
+        zygote = cls.__new__(cls)
+        zygote._attach(_ForkedProcess(pid, requests_w, replies_r), timeout)
+        return zygote
+
+    def _attach(self, process, timeout):
+        self.process = process
         self._lock = threading.Lock()
         self._next = 0
         self._waiting = {}  # id -> [event, reply]

@@ -12,6 +12,7 @@ import { hubUrl } from "../../components/hub/hubUrl";
 import { caConfigMapName } from "../../components/trust/caBundleValues";
 import { helmTemplate, type Manifest } from "../harness/helmTemplate";
 import { hubPython, hubRequirements } from "../harness/hubPython";
+import { HubZygote } from "../harness/hubZygote";
 import { renderStack, type RenderedStack } from "../harness/renderStack";
 import { readStackConfig, type StackConfig } from "../harness/stackConfig";
 import { hubPod, type ObjectOverrides } from "./hubPod";
@@ -136,21 +137,8 @@ export async function runRealHub(stack: string, chartVersion: string, scenario: 
   };
   const specFile = path.join(scratch, "spec.json");
   fs.writeFileSync(specFile, JSON.stringify(spec));
-  const [command, ...args] = [...namespacePrefix(), hubPython(chartVersion), path.join(__dirname, "run_hub.py"), specFile];
   // Asynchronous, so that a test file can run several stacks' hubs at once.
-  const run = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 240_000);
-    child.on("error", (error) => reject(new Error(`could not start the real-hub tier (${command}): ${error.message}`)));
-    child.on("close", (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") });
-    });
-  });
+  const run = process.env.REALHUB_FRESH_HUB === "1" ? await runFresh(chartVersion, specFile) : await runFromZygote(chartVersion, specFile, scratch);
   let result: Record<string, any>;
   try {
     result = JSON.parse(run.stdout);
@@ -161,4 +149,59 @@ export async function runRealHub(stack: string, chartVersion: string, scenario: 
   // REALHUB_KEEP=1 keeps the pod's files and the hub's log for a look.
   if (!process.env.REALHUB_KEEP) fs.rmSync(scratch, { recursive: true, force: true });
   return { stack, chartVersion, rendered, manifests, result };
+}
+
+interface RunHubExit {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** How long one run_hub.py may take before it is killed. */
+const RUN_HUB_TIMEOUT_MS = 240_000;
+
+/** This process's zygote for each chart version (hubZygote.ts), in the user namespace where not root. */
+const zygotes = new Map<string, HubZygote>();
+
+/**
+ * run_hub.py forked from the chart version's zygote, in namespaces of its own (in_namespaces.py):
+ * it and the hubs it forks in turn (run_hub.py's ZygoteStarter) start with the hub's packages
+ * imported, which a new python spends 3-4 s of CPU on.
+ */
+async function runFromZygote(chartVersion: string, specFile: string, scratch: string): Promise<RunHubExit> {
+  let zygote = zygotes.get(chartVersion);
+  if (!zygote) {
+    const userNamespace = process.getuid?.() === 0 ? [] : ["unshare", "--user", "--map-root-user"];
+    zygote = new HubZygote(chartVersion, { prefix: userNamespace, detached: true });
+    zygotes.set(chartVersion, zygote);
+  }
+  const stdout = path.join(scratch, "run_hub.out");
+  const stderr = path.join(scratch, "run_hub.err");
+  let pid: number | undefined;
+  const timer = setTimeout(() => pid && process.kill(pid, "SIGKILL"), RUN_HUB_TIMEOUT_MS);
+  try {
+    const { status } = await zygote.run({ argv: [path.join(__dirname, "in_namespaces.py"), path.join(__dirname, "run_hub.py"), specFile], stdout, stderr, started: (p) => (pid = p) });
+    const read = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "");
+    return { status, stdout: read(stdout), stderr: read(stderr) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** run_hub.py in a new python under unshare(1) (REALHUB_FRESH_HUB=1: no zygote anywhere). */
+async function runFresh(chartVersion: string, specFile: string): Promise<RunHubExit> {
+  const [command, ...args] = [...namespacePrefix(), hubPython(chartVersion), path.join(__dirname, "run_hub.py"), specFile];
+  return new Promise<RunHubExit>((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
+    const timer = setTimeout(() => child.kill("SIGKILL"), RUN_HUB_TIMEOUT_MS);
+    child.on("error", (error) => reject(new Error(`could not start the real-hub tier (${command}): ${error.message}`)));
+    child.on("close", (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") });
+    });
+  });
 }

@@ -41,17 +41,26 @@ CA_PLACEHOLDER = "@@THROWAWAY-CA@@"
 
 
 class ZygoteStarter:
-    """A zygote made in the background (its imports overlap the fakes' start), waited for when the
-    first hub starts. None where REALHUB_FRESH_HUB=1."""
+    """Where the hub processes fork from. In a zygote's child (realHub.ts starts run_hub.py so), a
+    zygote forked from this process, which has the hub's packages already; otherwise one made in
+    the background, its imports overlapping the fakes' start, waited for when the first hub
+    starts. None where REALHUB_FRESH_HUB=1 (each hub a new python)."""
 
     def __init__(self, log_path):
         self.log_path = log_path
         self.zygote = None
         self.error = None
         self.thread = None
-        if os.environ.get("REALHUB_FRESH_HUB") != "1":
+        if os.environ.get("REALHUB_FRESH_HUB") == "1":
+            return
+        if "jupyterhub.app" in sys.modules:
+            # This process is itself a zygote's child (realHub.ts): it has the hub's packages
+            # already, and a zygote forked from it now, before its first thread, imports nothing.
+            self.zygote = Zygote.forked()
+            self.thread = threading.Thread(target=lambda: None)
+        else:
             self.thread = threading.Thread(target=self._make, daemon=True)
-            self.thread.start()
+        self.thread.start()
 
     def _make(self):
         try:
