@@ -39,11 +39,13 @@ export async function renderStack(
 ): Promise<RenderedStack> {
   const runtime = installMocks({ stack, config: flattenConfig(config), preview: options.preview });
   const settings = loadSettings();
-  // The SDK captures a stack trace for every promise it makes (for leak reports and source
-  // positions), which dominates the time and memory of a large stack under mocks and is of no
-  // use here. Errors keep their messages.
-  const stackTraceLimit = Error.stackTraceLimit;
+  // The SDK captures a stack trace for every promise it makes (for leak reports) and a full one
+  // for every resource (its source position, for the engine), which dominates the time and memory
+  // of a large stack under mocks and is of no use here: none is captured, and the resources'
+  // are not formatted. Errors keep their messages.
+  const { stackTraceLimit, prepareStackTrace } = Error;
   Error.stackTraceLimit = 0;
+  Error.prepareStackTrace = () => "";
   let outputs: Record<string, unknown>;
   let resources: RecordedResource[];
   try {
@@ -52,6 +54,7 @@ export async function renderStack(
     resources = await runtime.settle();
   } finally {
     Error.stackTraceLimit = stackTraceLimit;
+    Error.prepareStackTrace = prepareStackTrace;
   }
   const release = resources.find((r) => r.type === RELEASE_TYPE);
   if (!release) throw new Error("the program declared no Helm release");

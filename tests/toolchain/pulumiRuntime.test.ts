@@ -20,7 +20,7 @@ const packageJson = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.
 };
 
 it("loads the program with the project's swc hook, not the SDK's ts-node", () => {
-  expect(runtimeOptions).toEqual({ typescript: false, nodeargs: "--require ./scripts/registerTypeScript.cjs" });
+  expect(runtimeOptions).toEqual({ typescript: false, nodeargs: "--max-semi-space-size=8 --require ./scripts/registerTypeScript.cjs" });
   expect(Object.keys(packageJson.dependencies)).toContain("@swc/core");
 });
 
