@@ -108,6 +108,7 @@ class Zygote {
     const { python, env } = chartHubPython(version);
     this.child = spawn(python, [path.join(PROJECT_ROOT, PYTHON_TESTS, "hub_zygote.py")], { cwd: PROJECT_ROOT, env, stdio: ["pipe", "pipe", "pipe"] });
     this.child.stderr.on("data", (chunk: Buffer) => this.stderr.push(chunk));
+    this.child.stdin.on("error", () => undefined); // a zygote gone: its "close" fails what waits
     let preloaded: (cpu: number) => void = () => undefined;
     this.ready = new Promise((resolve) => (preloaded = resolve));
     let partial = "";
@@ -151,8 +152,9 @@ class Zygote {
       this.pending.set(id, { resolve, reject });
       this.child.stdin.write(`${JSON.stringify({ id, argv: ["-m", "unittest", run.module], stdout: output })}\n`);
     });
-    const text = fs.existsSync(output) ? fs.readFileSync(output, "utf8") : "";
+    let text = fs.existsSync(output) ? fs.readFileSync(output, "utf8") : "";
     fs.rmSync(output, { force: true });
+    if (ended.status < 0) text += `\n(the module's process was killed by signal ${-ended.status})\n`;
     return result(run, started, { ...ended, output: text });
   }
 
