@@ -160,7 +160,7 @@ interface RunHubExit {
 /** How long one run_hub.py may take before it is killed. */
 const RUN_HUB_TIMEOUT_MS = 240_000;
 
-/** This process's zygote for each chart version (hubZygote.ts), in the user namespace where not root. */
+/** The zygote of each chart version (hubZygote.ts), in the user namespace where not root: one per test file, which jest gives a module registry of its own. */
 const zygotes = new Map<string, HubZygote>();
 
 /**
