@@ -65,6 +65,7 @@ export class HubZygote {
       for (const stream of [this.child.stdin, this.child.stdout, this.child.stderr]) (stream as unknown as { unref?: () => void }).unref?.();
     }
     this.child.stderr.on("data", (chunk: Buffer) => this.stderr.push(chunk));
+    this.child.stdin.on("error", () => undefined); // a zygote gone: its "close" fails what waits
     let preloaded: (cpu: number) => void = () => undefined;
     const ready = new Promise<number>((resolve) => (preloaded = resolve));
     let partial = "";

@@ -15,12 +15,13 @@
 // module instead. A module is a line when it passes (its wall and CPU time), its whole output
 // when it fails; the totals per chart version close the run. A missing venv or chart, or a zygote
 // that cannot import the hub's packages, fails the run, naming what is missing.
-import { ChildProcessWithoutNullStreams, spawn } from "child_process";
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { SUPPORTED_CHART_VERSIONS } from "../../settings/schema";
 import { chartHubPython, NEWEST_CHART_VERSION } from "./chartHubPython";
+import { HubZygote } from "./hubZygote";
 import { ensureTestInputs, missingInputsLine } from "./testInputs";
 import { PROJECT_ROOT } from "./stackConfig";
 
@@ -79,93 +80,16 @@ function runFresh(run: ModuleRun): Promise<ModuleResult> {
   });
 }
 
-interface ZygoteReply {
-  readonly id?: number;
-  readonly ready?: boolean;
-  readonly cpu?: number;
-  readonly pid?: number;
-  readonly exit?: number;
-  readonly error?: string;
-}
-
-/**
- * A chart version's zygote (tests/python/hub_zygote.py): the hub's Python with its packages
- * imported, forking a child per module that runs it as `python -m unittest <module>` does, its
- * stdout and stderr into one file (in the order written, as one pipe would have them).
- */
-class Zygote {
-  private readonly child: ChildProcessWithoutNullStreams;
-  private readonly pending = new Map<number, { resolve: (ended: { status: number; cpu?: number }) => void; reject: (error: Error) => void }>();
-  private readonly stderr: Buffer[] = [];
-  private next = 0;
-  private ended?: Error;
-  readonly ready: Promise<number>;
-
-  constructor(
-    readonly version: string,
-    private readonly scratch: string,
-  ) {
-    const { python, env } = chartHubPython(version);
-    this.child = spawn(python, [path.join(PROJECT_ROOT, PYTHON_TESTS, "hub_zygote.py")], { cwd: PROJECT_ROOT, env, stdio: ["pipe", "pipe", "pipe"] });
-    this.child.stderr.on("data", (chunk: Buffer) => this.stderr.push(chunk));
-    this.child.stdin.on("error", () => undefined); // a zygote gone: its "close" fails what waits
-    let preloaded: (cpu: number) => void = () => undefined;
-    this.ready = new Promise((resolve) => (preloaded = resolve));
-    let partial = "";
-    this.child.stdout.on("data", (chunk: Buffer) => {
-      const lines = (partial + chunk.toString("utf8")).split("\n");
-      partial = lines.pop() ?? "";
-      for (const line of lines.filter((l) => l.trim())) {
-        const reply = JSON.parse(line) as ZygoteReply;
-        if (reply.ready) preloaded(reply.cpu ?? 0);
-        const waiting = reply.id === undefined ? undefined : this.pending.get(reply.id);
-        if (!waiting) continue;
-        if (reply.error !== undefined) {
-          this.pending.delete(reply.id!);
-          waiting.reject(new Error(`the zygote of chart ${version} could not start a module: ${reply.error}`));
-        } else if (reply.exit !== undefined) {
-          this.pending.delete(reply.id!);
-          waiting.resolve({ status: reply.exit, cpu: reply.cpu });
-        }
-      }
-    });
-    const gone = (why: string) => {
-      this.ended = new Error(`the hub's Python of chart ${version} (tests/python/hub_zygote.py) ${why}:\n${Buffer.concat(this.stderr).toString("utf8").trim()}`);
-      for (const waiting of this.pending.values()) waiting.reject(this.ended);
-      this.pending.clear();
-    };
-    this.child.on("error", (error) => gone(`could not start: ${error.message}`));
-    this.child.on("close", (status, signal) => gone(`exited with ${status ?? signal}`));
-    // A zygote that dies before it is ready (its preload failed) fails whoever awaits it.
-    this.ready = Promise.race([this.ready, new Promise<number>((_, reject) => this.child.on("close", () => reject(this.ended)))]);
-    this.ready.catch(() => undefined);
-  }
-
-  /** One module's unittest run in a child of the zygote. */
-  async run(run: ModuleRun): Promise<ModuleResult> {
-    await this.ready;
-    if (this.ended) throw this.ended;
-    const id = ++this.next;
-    const output = path.join(this.scratch, `${this.version}-${id}.log`);
-    const started = Date.now();
-    const ended = await new Promise<{ status: number; cpu?: number }>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.child.stdin.write(`${JSON.stringify({ id, argv: ["-m", "unittest", run.module], stdout: output })}\n`);
-    });
-    let text = fs.existsSync(output) ? fs.readFileSync(output, "utf8") : "";
-    fs.rmSync(output, { force: true });
-    if (ended.status < 0) text += `\n(the module's process was killed by signal ${-ended.status})\n`;
-    return result(run, started, { ...ended, output: text });
-  }
-
-  /** Ends the zygote (it waits for its children, all ended by now). */
-  close(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.child.exitCode !== null || this.child.signalCode !== null) return resolve();
-      this.child.on("close", () => resolve());
-      this.child.stdin.end();
-    });
-  }
+/** One module's unittest run in a child of its chart version's zygote (hubZygote.ts), its stdout
+ * and stderr into one file (in the order written, as one pipe would have them). */
+async function runInZygote(zygote: HubZygote, run: ModuleRun, scratch: string, id: number): Promise<ModuleResult> {
+  const output = path.join(scratch, `${run.version}-${id}.log`);
+  const started = Date.now();
+  const ended = await zygote.run({ argv: ["-m", "unittest", run.module], stdout: output });
+  let text = fs.existsSync(output) ? fs.readFileSync(output, "utf8") : "";
+  fs.rmSync(output, { force: true });
+  if (ended.status < 0) text += `\n(the module's process was killed by signal ${-ended.status})\n`;
+  return result(run, started, { ...ended, output: text });
 }
 
 /** Runs the modules a few at a time: they mostly wait on sockets, subprocesses and timers. */
@@ -209,12 +133,13 @@ async function main(): Promise<number> {
     results = await runAll(ordered, parallel, runFresh);
   } else {
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "python-tests-"));
-    const zygotes = new Map(versions.map((version) => [version, new Zygote(version, scratch)]));
+    const zygotes = new Map(versions.map((version) => [version, new HubZygote(version)]));
     try {
       for (const zygote of zygotes.values()) {
         zygote.ready.then((cpu) => process.stderr.write(`chart ${zygote.version}: the hub's Python imported once, ${cpu.toFixed(1)} s CPU\n`), () => undefined);
       }
-      results = await runAll(ordered, parallel, (run) => zygotes.get(run.version)!.run(run));
+      let ids = 0;
+      results = await runAll(ordered, parallel, (run) => runInZygote(zygotes.get(run.version)!, run, scratch, ++ids));
     } finally {
       await Promise.all([...zygotes.values()].map((z) => z.close()));
       fs.rmSync(scratch, { recursive: true, force: true });
