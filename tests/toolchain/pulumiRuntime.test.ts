@@ -57,6 +57,34 @@ it("runs the program under cmd/run from an empty transpile cache, declaring what
   }
 }, 120000);
 
+it("names the TypeScript line in a stack trace under cmd/run, from a fresh and from a cached transpile", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cli-stack-trace-"));
+  const cache = path.join(dir, "cache");
+  fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "stack-trace", main: "index.ts" }));
+  // The types above the throw are not in the JavaScript: without the source map its line is another.
+  const program = ["interface Unused {", "  a: number;", "}", "type Name = string;", "", "function fail(name: Name): never {", "  throw new Error(`failed ${name}`);", "}", 'fail("here");', ""];
+  fs.writeFileSync(path.join(dir, "index.ts"), program.join("\n"));
+  const throwLine = program.findIndex((line) => line.includes("throw")) + 1;
+  try {
+    for (const run of ["fresh", "cached"]) {
+      const engine = await startMockEngine({ stack: "test", config: {}, preview: true });
+      try {
+        const { args, env } = languageHostCommand({ project: "test", stack: "test", programDirectory: dir, runtimeOptions, address: engine.address, config: {}, preview: true });
+        const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, env: { ...process.env, ...env, REGISTER_TYPESCRIPT_CACHE: cache }, stdio: "ignore" });
+        expect(await new Promise((resolve) => child.on("exit", resolve))).not.toBe(0);
+        // LogSeverity ERROR; Node colours the frames outside node_modules.
+        const errors = engine.logs.filter((log) => log.severity >= 3).map((log) => log.message.replace(/\x1b\[[0-9;]*m/g, ""));
+        expect({ run, errors: errors.join("\n") }).toEqual({ run, errors: expect.stringContaining(`${path.join(dir, "index.ts")}:${throwLine}:`) });
+      } finally {
+        await engine.stop();
+      }
+    }
+    expect(fs.readdirSync(cache).filter((file) => file.endsWith(".js.map"))).toHaveLength(1);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 60000);
+
 it("reports bad config to the CLI as a RunError: the message, without a stack trace", () => {
   const error = new SettingsError([{ key: "jupyterhub:hub.host", message: "is required (string)" }]);
   expect(pulumi.RunError.isInstance(error)).toBe(true);
