@@ -41,11 +41,12 @@ export async function renderStack(
   const settings = loadSettings();
   // The SDK captures a stack trace for every promise it makes (for leak reports) and a full one
   // for every resource (its source position, for the engine), which dominates the time and memory
-  // of a large stack under mocks and is of no use here: none is captured, and the resources'
-  // are not formatted. Errors keep their messages.
-  const { stackTraceLimit, prepareStackTrace } = Error;
-  Error.stackTraceLimit = 0;
-  Error.prepareStackTrace = () => "";
+  // of a large stack under mocks and is of no use here. None is captured: Error.stackTraceLimit
+  // reads 0 and ignores the SDK's raising it to Infinity for each resource (Resource.callsites);
+  // as it is then not a plain number, V8 gives new errors no stack at all. Errors keep their
+  // messages.
+  const stackTraceLimit = Object.getOwnPropertyDescriptor(Error, "stackTraceLimit")!;
+  Object.defineProperty(Error, "stackTraceLimit", { get: () => 0, set: () => {}, configurable: true, enumerable: true });
   let outputs: Record<string, unknown>;
   let resources: RecordedResource[];
   try {
@@ -53,8 +54,7 @@ export async function renderStack(
     outputs = await stackOutputs(deployment as unknown as Record<string, pulumi.Input<unknown> | undefined>);
     resources = await runtime.settle();
   } finally {
-    Error.stackTraceLimit = stackTraceLimit;
-    Error.prepareStackTrace = prepareStackTrace;
+    Object.defineProperty(Error, "stackTraceLimit", stackTraceLimit);
   }
   const release = resources.find((r) => r.type === RELEASE_TYPE);
   if (!release) throw new Error("the program declared no Helm release");
