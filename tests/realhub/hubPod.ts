@@ -30,7 +30,7 @@ export interface PodFile {
 export interface HubPod {
   /** Files by their path in the container. */
   readonly files: Record<string, PodFile>;
-  /** Writable directories the pod gets empty (emptyDir, the database PVC). */
+  /** Directories the pod's volumes are mounted on whole: emptyDirs, the database PVC, and ConfigMap and Secret volumes (their files are in `files`). */
   readonly emptyDirs: string[];
   readonly env: Record<string, string>;
   readonly args: string[];

@@ -64,8 +64,10 @@ def lay_out(files, empty_dirs, hosts, scratch):
         overlay(root, scratch)
     for directory in empty_dirs:
         os.makedirs(directory, exist_ok=True)
-        # In memory: the hub's sqlite database lives on one (the chart's hub-db-dir claim), and on a
-        # disk every commit waits for an fsync, most of a run's time. What the hub sees is the same.
+        # Each volume mounted on a whole directory (emptyDir, the database claim, a ConfigMap or
+        # Secret) gets a tmpfs of its own, as the kubelet gives a Secret volume: the hub's sqlite
+        # database lives on one (the chart's hub-db-dir claim), and on a disk every commit waited
+        # for an fsync, most of a run's time. What the hub sees is the same.
         subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0755", "tmpfs", directory], check=True)
     for path, spec in files.items():
         os.makedirs(os.path.dirname(path), exist_ok=True)

@@ -57,10 +57,9 @@ class ZygoteStarter:
             # This process is itself a zygote's child (realHub.ts): it has the hub's packages
             # already, and a zygote forked from it now, before its first thread, imports nothing.
             self.zygote = Zygote.forked()
-            self.thread = threading.Thread(target=lambda: None)
         else:
             self.thread = threading.Thread(target=self._make, daemon=True)
-        self.thread.start()
+            self.thread.start()
 
     def _make(self):
         try:
@@ -70,9 +69,8 @@ class ZygoteStarter:
             self.error = error
 
     def get(self):
-        if self.thread is None:
-            return None
-        self.thread.join()
+        if self.thread is not None:
+            self.thread.join()
         if self.error:
             raise RuntimeError(f"the hub zygote could not start: {self.error}; see {self.log_path}")
         return self.zygote
@@ -80,8 +78,8 @@ class ZygoteStarter:
     def close(self):
         if self.thread is not None:
             self.thread.join()
-            if self.zygote:
-                self.zygote.close()
+        if self.zygote:
+            self.zygote.close()
 
 
 class HubProcess:
