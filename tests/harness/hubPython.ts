@@ -63,27 +63,44 @@ function run(command: string, args: string[], what: string): string {
   }
 }
 
-const minors = new Map<string, string>();
+interface Interpreter {
+  /** "3.11" for a python3.11. */
+  readonly minor: string;
+  /** The interpreter itself (sys.executable): a version manager's shim (pyenv's) resolved. */
+  readonly executable: string;
+}
+
+const interpreters = new Map<string, Interpreter>();
+
+/** Asked once per process per command; the executable it names is known as the same interpreter. */
+function interpreter(python: string): Interpreter {
+  let found = interpreters.get(python);
+  if (!found) {
+    const [minor, executable] = execFileSync(python, ["-c", "import sys; print('%d.%d' % sys.version_info[:2]); print(sys.executable)"], { encoding: "utf8" }).split("\n");
+    found = { minor: minor.trim(), executable: executable.trim() || python };
+    interpreters.set(python, found);
+    interpreters.set(found.executable, found);
+  }
+  return found;
+}
 
 /** "3.11" for a python3.11. */
 export function pythonMinorOf(python: string): string {
-  let minor = minors.get(python);
-  if (!minor) {
-    minor = execFileSync(python, ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"], { encoding: "utf8" }).trim();
-    minors.set(python, minor);
-  }
-  return minor;
+  return interpreter(python).minor;
 }
 
 /**
  * The CPython to make the venv with: HUB_PYTHON, else python3.11, else python3, else python3.12,
  * the first that the pins install for (3.11 for the offline wheels; 3.10 to 3.13 from an index).
+ * Its executable, not the command: a pyenv shim is a shell script that costs ~0.4 CPU-s per start,
+ * the interpreter itself a fifth of that.
  */
 export function basePython(): string {
   const candidates = [process.env.HUB_PYTHON, "python3.11", "python3", "python3.12"].filter((c): c is string => !!c);
   for (const candidate of candidates) {
     try {
-      if (INDEX_MINORS.includes(pythonMinorOf(candidate))) return candidate;
+      const found = interpreter(candidate);
+      if (INDEX_MINORS.includes(found.minor)) return found.executable;
     } catch {
       // not installed: try the next
     }
