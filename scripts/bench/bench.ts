@@ -5,7 +5,8 @@
 // two sides of each ratio run in turn (floor, homelab, floor, ...; a 1,000-user stack, homelab,
 // ...), so that what else the machine does meanwhile weighs on both alike.
 // Exits 1 when a target is missed. Cold start: the homelab program as the Pulumi CLI runs it
-// (cmd/run, Pulumi.yaml's runtime options, an empty transpile cache) next to its render.
+// (cmd/run, Pulumi.yaml's runtime options, an empty transpile cache) next to its render, and the
+// cmd/run floor (the same with a program that only loads the packages) next to both.
 //
 // The targets (issues #2 and #20): the homelab render within 1.5x the floor, the cold start within
 // 1.5x the homelab render, and each 1,000-user stack (the hub's local login, Keycloak login where
@@ -68,27 +69,26 @@ function medianOf(runs: readonly Measurement[]): Measurement {
 }
 
 /**
- * Two commands' medians, run in turn (a, b, a, b, ...) after a warm-up each (file cache, transpile
- * cache), so that a change in what else the machine does meanwhile weighs on both sides of their
- * ratio alike, not on one of them alone.
+ * Commands' medians, run in turn (a, b, a, b, ...) after a warm-up each (file cache, transpile
+ * cache), so that a change in what else the machine does meanwhile weighs on every side of their
+ * ratios alike, not on one of them alone.
  */
-async function measureInTurn(a: () => Measurement | Promise<Measurement>, b: () => Measurement | Promise<Measurement>): Promise<[Measurement, Measurement]> {
-  await a();
-  await b();
-  const runs: [Measurement[], Measurement[]] = [[], []];
+async function measureInTurn(...sides: (() => Measurement | Promise<Measurement>)[]): Promise<Measurement[]> {
+  for (const side of sides) await side();
+  const runs: Measurement[][] = sides.map(() => []);
   for (let i = 0; i < RUNS; i++) {
-    runs[0].push(await a());
-    runs[1].push(await b());
+    for (const [n, side] of sides.entries()) runs[n].push(await side());
   }
-  return [medianOf(runs[0]), medianOf(runs[1])];
+  return runs.map(medianOf);
 }
 
 /**
- * The homelab program as `pulumi preview` runs it, cold: node under the SDK's cmd/run with
- * Pulumi.yaml's runtime options, against the offline mocks served as the engine over gRPC
- * (offline/mockEngineServer.ts), with an empty transpile cache each time.
+ * A program as `pulumi preview` runs it, cold: node under the SDK's cmd/run with Pulumi.yaml's
+ * runtime options, against the offline mocks served as the engine over gRPC
+ * (offline/mockEngineServer.ts), with an empty transpile cache each time. The homelab program, or
+ * (programDirectory) the cmd/run floor's.
  */
-function coldProgramRun(scratch: string): () => Promise<Measurement> {
+function coldProgramRun(scratch: string, programDirectory = ROOT): () => Promise<Measurement> {
   const config = flattenConfig(readStackConfig("homelab", ROOT));
   const runtimeOptions = (YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { runtime: { options: Record<string, unknown> } }).runtime.options;
   return async (): Promise<Measurement> => {
@@ -96,8 +96,9 @@ function coldProgramRun(scratch: string): () => Promise<Measurement> {
     const cache = fs.mkdtempSync(path.join(scratch, "transpile-cache-"));
     const usageFile = path.join(scratch, "usage.json");
     try {
-      const { args, env } = languageHostCommand({ project: "jupyterhub", stack: "homelab", programDirectory: ROOT, runtimeOptions, address: engine.address, config, preview: true });
+      const { args, env } = languageHostCommand({ project: "jupyterhub", stack: "homelab", programDirectory, runtimeOptions, address: engine.address, config, preview: true });
       const started = process.hrtime.bigint();
+      // From the project's directory, where nodeargs' --require paths are.
       const child = spawn(process.execPath, ["-r", REPORT_USAGE, ...args], {
         cwd: ROOT,
         // ts-node's cache too, for a Pulumi.yaml that still uses it.
@@ -116,6 +117,20 @@ function coldProgramRun(scratch: string): () => Promise<Measurement> {
       fs.rmSync(cache, { recursive: true, force: true });
     }
   };
+}
+
+/**
+ * The cmd/run floor: a program that loads the floor's packages and declares nothing, in a
+ * directory of its own. What the SDK's cmd/run costs before a program declares anything: its own
+ * modules (OpenTelemetry, source-map-support), its calls to the engine, the root stack resource.
+ */
+function cmdRunFloorProgram(scratch: string): string {
+  const directory = path.join(scratch, "cmd-run-floor");
+  fs.mkdirSync(directory, { recursive: true });
+  const requires = FLOOR_PACKAGES.map((p) => `require(require.resolve(${JSON.stringify(p)}, { paths: [${JSON.stringify(ROOT)}] }));`);
+  fs.writeFileSync(path.join(directory, "index.js"), `${requires.join("\n")}\n`);
+  fs.writeFileSync(path.join(directory, "package.json"), JSON.stringify({ name: "cmd-run-floor", main: "index.js" }));
+  return directory;
 }
 
 /**
@@ -157,7 +172,7 @@ async function main(): Promise<number> {
     // The floor runs on the same Node, with the render's node options.
     const floorArgs = [...nodeOptions(renderCommand()), "-e", FLOOR_PACKAGES.map((p) => `require(${JSON.stringify(p)})`).join(";")];
     const [floor, homelab] = await measureInTurn(() => measureOnce(floorArgs, ROOT, scratch), render("homelab"));
-    const [coldProgram, homelabBesideCold] = await measureInTurn(coldProgramRun(scratch), render("homelab"));
+    const [coldProgram, cmdRunFloor, homelabBesideCold] = await measureInTurn(coldProgramRun(scratch), coldProgramRun(scratch, cmdRunFloorProgram(scratch)), render("homelab"));
     // Each 1,000-user stack is compared with the homelab render run in turn with it.
     const generated = async (login: Login) => {
       for (const users of [1000, 500]) {
@@ -181,6 +196,7 @@ async function main(): Promise<number> {
     console.log(`${"floor (load the packages only)".padEnd(40)} ${floor.wallMs.toFixed(0).padStart(7)} ms ${floor.maxRssMiB.toFixed(1).padStart(8)} MiB`);
     console.log(row("render homelab", homelab, floor, "floor"));
     console.log(row("cold start: homelab under cmd/run", coldProgram, homelabBesideCold, beside("render", homelabBesideCold)));
+    console.log(row("  cmd/run floor (packages, no resources)", cmdRunFloor, homelabBesideCold, "the same render"));
     console.log(row("render 1,000 users, 20 profiles", local.large, local.homelabBeside, beside("homelab", local.homelabBeside)));
     console.log(row("  same with Keycloak login", keycloak.large, keycloak.homelabBeside, beside("homelab", keycloak.homelabBeside)));
     console.log(row("  same, every user with an SSH key", ssh.large, ssh.homelabBeside, beside("homelab", ssh.homelabBeside)));
