@@ -7,7 +7,7 @@ import type { MockCallArgs } from "@pulumi/pulumi/runtime";
 import { selfRenameProblems } from "../../components/identity/existingRealmCheck";
 import { INVOKE_FIXTURES, type InvokeFixture } from "../../offline/invokeFixtures";
 import { renderStack } from "../harness/renderStack";
-import { upRun } from "./upRun";
+import { upRuns, type UpRun } from "./upRun";
 import { asStackConfig, keycloakConfig, type RawConfig } from "../fixtures/configs";
 
 const GET_REALM = "keycloak:index/getRealm:getRealm";
@@ -45,11 +45,18 @@ describe("what lets a realm's users rename themselves", () => {
 });
 
 describe("pulumi up into an existing realm", () => {
-  it.each([
+  const turnedOn = [
     ["Edit username", { editUsernameAllowed: true }, /Edit username/],
     ["Email as username", { registrationEmailAsUsername: true }, /Email as username/],
-  ])("fails with %s on, naming the key and what to do, and declares nothing in the realm", (_, settings, what) => {
-    const { errors, registered } = upRun(asStackConfig(config()), { [GET_REALM]: settings });
+  ] as const;
+  // Every run of the describe in one process (upRuns), the control last.
+  let runs: UpRun[];
+  beforeAll(() => {
+    runs = upRuns([...turnedOn.map(([, settings]) => ({ config: asStackConfig(config()), answers: { [GET_REALM]: settings } })), { config: asStackConfig(config()) }]);
+  });
+
+  it.each(turnedOn.map(([name, , what], index) => [name, what, index] as const))("fails with %s on, naming the key and what to do, and declares nothing in the realm", (_, what, index) => {
+    const { errors, registered } = runs[index];
     expect(errors).toHaveLength(1);
     const [error] = errors;
     expect(error.runError).toBe(true);
@@ -62,7 +69,7 @@ describe("pulumi up into an existing realm", () => {
   });
 
   it("runs clean in the same process with Keycloak's defaults (the control)", () => {
-    const { errors, registered } = upRun(asStackConfig(config()));
+    const { errors, registered } = runs[turnedOn.length];
     expect(errors).toEqual([]);
     expect(registered.filter((r) => r.startsWith("keycloak:index/user:User"))).toHaveLength(2);
   });

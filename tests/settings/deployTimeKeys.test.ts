@@ -4,7 +4,7 @@
 // secret, settings/secretShapes.ts). Run as the language host runs the program (upRun.ts), on the
 // homelab stack, whose Google client secret, image logins and CA all come from 1Password.
 import { readStackConfig } from "../harness/stackConfig";
-import { upRun, type UpRun } from "../identity/upRun";
+import { upRuns, type UpRun } from "../identity/upRun";
 
 const GET_ITEM = "onepassword:index/getItem:getItem";
 /** Every item answered without values (offline/invokeFixtures.ts onePasswordItem, emptied). */
@@ -34,19 +34,31 @@ function expectNothingEchoed(run: UpRun): void {
   }
 }
 
+// The three runs in one process (upRuns): each as `pulumi up` would run it.
+let emptied: UpRun;
+let notACertificate: UpRun;
+let control: UpRun;
+beforeAll(() => {
+  [emptied, notACertificate, control] = upRuns([
+    { config: homelab, answers: { [GET_ITEM]: EMPTY_ITEMS } },
+    { config: homelab, answers: { [GET_ITEM]: { noteValue: "password: hunter2-not-a-certificate" } } },
+    { config: homelab },
+  ]);
+});
+
 it("names the key of every 1Password reference whose field is empty", () => {
-  const run = upRun(homelab, { [GET_ITEM]: EMPTY_ITEMS });
+  const run = emptied;
   expect(keysOf(run).filter((key) => KEYS.includes(key))).toEqual(KEYS);
   expectNothingEchoed(run);
 });
 
 it("names the CA's key when its note is not a certificate, without repeating the item or the note", () => {
-  const run = upRun(homelab, { [GET_ITEM]: { noteValue: "password: hunter2-not-a-certificate" } });
+  const run = notACertificate;
   expect(keysOf(run)).toContain("jupyterhub:caBundle.onePassword");
   for (const { message } of run.errors) expect(message).not.toContain("hunter2");
   expectNothingEchoed(run);
 });
 
 it("runs clean with the fixtures as they are (the control)", () => {
-  expect(upRun(homelab).errors).toEqual([]);
+  expect(control.errors).toEqual([]);
 });
