@@ -2,6 +2,7 @@
 // chart's own defaults and schema. It lives beside the project, not in it: CI always has it,
 // a fresh clone elsewhere may not, so outside CI its absence skips the check instead of failing.
 import { execFileSync } from "child_process";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { PROJECT_ROOT } from "./stackConfig";
@@ -18,8 +19,24 @@ export function chartCheckAvailable(): boolean {
   return false;
 }
 
+/**
+ * The verdicts so far in this process, by chart version and values: the check reads nothing else
+ * (the chart's defaults and schema of that version), and each run costs ~0.7 CPU-s.
+ */
+const verdicts = new Map<string, { ok: boolean; output: string }>();
+
 /** Exit status and output of the check for one values file. */
 export function checkChartValues(valuesFile: string, chartVersion: string): { ok: boolean; output: string } {
+  const key = `${chartVersion}\0${crypto.createHash("sha256").update(fs.readFileSync(valuesFile)).digest("hex")}`;
+  let verdict = verdicts.get(key);
+  if (!verdict) {
+    verdict = runCheck(valuesFile, chartVersion);
+    verdicts.set(key, verdict);
+  }
+  return { ...verdict };
+}
+
+function runCheck(valuesFile: string, chartVersion: string): { ok: boolean; output: string } {
   try {
     const output = execFileSync(process.execPath, [CHART_CHECK, valuesFile, chartVersion], {
       cwd: PROJECT_ROOT, // the check resolves its ajv and yaml from the project's node_modules

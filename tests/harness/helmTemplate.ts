@@ -56,25 +56,35 @@ export interface TemplateOptions {
   readonly chartVersion: string;
 }
 
+/**
+ * What each `helm template` of this process gave, by everything it read: the same values of the
+ * same stack are often rendered again by another test of a file (~0.3 CPU-s for helm, as much again
+ * to parse its output). Each caller gets a copy of its own to change.
+ */
+const rendered = new Map<string, Manifest[]>();
+
 /** Renders the chart with these values, exactly as `helm template` does, and parses the manifests. */
 export function helmTemplate(values: Record<string, unknown>, options: TemplateOptions): Manifest[] {
+  const valuesYaml = jsYaml.dump(values, { lineWidth: -1, noRefs: true });
+  const helm = process.env.HELM ?? helmBinary();
+  const args = ["template", options.release, chartDirectory(options.chartVersion), "--namespace", options.namespace, "--kube-version", KUBE_VERSION];
+  const key = JSON.stringify([helm, args, valuesYaml]);
+  let manifests = rendered.get(key);
+  if (!manifests) {
+    manifests = runHelmTemplate(helm, args, valuesYaml);
+    rendered.set(key, manifests);
+  }
+  return structuredClone(manifests);
+}
+
+function runHelmTemplate(helm: string, args: string[], valuesYaml: string): Manifest[] {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "helm-template-"));
   try {
     const valuesFile = path.join(scratch, "values.yaml");
-    fs.writeFileSync(valuesFile, jsYaml.dump(values, { lineWidth: -1, noRefs: true }));
+    fs.writeFileSync(valuesFile, valuesYaml);
     const output = execFileSync(
-      process.env.HELM ?? helmBinary(),
-      [
-        "template",
-        options.release,
-        chartDirectory(options.chartVersion),
-        "--namespace",
-        options.namespace,
-        "--kube-version",
-        KUBE_VERSION,
-        "--values",
-        valuesFile,
-      ],
+      helm,
+      [...args, "--values", valuesFile],
       // Helm keeps caches and config under HOME; a throwaway one keeps the run hermetic.
       { encoding: "utf8", maxBuffer: 64 * 1024 * 1024, env: { ...process.env, HELM_CACHE_HOME: scratch, HELM_CONFIG_HOME: scratch, HELM_DATA_HOME: scratch } },
     );

@@ -9,8 +9,13 @@ import { chartHubPython } from "../harness/chartHubPython";
 import { renderStack } from "../harness/renderStack";
 import { PROJECT_ROOT, readStackConfig } from "../harness/stackConfig";
 
-it.each(SUPPORTED_CHART_VERSIONS)("chart %s: wires the CA trust, the Vault hook, the profile filter, the shared-volume hook and the SSH routes, each in its own module", async (chartVersion) => {
-  const { values } = await renderStack(readStackConfig("homelab"), "homelab");
+// The program's values do not depend on the chart version that runs them: rendered once.
+let values: Record<string, unknown>;
+beforeAll(async () => {
+  ({ values } = await renderStack(readStackConfig("homelab"), "homelab"));
+});
+
+it.each(SUPPORTED_CHART_VERSIONS)("chart %s: wires the CA trust, the Vault hook, the profile filter, the shared-volume hook and the SSH routes, each in its own module", (chartVersion) => {
   expect(Object.values((values as { hub: { extraFiles: Record<string, { mountPath: string }> } }).hub.extraFiles).map((f) => f.mountPath).sort()).toEqual([
     "/usr/local/etc/jupyterhub-pulumi/ca_trust.py",
     "/usr/local/etc/jupyterhub-pulumi/hub_sessions.py",
