@@ -33,27 +33,32 @@ const baseTag = () => imageTag(contextHash(path.join(PROJECT_ROOT, "images", "ba
 const scienceTag = () => imageTag(contextHash(path.join(PROJECT_ROOT, "images", "datascience")), contextHash(path.join(PROJECT_ROOT, "images", "base")));
 const digestOf = (text: string) => `sha256:${crypto.createHash("sha256").update(text).digest("hex")}`;
 
-// A docker that understands the two commands the script runs.
-const fakeDocker = (stateFile: string) => `#!/usr/bin/env node
-const fs = require("fs"), crypto = require("crypto");
-const file = ${JSON.stringify(stateFile)};
-const state = JSON.parse(fs.readFileSync(file, "utf8"));
-const args = process.argv.slice(2);
-state.calls.push(args);
-const value = (flag) => args[args.indexOf(flag) + 1];
-if (args[0] === "buildx" && args[1] === "build") {
-  const tag = value("--tag");
-  const digest = "sha256:" + crypto.createHash("sha256").update(JSON.stringify(args) + state.calls.length).digest("hex");
-  if (!args.includes("--push")) process.exit(3);
-  state.tags[tag] = digest;
-  fs.writeFileSync(value("--metadata-file"), JSON.stringify({ "containerimage.digest": digest }));
-} else if (args[0] === "buildx" && args[1] === "imagetools" && args[2] === "create") {
-  const digest = args[args.length - 1].split("@")[1];
-  state.tags[value("--tag")] = digest;
-} else {
-  process.exit(2);
-}
-fs.writeFileSync(file, JSON.stringify(state));
+// A docker that understands the two commands the script runs. In bash, as a node script cost
+// ~0.15 CPU-s a call (about 20 calls here): it keeps each call it answers (its arguments, NUL
+// separated) in a file of its own under calls/, and each tag it pushes as a "<tag> <digest>" line
+// in pushes; readState() puts them together with the state the test began with. A digest per
+// push, unique in the registry: the number of calls so far, as 64 hex digits.
+const fakeDocker = (dir: string) => `#!/usr/bin/env bash
+set -eu
+calls=${JSON.stringify(path.join(dir, "calls"))}
+pushes=${JSON.stringify(path.join(dir, "pushes"))}
+shopt -s nullglob
+earlier=("$calls"/*)
+n=$(( \${#earlier[@]} + 1 ))
+value() { local flag=$1; shift; while [ $# -gt 1 ]; do if [ "$1" = "$flag" ]; then printf '%s' "$2"; return; fi; shift; done; }
+if [ "\${1-}" = buildx ] && [ "\${2-}" = build ]; then
+  pushed=; for arg in "$@"; do [ "$arg" = --push ] && pushed=1; done
+  [ -n "$pushed" ] || exit 3
+  digest=$(printf 'sha256:%064x' "$n")
+  printf '%s %s\\n' "$(value --tag "$@")" "$digest" >> "$pushes"
+  printf '{"containerimage.digest": "%s"}' "$digest" > "$(value --metadata-file "$@")"
+elif [ "\${1-}" = buildx ] && [ "\${2-}" = imagetools ] && [ "\${3-}" = create ]; then
+  last=\${@: -1}
+  printf '%s %s\\n' "$(value --tag "$@")" "\${last#*@}" >> "$pushes"
+else
+  exit 2
+fi
+printf '%s\\0' "$@" > "$calls/$(printf '%04d' "$n")"
 `;
 
 let dir: string;
@@ -62,14 +67,29 @@ let registry: http.Server;
 let registryApi: string;
 const requests: { url: string; accept?: string }[] = [];
 
-const readState = (): RegistryState => JSON.parse(fs.readFileSync(stateFile, "utf8"));
-const writeState = (state: Partial<RegistryState>) => fs.writeFileSync(stateFile, JSON.stringify({ tags: {}, calls: [], ...state }));
+/** The state the test began with, then what the docker stand-in did since, in order. */
+const readState = (): RegistryState => {
+  const state = JSON.parse(fs.readFileSync(stateFile, "utf8")) as RegistryState;
+  const pushes = fs.existsSync(path.join(dir, "pushes")) ? fs.readFileSync(path.join(dir, "pushes"), "utf8").split("\n").filter(Boolean) : [];
+  for (const line of pushes) {
+    const [tag, digest] = line.split(" ");
+    state.tags[tag] = digest;
+  }
+  for (const call of fs.readdirSync(path.join(dir, "calls")).sort()) state.calls.push(fs.readFileSync(path.join(dir, "calls", call), "utf8").split("\0").slice(0, -1));
+  return state;
+};
+const writeState = (state: Partial<RegistryState>) => {
+  fs.rmSync(path.join(dir, "calls"), { recursive: true, force: true });
+  fs.mkdirSync(path.join(dir, "calls"));
+  fs.rmSync(path.join(dir, "pushes"), { force: true });
+  fs.writeFileSync(stateFile, JSON.stringify({ tags: {}, calls: [], ...state }));
+};
 const builds = () => readState().calls.filter((c) => c[1] === "build");
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "publish-images-"));
   stateFile = path.join(dir, "state.json");
-  fs.writeFileSync(path.join(dir, "docker"), fakeDocker(stateFile), { mode: 0o755 });
+  fs.writeFileSync(path.join(dir, "docker"), fakeDocker(dir), { mode: 0o755 });
   registry = http.createServer((request, response) => {
     const url = new URL(request.url ?? "/", "http://registry");
     requests.push({ url: url.pathname + url.search, accept: request.headers.accept });
