@@ -39,26 +39,33 @@ export async function renderStack(
 ): Promise<RenderedStack> {
   const runtime = installMocks({ stack, config: flattenConfig(config), preview: options.preview });
   const settings = loadSettings();
-  // The SDK captures a stack trace for every promise it makes (for leak reports) and a full one
-  // for every resource (its source position, for the engine), which dominates the time and memory
-  // of a large stack under mocks and is of no use here. None is captured: Error.stackTraceLimit
-  // reads 0 and ignores the SDK's raising it to Infinity for each resource (Resource.callsites);
-  // as it is then not a plain number, V8 gives new errors no stack at all. Errors keep their
-  // messages.
-  const stackTraceLimit = Object.getOwnPropertyDescriptor(Error, "stackTraceLimit")!;
-  Object.defineProperty(Error, "stackTraceLimit", { get: () => 0, set: () => {}, configurable: true, enumerable: true });
-  let outputs: Record<string, unknown>;
-  let resources: RecordedResource[];
-  try {
+  const { outputs, resources } = await withoutStackTraces(async () => {
     const deployment = deployJupyterHub(settings, environment);
-    outputs = await stackOutputs(deployment as unknown as Record<string, pulumi.Input<unknown> | undefined>);
-    resources = await runtime.settle();
-  } finally {
-    Object.defineProperty(Error, "stackTraceLimit", stackTraceLimit);
-  }
+    const outputs = await stackOutputs(deployment as unknown as Record<string, pulumi.Input<unknown> | undefined>);
+    return { outputs, resources: await runtime.settle() };
+  });
   const release = resources.find((r) => r.type === RELEASE_TYPE);
   if (!release) throw new Error("the program declared no Helm release");
   return { settings, resources, values: release.inputs.values as Record<string, unknown>, outputs, invokes: [...runtime.invokes] };
+}
+
+/**
+ * Runs a program under mocks with no stack trace captured. The SDK captures one for every promise
+ * it makes (for leak reports) and a full one for every resource (its source position, for the
+ * engine), which dominates the time and memory of a large stack under mocks and is of no use here
+ * (under jest, whose source-map-support maps every frame of each, more so). None is captured:
+ * Error.stackTraceLimit reads 0 and ignores the SDK's raising it to Infinity for each resource
+ * (Resource.callsites); as it is then not a plain number, V8 gives new errors no stack at all.
+ * Errors keep their messages.
+ */
+export async function withoutStackTraces<T>(run: () => Promise<T>): Promise<T> {
+  const stackTraceLimit = Object.getOwnPropertyDescriptor(Error, "stackTraceLimit")!;
+  Object.defineProperty(Error, "stackTraceLimit", { get: () => 0, set: () => {}, configurable: true, enumerable: true });
+  try {
+    return await run();
+  } finally {
+    Object.defineProperty(Error, "stackTraceLimit", stackTraceLimit);
+  }
 }
 
 /**

@@ -22,7 +22,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { deployJupyterHub } from "../../program";
 import { loadSettings } from "../../settings";
 import { installMocks } from "../harness/mockRuntime";
-import { RENDER_ENVIRONMENT } from "../harness/renderStack";
+import { RENDER_ENVIRONMENT, withoutStackTraces } from "../harness/renderStack";
 import type { RecordedResource } from "../harness/recordedResource";
 import { committedStacks, flattenConfig, readStackConfig } from "../harness/stackConfig";
 
@@ -76,16 +76,20 @@ async function registeredBeforeTheNamespace(config: Record<string, string>, decl
     if (held) meanwhile.push(`${request.getType()}::${request.getName()}`);
     return register(request, callback);
   };
-  declare();
-  // The Namespace held, then quiet for half a second under mocks: whatever could register has.
-  // (It comes after the AdoptionGuard, a dynamic resource whose provider code is serialized first.)
-  const deadline = Date.now() + 30_000;
-  while ((!held || Date.now() - lastRegistration < 500) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-  const wasHeld = held;
-  held = false;
-  release();
-  const resources = await runtime.settle();
-  return { wasHeld, meanwhile, resources };
+  // As renderStack runs the program: the SDK's stack trace of every promise, which jest's source
+  // maps would make most of the file's CPU, is not captured.
+  return withoutStackTraces(async () => {
+    declare();
+    // The Namespace held, then quiet for half a second under mocks: whatever could register has.
+    // (It comes after the AdoptionGuard, a dynamic resource whose provider code is serialized first.)
+    const deadline = Date.now() + 30_000;
+    while ((!held || Date.now() - lastRegistration < 500) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    const wasHeld = held;
+    held = false;
+    release();
+    const resources = await runtime.settle();
+    return { wasHeld, meanwhile, resources };
+  });
 }
 
 describe.each(committedStacks())("stack %s", (stack) => {
