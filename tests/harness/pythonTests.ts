@@ -11,9 +11,10 @@
 // with HUB_CHART_VERSION, HUB_CHART_DIR (the real chart) and HELM, which chart_hub.py renders the
 // chart with. That process is forked from a zygote of its chart version (tests/python/hub_zygote.py),
 // which imported the hub's packages once (seconds of CPU that every module paid before) and runs
-// each module as `python -m unittest <module>` would; PYTHON_TESTS_FRESH=1 starts a new python per
-// module instead. A module is a line when it passes (its wall and CPU time), its whole output
-// when it fails; the totals per chart version close the run. A missing venv or chart, or a zygote
+// each module as `python -m unittest <module>` would: under `npm test` the one all its parts share
+// (hubZygote.ts), else one of its own; PYTHON_TESTS_FRESH=1 starts a new python per module
+// instead. A module is a line when it passes (its wall and CPU time), its whole output when it
+// fails; the totals per chart version close the run. A missing venv or chart, or a zygote
 // that cannot import the hub's packages, fails the run, naming what is missing.
 import { spawn } from "child_process";
 import * as fs from "fs";
@@ -136,7 +137,8 @@ async function main(): Promise<number> {
     const zygotes = new Map(versions.map((version) => [version, new HubZygote(version)]));
     try {
       for (const zygote of zygotes.values()) {
-        zygote.ready.then((cpu) => process.stderr.write(`chart ${zygote.version}: the hub's Python imported once, ${cpu.toFixed(1)} s CPU\n`), () => undefined);
+        const said = zygote.shared ? "the hub zygote npm test shares (its import counted there)" : "the hub's Python imported once";
+        zygote.ready.then((cpu) => process.stderr.write(`chart ${zygote.version}: ${said}, ${cpu.toFixed(1)} s CPU\n`), () => undefined);
       }
       let ids = 0;
       results = await runAll(ordered, parallel, (run) => runInZygote(zygotes.get(run.version)!, run, scratch, ++ids));

@@ -4,12 +4,17 @@
 // sockets and subprocesses, jest's real-hub files on their hubs), so run one after the other they
 // left a core idle for long stretches. What they share is made first, once: the charts and the
 // hub's wheels (testInputs.ts) and the hub venvs (hubPython.ts), which would otherwise be fetched
-// or built by two of them at once. jest's output is live; the type check's and the Python tests'
-// come as one block each when they end. The last lines say which parts passed; any failure fails.
+// or built by two of them at once; and so are the hub zygotes (sharedHubZygotes.ts), one per chart
+// version, which the Python tests and every real-hub jest file fork their hub processes from instead
+// of each importing the hub's packages in a zygote of its own. jest's output is live; the type
+// check's and the Python tests' come as one block each when they end. The last lines say which
+// parts passed; any failure fails.
 import { spawn } from "child_process";
 import * as path from "path";
 import { SUPPORTED_CHART_VERSIONS } from "../../settings/schema";
 import { chartHubPython } from "./chartHubPython";
+import { namespacingPrefix } from "./hubZygote";
+import { startSharedZygotes, type SharedZygoteSpec } from "./sharedHubZygotes";
 import { PROJECT_ROOT } from "./stackConfig";
 import { testInputCacheDir } from "./testInputCache";
 import { ensureTestInputs, missingInputsLine } from "./testInputs";
@@ -40,11 +45,25 @@ interface Outcome {
   readonly seconds: number;
 }
 
-function runPart(part: Part): Promise<Outcome> {
+/**
+ * The zygotes the parts would each start: the Python tests' (one per chart version) unless
+ * PYTHON_TESTS_FRESH=1, the real-hub tier's (the same where root, else in a user namespace: its
+ * children enter namespaces of their own) unless REALHUB_FRESH_HUB=1.
+ */
+function sharedZygoteSpecs(): SharedZygoteSpec[] {
+  const specs: SharedZygoteSpec[] = [];
+  for (const version of SUPPORTED_CHART_VERSIONS) {
+    if (process.env.PYTHON_TESTS_FRESH !== "1") specs.push({ version, prefix: [] });
+    if (process.env.REALHUB_FRESH_HUB !== "1") specs.push({ version, prefix: namespacingPrefix() });
+  }
+  return specs;
+}
+
+function runPart(part: Part, env: NodeJS.ProcessEnv): Promise<Outcome> {
   const started = Date.now();
   return new Promise((resolve) => {
     const [command, ...args] = part.command;
-    const child = spawn(command, args, { cwd: PROJECT_ROOT, stdio: part.live ? "inherit" : ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, { cwd: PROJECT_ROOT, env, stdio: part.live ? "inherit" : ["ignore", "pipe", "pipe"] });
     const chunks: Buffer[] = [];
     child.stdout?.on("data", (chunk: Buffer) => chunks.push(chunk));
     child.stderr?.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -66,7 +85,13 @@ async function main(): Promise<number> {
   }
   // One after the other, before anything runs in parallel (each builds its venv on first use).
   for (const version of SUPPORTED_CHART_VERSIONS) chartHubPython(version);
-  const outcomes = await Promise.all(PARTS.map(runPart));
+  const zygotes = await startSharedZygotes(sharedZygoteSpecs(), (line) => process.stderr.write(`${line}\n`));
+  let outcomes: Outcome[];
+  try {
+    outcomes = await Promise.all(PARTS.map((part) => runPart(part, { ...process.env, ...zygotes.env })));
+  } finally {
+    await zygotes.close();
+  }
   process.stderr.write("\n");
   for (const { part, ok, seconds } of outcomes) process.stderr.write(`${ok ? "ok  " : "FAIL"} ${part.name}: ${seconds.toFixed(0)} s\n`);
   process.stderr.write(`npm test: ${((Date.now() - started) / 1000).toFixed(0)} s\n`);

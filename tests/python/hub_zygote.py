@@ -30,9 +30,19 @@ Protocol, one JSON object per line: requests on stdin, replies on stdout.
            {"id": ..., "exit": <code, negative for a signal>, "cpu": <child's CPU seconds>} when it ended.
 Closing stdin ends the zygote once its children have.
 
-Used by tests/harness/pythonTests.ts (`npm run test:python`: a zygote per chart version, a child
-per test module). Python code that starts hub processes can use Zygote below, whose spawn() gives a
-Popen-like object (pid, poll, wait, returncode). A failed preload exits 1 with the traceback.
+`hub_zygote.py --listen <path>` serves several clients at once (still one thread: a selector):
+it says {"listening": <path>} on stdout once a Unix socket listens there, then preloads, says
+"ready" on stdout, and speaks the protocol above with every connection, each greeted with the
+"ready" line (with "shared": true) and sent the replies to its own requests only. A connection
+that closes its side gets its children's exits, then is closed; one that goes away leaves its
+children running, unreported. Its stdin is only a lifeline: closing it stops the listening and
+drops every connection, and the zygote ends once its children have (taking its socket).
+
+Used by tests/harness/hubZygote.ts (the Python tests, pythonTests.ts: a zygote per chart version,
+a child per test module; the real-hub tier, realHub.ts: a run_hub.py per hub run), under `npm test`
+through one listening zygote per chart version that the whole run shares (sharedHubZygotes.ts).
+Python code that starts hub processes can use Zygote below, whose spawn() gives a Popen-like
+object (pid, poll, wait, returncode). A failed preload exits 1 with the traceback.
 """
 import json
 import os
@@ -102,56 +112,145 @@ def _write(fd, message):
         data = data[os.write(fd, data):]
 
 
-def serve():
-    """The zygote's loop. Returns only in a child, with the request it is to run."""
+class _Client:
+    """Who asks for children: the zygote's stdin and stdout, or one connection to its socket."""
+
+    def __init__(self, read_fd, write_fd, sock=None):
+        self.read_fd, self.write_fd, self.sock = read_fd, write_fd, sock
+        self.pending = b""
+        self.reading = True
+        self.open = True
+        self.running = 0  # its children not yet reported
+
+    def send(self, message):
+        """False when the connection has gone away."""
+        if self.sock is None:
+            _write(self.write_fd, message)
+            return True
+        try:
+            self.sock.sendall((json.dumps(message) + "\n").encode())
+            return True
+        except OSError:
+            return False
+
+
+def serve(listener=None, greeting=None):
+    """The zygote's loop. Returns only in a child, with the request it is to run.
+
+    Without `listener`, one client: requests on stdin, replies on stdout; it ends when stdin has
+    closed and every child has ended. With `listener` (a listening Unix socket), a client per
+    connection, each greeted with `greeting` and sent the replies to its own requests only; a
+    connection that closes its side gets the exits of its children, then is closed; one that
+    goes away leaves its children running, unreported. stdin is then only the lifeline: when it
+    closes, the zygote stops listening, drops every connection and ends once every child has."""
     selector = selectors.DefaultSelector()
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     os.set_blocking(wake_r, False)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     signal.set_wakeup_fd(wake_w)
-    selector.register(0, selectors.EVENT_READ)
-    selector.register(wake_r, selectors.EVENT_READ)
-    children = {}  # pid -> request id
-    pending = b""
-    reading = True
-    while reading or children:
+    selector.register(wake_r, selectors.EVENT_READ, "wake")
+    clients = set()
+    stdio = None
+    if listener is None:
+        stdio = _Client(0, 1)
+        selector.register(0, selectors.EVENT_READ, stdio)
+    else:
+        listener.setblocking(False)
+        selector.register(listener, selectors.EVENT_READ, "accept")
+        selector.register(0, selectors.EVENT_READ, "lifeline")
+    children = {}  # pid -> (client, request id)
+
+    def stop_reading(client):
+        if client.reading:
+            client.reading = False
+            selector.unregister(client.read_fd)
+        if client.sock is not None and not client.running:
+            drop(client)
+
+    def drop(client):
+        if client.reading:
+            client.reading = False
+            selector.unregister(client.read_fd)
+        if client.open:
+            client.open = False
+            client.sock.close()
+            clients.discard(client)
+
+    def reply(client, message):
+        if client.open and not client.send(message):
+            drop(client)  # it went away: its children run on, unreported
+
+    def serving():
+        return stdio.reading if stdio else listener.fileno() != -1
+
+    while serving() or children:
         for key, _ in selector.select():
-            if key.fd == wake_r:
+            if key.data == "wake":
                 try:
                     os.read(wake_r, 4096)
                 except BlockingIOError:
                     pass
-                continue
-            chunk = os.read(0, 65536)
-            if not chunk:
-                reading = False
-                selector.unregister(0)
-                continue
-            pending += chunk
-            while b"\n" in pending:
-                line, pending = pending.split(b"\n", 1)
-                if not line.strip():
-                    continue
-                request = json.loads(line)
-                problem = fork_hazard()
-                if problem:
-                    _write(1, {"id": request.get("id"), "error": f"the zygote has {problem}"})
+            elif key.data == "accept":
+                if listener.fileno() == -1:
                     continue
                 try:
-                    pid = os.fork()
-                except OSError as error:
-                    _write(1, {"id": request.get("id"), "error": f"fork failed: {error}"})
+                    sock, _ = listener.accept()
+                except (BlockingIOError, InterruptedError):
                     continue
-                if pid == 0:
-                    signal.set_wakeup_fd(-1)
-                    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-                    selector.close()
-                    os.close(wake_r)
-                    os.close(wake_w)
-                    return request
-                children[pid] = request.get("id")
-                _write(1, {"id": request.get("id"), "pid": pid})
+                sock.setblocking(True)
+                client = _Client(sock.fileno(), sock.fileno(), sock)
+                clients.add(client)
+                selector.register(sock, selectors.EVENT_READ, client)
+                reply(client, greeting)
+            elif key.data == "lifeline":
+                if listener.fileno() == -1 or os.read(0, 65536):
+                    continue
+                selector.unregister(0)
+                selector.unregister(listener)
+                listener.close()
+                for client in list(clients):
+                    drop(client)
+            else:
+                client = key.data
+                if not client.reading:  # dropped earlier in this round
+                    continue
+                try:
+                    chunk = os.read(client.read_fd, 65536)
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    stop_reading(client)
+                    continue
+                client.pending += chunk
+                while client.reading and b"\n" in client.pending:
+                    line, client.pending = client.pending.split(b"\n", 1)
+                    if not line.strip():
+                        continue
+                    request = json.loads(line)
+                    problem = fork_hazard()
+                    if problem:
+                        reply(client, {"id": request.get("id"), "error": f"the zygote has {problem}"})
+                        continue
+                    try:
+                        pid = os.fork()
+                    except OSError as error:
+                        reply(client, {"id": request.get("id"), "error": f"fork failed: {error}"})
+                        continue
+                    if pid == 0:
+                        signal.set_wakeup_fd(-1)
+                        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                        selector.close()
+                        os.close(wake_r)
+                        os.close(wake_w)
+                        if listener is not None:
+                            listener.close()
+                            for other in clients:
+                                other.sock.close()
+                        return request
+                    children[pid] = (client, request.get("id"))
+                    client.running += 1
+                    reply(client, {"id": request.get("id"), "pid": pid})
         while children:
             try:
                 pid, status, usage = os.wait4(-1, os.WNOHANG)
@@ -159,7 +258,11 @@ def serve():
                 break
             if pid == 0:
                 break
-            _write(1, {"id": children.pop(pid), "exit": os.waitstatus_to_exitcode(status), "cpu": round(usage.ru_utime + usage.ru_stime, 3)})
+            client, request_id = children.pop(pid)
+            client.running -= 1
+            reply(client, {"id": request_id, "exit": os.waitstatus_to_exitcode(status), "cpu": round(usage.ru_utime + usage.ru_stime, 3)})
+            if client.sock is not None and not client.reading and not client.running:
+                drop(client)
     return None
 
 
@@ -252,6 +355,50 @@ class _ForkedProcess:
             os.kill(self.pid, signal.SIGKILL)
 
 
+class _Connection:
+    """What Zygote needs of a Popen, for a connection to a listening zygote (Zygote.connect)."""
+
+    def __init__(self, path):
+        import socket
+
+        self.pid = None
+        self.returncode = None
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(os.fspath(path))
+        self.stdin = self
+        self.stdout = self.sock.makefile("rb")
+
+    def write(self, data):
+        self.sock.sendall(data)
+
+    def flush(self):
+        pass
+
+    def close(self):
+        """Our side only: the zygote sends the exits of our children still running, then closes."""
+        import socket
+
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+        except OSError:  # already gone
+            pass
+
+    def wait(self, timeout=None):
+        """Called once the zygote has closed the connection."""
+        self.sock.close()
+        self.returncode = 0
+        return 0
+
+    def kill(self):
+        """Gone at once: our children run on, unreported."""
+        import socket
+
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
 class Zygote:
     """A running zygote (this file, under `python`), for Python code that starts hub processes:
         zygote = Zygote(sys.executable)
@@ -270,6 +417,14 @@ class Zygote:
         if preload is not None:
             env = {**(os.environ if env is None else env), "HUB_ZYGOTE_PRELOAD": ",".join(preload)}
         self._attach(subprocess.Popen([python or sys.executable, os.path.abspath(__file__)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=env, cwd=cwd), timeout)
+
+    @classmethod
+    def connect(cls, path, timeout=120):
+        """A client of a zygote listening at `path` (`hub_zygote.py --listen <path>`), which other
+        clients share: its children are the same, its close() ends only this connection."""
+        zygote = cls.__new__(cls)
+        zygote._attach(_Connection(path), timeout)
+        return zygote
 
     @classmethod
     def forked(cls, timeout=120):
@@ -364,18 +519,42 @@ class Zygote:
         return reply["child"]
 
     def close(self):
-        """Ends the zygote once its children have ended."""
+        """Ends the zygote (a connection to one: the connection) once its children have ended."""
         self.process.stdin.close()
-        self.process.wait()
         self._reader.join()
+        self.process.wait()
         self.process.stdout.close()
 
 
-def main():
+def main(argv):
+    """`hub_zygote.py`: serves its stdin and stdout. `hub_zygote.py --listen <path>`: listens on a
+    Unix socket at <path> first (and says so: {"listening": <path>}, before the preload), then
+    serves every connection (see serve); the socket goes when the zygote ends."""
+    if argv[:1] != ["--listen"]:
+        return _preload_and_serve()
+    import socket
+
+    owner, path = os.getpid(), argv[1]
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        listener.bind(path)
+        listener.listen(128)
+        _write(1, {"listening": path})
+        return _preload_and_serve(listener)
+    finally:
+        if os.getpid() == owner:  # not in a child, which returns through here too
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+
+
+def _preload_and_serve(listener=None):
     started, cpu = time.monotonic(), time.process_time()
     preload()
-    _write(1, {"ready": True, "seconds": round(time.monotonic() - started, 3), "cpu": round(time.process_time() - cpu, 3)})
-    return serve()
+    ready = {"ready": True, "seconds": round(time.monotonic() - started, 3), "cpu": round(time.process_time() - cpu, 3)}
+    _write(1, ready)
+    return serve(listener, {**ready, "shared": True})
 
 
 def run_child(request):
@@ -413,7 +592,7 @@ def run_child(request):
 
 
 if __name__ == "__main__":
-    request = main()
+    request = main(sys.argv[1:])
     if request is not None:
         # The child: the zygote's loop is off the stack.
         run_child(request)

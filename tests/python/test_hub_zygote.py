@@ -1,18 +1,24 @@
 """The zygote that runs the Python test modules (tests/python/hub_zygote.py): each child is the
 process `python <argv>` would be, from its argv to how it ends. Its preload here is one small
 module, so the test costs no hub import; `npm run test:python` runs every module through the
-real preload (which fails a run that leaves a thread or an event loop, as the last test shows)."""
+real preload (which fails a run that leaves a thread or an event loop, as ZygoteChildren's last
+test shows). SharedZygote: the one `npm test` shares among its parts (`--listen`), serving
+several clients at once."""
 import json
 import os
 import pathlib
 import signal
+import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 import unittest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from hub_zygote import Zygote  # noqa: E402
+
+ZYGOTE = pathlib.Path(__file__).resolve().parent / "hub_zygote.py"
 
 PROBE = """
 import json, os, random, signal, sys, threading
@@ -117,6 +123,124 @@ class ZygoteChildren(unittest.TestCase):
                     Zygote(sys.executable, env=self.env, preload=[preload], stderr=stderr)
                 stderr.seek(0)
                 self.assertIn(says, stderr.read().decode())
+
+
+SLEEPS_THEN_EXITS = "import sys, time\ntime.sleep(float(sys.argv[1]))\nprint('done', flush=True)\nsys.exit(int(sys.argv[2]))\n"
+# A thread that starts in the zygote after its preload (on SIGUSR1), as a bug in it would start one.
+THREAD_ON_SIGNAL = textwrap.dedent("""
+    import pathlib, signal, threading, time
+    def start_thread(*_):
+        threading.Thread(target=time.sleep, args=(30,), daemon=True).start()
+        pathlib.Path(__file__).with_name("thread_started").write_text("")
+    signal.signal(signal.SIGUSR1, start_thread)
+""")
+
+
+class SharedZygote(unittest.TestCase):
+    """`hub_zygote.py --listen <socket>`: a client per connection, each with its own children."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = pathlib.Path(tempfile.mkdtemp(prefix="zygote-shared-test-"))
+        (cls.tmp / "zygote_preloaded.py").write_text("")
+        (cls.tmp / "thread_on_signal.py").write_text(THREAD_ON_SIGNAL)
+        (cls.tmp / "sleeps_then_exits.py").write_text(SLEEPS_THEN_EXITS)
+        cls.env = {**os.environ, "PYTHONPATH": str(cls.tmp)}
+        cls.process, cls.socket = cls.listening("zygote_preloaded")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.ended(cls.process)
+        import shutil
+
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    @classmethod
+    def listening(cls, preload, name="zygote.sock"):
+        """A zygote listening at a socket of the test's directory, once it says so."""
+        socket = cls.tmp / name
+        process = subprocess.Popen([sys.executable, str(ZYGOTE), "--listen", str(socket)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**cls.env, "HUB_ZYGOTE_PRELOAD": preload})
+        assert json.loads(process.stdout.readline()) == {"listening": str(socket)}
+        return process, socket
+
+    @staticmethod
+    def ended(process):
+        """Closes its stdin (its lifeline), waits for its end, its exit status."""
+        process.stdin.close()
+        code = process.wait(timeout=30)
+        process.stdout.close()
+        process.stderr.close()
+        return code
+
+    def spawn(self, zygote, seconds, code):
+        out = self.tmp / f"out-{self.id()}-{len(os.listdir(self.tmp))}"
+        return zygote.spawn([str(self.tmp / "sleeps_then_exits.py"), str(seconds), str(code)], stdout=out), out
+
+    def test_two_clients_at_once_each_get_their_own_exits(self):
+        first, second = Zygote.connect(self.socket), Zygote.connect(self.socket)
+        self.assertTrue(first.preload["shared"] and second.preload["shared"])
+        # Their request ids are the same (1, 2): each exit goes to the connection that asked.
+        slow, _ = self.spawn(first, 0.4, 3)
+        fast, _ = self.spawn(second, 0.1, 4)
+        fast2, _ = self.spawn(first, 0.1, 5)
+        slow2, _ = self.spawn(second, 0.4, 6)
+        self.assertEqual([c.wait(timeout=30) for c in (slow, fast, fast2, slow2)], [3, 4, 5, 6])
+        first.close()
+        second.close()
+
+    def test_a_client_that_goes_away_leaves_the_others_served(self):
+        gone, staying = Zygote.connect(self.socket), Zygote.connect(self.socket)
+        orphan, orphan_out = self.spawn(gone, 0.5, 0)
+        gone.process.kill()  # the connection drops, its child still running
+        gone._reader.join(timeout=30)
+        child, out = self.spawn(staying, 0.8, 7)
+        self.assertEqual((child.wait(timeout=30), out.read_text()), (7, "done\n"))
+        self.assertEqual(orphan_out.read_text(), "done\n")  # it ran to its end, unreported
+        self.assertIsNone(orphan.poll())
+        later = Zygote.connect(self.socket)
+        self.assertEqual(self.spawn(later, 0, 8)[0].wait(timeout=30), 8)
+        later.close()
+        staying.close()
+        gone.close()
+
+    def test_a_client_that_closes_gets_its_childrens_exits_first(self):
+        client = Zygote.connect(self.socket)
+        child, _ = self.spawn(client, 0.3, 9)
+        client.close()
+        self.assertEqual(child.poll(), 9)
+
+    def test_a_thread_in_the_zygote_refuses_every_clients_fork(self):
+        process, socket = self.listening("thread_on_signal", "hazard.sock")
+        first, second = Zygote.connect(socket), Zygote.connect(socket)
+        self.assertEqual(self.spawn(first, 0, 0)[0].wait(timeout=30), 0)
+        process.send_signal(signal.SIGUSR1)
+        for _ in range(300):
+            if (self.tmp / "thread_started").exists():
+                break
+            time.sleep(0.01)
+        for client in (first, second):
+            with self.assertRaisesRegex(OSError, "the zygote has threads running"):
+                self.spawn(client, 0, 0)
+            client.close()
+        self.assertEqual(self.ended(process), 0)
+
+    def test_it_ends_when_its_stdin_closes_and_takes_its_socket(self):
+        process, socket = self.listening("zygote_preloaded", "ending.sock")
+        client = Zygote.connect(socket)
+        child, out = self.spawn(client, 0.3, 0)
+        self.assertEqual(self.ended(process), 0)
+        self.assertEqual(out.read_text(), "done\n")  # its child ended first
+        self.assertFalse(socket.exists())
+        client._reader.join(timeout=30)  # the zygote dropped the connection
+        self.assertEqual(child.poll(), None)  # unreported: the zygote was ending
+        client.close()
+
+    def test_a_failed_preload_ends_it(self):
+        process, socket = self.listening("no_such_module_here", "failing.sock")
+        self.assertEqual(process.wait(timeout=30), 1)
+        self.assertIn("No module named 'no_such_module_here'", process.stderr.read().decode())
+        self.assertFalse(socket.exists())
+        self.ended(process)
 
 
 if __name__ == "__main__":

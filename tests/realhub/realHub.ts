@@ -12,7 +12,7 @@ import { hubUrl } from "../../components/hub/hubUrl";
 import { caConfigMapName } from "../../components/trust/caBundleValues";
 import { helmTemplate, type Manifest } from "../harness/helmTemplate";
 import { hubPython, hubRequirements } from "../harness/hubPython";
-import { HubZygote } from "../harness/hubZygote";
+import { HubZygote, namespacingPrefix } from "../harness/hubZygote";
 import { renderStack, type RenderedStack } from "../harness/renderStack";
 import { readStackConfig, type StackConfig } from "../harness/stackConfig";
 import { hubPod, type ObjectOverrides } from "./hubPod";
@@ -160,7 +160,11 @@ interface RunHubExit {
 /** How long one run_hub.py may take before it is killed. */
 const RUN_HUB_TIMEOUT_MS = 240_000;
 
-/** The zygote of each chart version (hubZygote.ts), in the user namespace where not root: one per test file, which jest gives a module registry of its own. */
+/**
+ * The zygote of each chart version (hubZygote.ts), in the user namespace where not root: under
+ * `npm test` a connection to the one the whole run shares, else one per test file (jest gives each
+ * a module registry of its own).
+ */
 const zygotes = new Map<string, HubZygote>();
 
 /**
@@ -171,8 +175,7 @@ const zygotes = new Map<string, HubZygote>();
 async function runFromZygote(chartVersion: string, specFile: string, scratch: string): Promise<RunHubExit> {
   let zygote = zygotes.get(chartVersion);
   if (!zygote) {
-    const userNamespace = process.getuid?.() === 0 ? [] : ["unshare", "--user", "--map-root-user"];
-    zygote = new HubZygote(chartVersion, { prefix: userNamespace, detached: true });
+    zygote = new HubZygote(chartVersion, { prefix: namespacingPrefix(), detached: true });
     zygotes.set(chartVersion, zygote);
   }
   const stdout = path.join(scratch, "run_hub.out");
