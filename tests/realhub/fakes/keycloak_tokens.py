@@ -59,6 +59,10 @@ class RsaKey:
                 break
         self.n, self.e = p * q, e
         self.d = pow(e, -1, (p - 1) * (q - 1))
+        # The Chinese remainder theorem's form of d (RFC 8017 3.2, 5.1.2): the same signature in a
+        # third of the time of pow(m, d, n).
+        self.p, self.q = p, q
+        self.dp, self.dq, self.q_inv = self.d % (p - 1), self.d % (q - 1), pow(q, -1, p)
         self.size = (self.n.bit_length() + 7) // 8
         # Keycloak's kid is a hash of the key; any stable string names it.
         self.kid = b64url(hashlib.sha256(self.n.to_bytes(self.size, "big")).digest()[:20])
@@ -66,7 +70,9 @@ class RsaKey:
     def sign(self, message):
         digest = SHA256_DIGEST_INFO + hashlib.sha256(message).digest()
         padded = b"\x00\x01" + b"\xff" * (self.size - len(digest) - 3) + b"\x00" + digest
-        return pow(int.from_bytes(padded, "big"), self.d, self.n).to_bytes(self.size, "big")
+        m = int.from_bytes(padded, "big")
+        s1, s2 = pow(m, self.dp, self.p), pow(m, self.dq, self.q)
+        return (s2 + self.q * (self.q_inv * (s1 - s2) % self.p)).to_bytes(self.size, "big")
 
     def verify(self, message, signature):
         if len(signature) != self.size:
