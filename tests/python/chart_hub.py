@@ -34,13 +34,14 @@ import logging
 import os
 import pathlib
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
 from unittest import mock
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-# The in-memory database's migration stamp, at every Hub, says nothing a test needs.
+# The in-memory database's migration stamp (once a process: _new_database) says nothing a test needs.
 logging.getLogger("alembic").setLevel(logging.WARNING)
 sys.path.insert(0, str(ROOT / "tests" / "realhub" / "fakes"))
 
@@ -470,19 +471,41 @@ def kube_api(manifests=None, extra_rules=(), **options):
     return api
 
 
+_template = []  # the first database's own sqlite3 connection; every database starts as its copy
+
+
+def _sqlite_memory():
+    # new_session_factory's connect_args for sqlite, which a `creator` replaces.
+    return sqlite3.connect(":memory:", check_same_thread=False)
+
+
 def _new_database():
     """An in-memory hub database with JupyterHub's own OAuth client and default roles, as
-    jupyterhub/tests/conftest.py `db` makes one (MockHub.init_db, then the default roles)."""
+    jupyterhub/tests/conftest.py `db` makes one (MockHub.init_db, then the default roles).
+
+    That is done once per process, on a sqlite3 connection of ours; each database is a copy of
+    it (sqlite3's backup) on an engine orm.new_session_factory makes as for any other, without
+    check_db_revision: on an empty `sqlite:///:memory:` database that loads every alembic
+    migration script (~40 ms) to stamp the head revision through alembic's own connection to the
+    URL, another in-memory database, so ours never has the stamp (nor the first one), and on a
+    copy, whose tables exist, it would look for that stamp."""
     from jupyterhub import orm
     from jupyterhub.roles import create_role, get_default_roles
 
-    db = orm.new_session_factory("sqlite:///:memory:")()
-    # The hub's own OAuth client, which JupyterHub.init_db makes (app.py 5.5.0).
-    db.add(orm.OAuthClient(identifier="jupyterhub", secret="", redirect_uri="", description="JupyterHub"))
-    for role in get_default_roles():
-        create_role(db, role)
-    db.commit()
-    return db
+    if not _template:
+        connection = _sqlite_memory()
+        db = orm.new_session_factory("sqlite:///:memory:", creator=lambda: connection)()
+        # The hub's own OAuth client, which JupyterHub.init_db makes (app.py 5.5.0).
+        db.add(orm.OAuthClient(identifier="jupyterhub", secret="", redirect_uri="", description="JupyterHub"))
+        for role in get_default_roles():
+            create_role(db, role)
+        db.commit()
+        db.close()
+        _template.append(connection)
+    copy_of_template = _sqlite_memory()
+    _template[0].backup(copy_of_template)
+    with mock.patch.object(orm, "check_db_revision", lambda engine: None):
+        return orm.new_session_factory("sqlite:///:memory:", creator=lambda: copy_of_template)()
 
 
 def _hub_object():
