@@ -7,6 +7,13 @@ import YAML from "yaml";
 import { parseArguments } from "../../scripts/render";
 import { PROJECT_ROOT } from "../harness/stackConfig";
 
+// This process takes only parseArguments from render.ts: the render itself runs in the command's
+// own processes. The program and the policy pack that render.ts imports (~2.5 CPU-s to load under
+// jest) are left out of this one.
+jest.mock("../../offline/renderStack", () => ({}));
+jest.mock("../../policies/policyCheck", () => ({}));
+jest.mock("../../settings", () => ({}));
+
 const REGISTER = path.join(PROJECT_ROOT, "scripts", "registerTypeScript.cjs");
 const RENDER = path.join(PROJECT_ROOT, "scripts", "render.ts");
 
