@@ -90,6 +90,24 @@ export function pythonMinorOf(python: string): string {
 }
 
 /**
+ * basePython()'s answer, handed down to the processes started after it was found: `npm test`
+ * (runTests.ts) finds it before it starts jest and the Python tests, so that no jest worker asks
+ * a version manager's shim again. JSON: the candidates it was found among, and the interpreter.
+ */
+const BASE_PYTHON_VARIABLE = "JUPYTERHUB_PULUMI_BASE_PYTHON";
+
+function handedDownBasePython(candidates: readonly string[]): string | undefined {
+  try {
+    const handed = JSON.parse(process.env[BASE_PYTHON_VARIABLE] ?? "null") as { candidates: string[] } & Interpreter;
+    if (JSON.stringify(handed?.candidates) !== JSON.stringify(candidates) || !fs.existsSync(handed.executable)) return undefined;
+    interpreters.set(handed.executable, { minor: handed.minor, executable: handed.executable });
+    return handed.executable;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The CPython to make the venv with: HUB_PYTHON, else python3.11, else python3, else python3.12,
  * the first that the pins install for (3.11 for the offline wheels; 3.10 to 3.13 from an index).
  * Its executable, not the command: a pyenv shim is a shell script that costs ~0.4 CPU-s per start,
@@ -97,10 +115,15 @@ export function pythonMinorOf(python: string): string {
  */
 export function basePython(): string {
   const candidates = [process.env.HUB_PYTHON, "python3.11", "python3", "python3.12"].filter((c): c is string => !!c);
+  const handed = handedDownBasePython(candidates);
+  if (handed) return handed;
   for (const candidate of candidates) {
     try {
       const found = interpreter(candidate);
-      if (INDEX_MINORS.includes(found.minor)) return found.executable;
+      if (INDEX_MINORS.includes(found.minor)) {
+        process.env[BASE_PYTHON_VARIABLE] = JSON.stringify({ candidates, ...found });
+        return found.executable;
+      }
     } catch {
       // not installed: try the next
     }
