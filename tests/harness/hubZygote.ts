@@ -31,7 +31,7 @@ export function namespacingPrefix(): string[] {
   return process.getuid?.() === 0 ? [] : ["unshare", "--user", "--map-root-user"];
 }
 
-function sharedZygoteSocket(key: string): string | undefined {
+export function sharedZygoteSocket(key: string): string | undefined {
   const shared = process.env[SHARED_ZYGOTES];
   return shared ? (JSON.parse(shared) as Record<string, string>)[key] : undefined;
 }
@@ -51,6 +51,8 @@ export interface ZygoteRequest {
   /** The child's stdout; stderr goes there too unless given. */
   readonly stdout: string;
   readonly stderr?: string;
+  /** A file the child reads as its stdin; /dev/null unless given. */
+  readonly stdin?: string;
   readonly cwd?: string;
   readonly env?: NodeJS.ProcessEnv;
   /** Called with the child's pid once it runs (to signal it). */
@@ -157,12 +159,13 @@ export class HubZygote {
     await this.ready;
     if (this.ended) throw this.ended;
     const id = ++this.next;
-    const { argv, stdout, stderr, cwd, env, started } = request;
+    const { argv, stdout, stderr, stdin, cwd, env, started } = request;
     return new Promise<ZygoteExit>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, started });
       // The env and cwd its own zygote would have given it, also when the zygote is a shared one.
       const message: Record<string, unknown> = { id, argv, stdout, cwd: cwd ?? PROJECT_ROOT, env: env ?? this.env };
       if (stderr !== undefined) message.stderr = stderr;
+      if (stdin !== undefined) message.stdin = stdin;
       this.input.write(`${JSON.stringify(message)}\n`);
     });
   }

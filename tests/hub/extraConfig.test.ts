@@ -1,11 +1,10 @@
 // The hub's Python as the chart really loads it: the homelab values rendered by the real chart and
 // run by the chart's own jupyterhub_config.py in the hub image's Python, with the real KubeSpawner,
 // Authenticator and OAuthenticator (tests/python/run_extra_config.py), for each chart version.
-import { spawnSync } from "child_process";
 import * as path from "path";
 import { BUNDLE_FILE, CA_FILE } from "../../components/trust/caBundleValues";
 import { SUPPORTED_CHART_VERSIONS } from "../../settings/schema";
-import { chartHubPython } from "../harness/chartHubPython";
+import { runHubPythonScript } from "../harness/hubPythonScript";
 import { renderStack } from "../harness/renderStack";
 import { PROJECT_ROOT, readStackConfig } from "../harness/stackConfig";
 
@@ -15,7 +14,7 @@ beforeAll(async () => {
   ({ values } = await renderStack(readStackConfig("homelab"), "homelab"));
 });
 
-it.each(SUPPORTED_CHART_VERSIONS)("chart %s: wires the CA trust, the Vault hook, the profile filter, the shared-volume hook and the SSH routes, each in its own module", (chartVersion) => {
+it.each(SUPPORTED_CHART_VERSIONS)("chart %s: wires the CA trust, the Vault hook, the profile filter, the shared-volume hook and the SSH routes, each in its own module", async (chartVersion) => {
   expect(Object.values((values as { hub: { extraFiles: Record<string, { mountPath: string }> } }).hub.extraFiles).map((f) => f.mountPath).sort()).toEqual([
     "/usr/local/etc/jupyterhub-pulumi/ca_trust.py",
     "/usr/local/etc/jupyterhub-pulumi/hub_sessions.py",
@@ -27,12 +26,7 @@ it.each(SUPPORTED_CHART_VERSIONS)("chart %s: wires the CA trust, the Vault hook,
   ]);
   // The CA comes from 1Password through a ConfigMap, not from the values: the test CA stands in.
   const caMount = `${CA_FILE}=${path.join(PROJECT_ROOT, "tests", "fixtures", "test-ca.pem")}`;
-  const { python, env } = chartHubPython(chartVersion);
-  const run = spawnSync(python, [path.join(PROJECT_ROOT, "tests", "python", "run_extra_config.py"), caMount], {
-    input: JSON.stringify([values]),
-    encoding: "utf8",
-    env,
-  });
+  const run = await runHubPythonScript(path.join(PROJECT_ROOT, "tests", "python", "run_extra_config.py"), [caMount], JSON.stringify([values]), chartVersion);
   expect(run.stderr).toBe("");
   const [{ authenticator_classes, blocked_users, load_roles, ...wired }] = JSON.parse(run.stdout);
   // The sessions module wraps the chart's authenticator (tests/lifecycle/lifecycleStack.test.ts has the rest).

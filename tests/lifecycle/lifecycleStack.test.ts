@@ -1,12 +1,11 @@
 // Users' lifecycle in what a stack declares, under the program's mocks: the adoption guard before
 // what it guards, the server shutdown after the release, Vault renames, the hub's values (module,
 // service, config) run the way the chart runs them, through the real chart, and the homes outputs.
-import { spawnSync } from "child_process";
 import * as path from "path";
 import { LIFECYCLE_SERVICE } from "../../components/lifecycle/lifecycleValues";
 import { SUPPORTED_CHART_VERSIONS } from "../../settings/schema";
 import { hubSecretValues } from "../network/clusterModel";
-import { chartHubPython } from "../harness/chartHubPython";
+import { runHubPythonScript } from "../harness/hubPythonScript";
 import { helmTemplate, manifest } from "../harness/helmTemplate";
 import type { RecordedResource } from "../harness/recordedResource";
 import { renderStack, RELEASE_TYPE, type RenderedStack } from "../harness/renderStack";
@@ -30,9 +29,8 @@ const USERS = [{ name: "ada", admin: true }, { name: "aiko", renamedFrom: ["aiko
 const NFS = { type: "nfs", server: "nas.home.arpa", path: "/volume1/jupyter/homes/" };
 
 /** What each stack's hub.extraConfig wired, the chart running it as the hub pod does (one hub-Python process for the file's stacks). */
-function runExtraConfig(stacks: RenderedStack[]): Record<string, any>[] {
-  const { python, env } = chartHubPython();
-  const run = spawnSync(python, [path.join(PROJECT_ROOT, "tests", "python", "run_extra_config.py")], { input: JSON.stringify(stacks.map((s) => s.values)), encoding: "utf8", env });
+async function runExtraConfig(stacks: RenderedStack[]): Promise<Record<string, any>[]> {
+  const run = await runHubPythonScript(path.join(PROJECT_ROOT, "tests", "python", "run_extra_config.py"), [], JSON.stringify(stacks.map((s) => s.values)));
   expect(run.stderr).toBe("");
   const wired = JSON.parse(run.stdout);
   expect(wired).toHaveLength(stacks.length);
@@ -54,7 +52,7 @@ beforeAll(async () => {
     profiles: [{ ...(minimalConfig().profiles as RawConfig[])[0], image: SSHD_IMAGE, sshd: true }, { ...(minimalConfig().profiles as RawConfig[])[0], slug: "gpu", default: false, allowedGroups: ["lab"] }],
     groups: ["lab"],
   });
-  [dynamicWired, nfsWired] = runExtraConfig([dynamicStack, nfsStack]);
+  [dynamicWired, nfsWired] = await runExtraConfig([dynamicStack, nfsStack]);
 }, 60_000);
 
 describe("dynamic storage, a rename and a former user", () => {

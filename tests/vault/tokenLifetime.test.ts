@@ -1,13 +1,12 @@
 // The user token's lifetime as Vault would make it (issue 12): the token role a stack declares and
 // the hub hook's configuration it renders, fed to the real hook against the fake Vault, which keeps
 // only the role fields Vault's token store keeps (tests/python/fake_vault.py, vault/token_store.go).
-import { spawnSync } from "child_process";
 import * as path from "path";
 import { vaultHookConfig } from "../../components/hub/vaultValues";
 import { userTokenRoleArgs } from "../../components/vault/VaultAccess";
 import { vaultNames } from "../../components/vault/vaultPolicies";
 import { parseSettings } from "../../settings";
-import { chartHubPython } from "../harness/chartHubPython";
+import { runHubPythonScript } from "../harness/hubPythonScript";
 import { renderStack } from "../harness/renderStack";
 import { PROJECT_ROOT, readStackConfig } from "../harness/stackConfig";
 import { asStackConfig } from "../fixtures/configs";
@@ -44,14 +43,9 @@ function request(role: Record<string, unknown>, hook: Record<string, unknown>, h
 }
 
 /** Mints each request with the hub's real hook; one process, so the hub's Python is imported once. */
-function mintAll(requests: MintRequest[]): Minted[] {
+async function mintAll(requests: MintRequest[]): Promise<Minted[]> {
   // The hook mints for a real KubeSpawner, so in the hub's own Python.
-  const { python, env } = chartHubPython();
-  const run = spawnSync(python, [path.join(PROJECT_ROOT, "tests", "python", "mint_with_rendered_vault.py")], {
-    input: JSON.stringify(requests),
-    encoding: "utf8",
-    env,
-  });
+  const run = await runHubPythonScript(path.join(PROJECT_ROOT, "tests", "python", "mint_with_rendered_vault.py"), [], JSON.stringify(requests));
   expect(run.stderr).toBe("");
   const minted = JSON.parse(run.stdout) as Minted[];
   expect(minted).toHaveLength(requests.length);
@@ -87,7 +81,7 @@ beforeAll(async () => {
   const rendered = [];
   for (const [, config, stack] of stacks) rendered.push(await requestFor(config, stack));
   ttls = rendered.map((r) => r.ttl);
-  minted = mintAll([...rendered.map((r) => r.request), oldRoleRequest()]);
+  minted = await mintAll([...rendered.map((r) => r.request), oldRoleRequest()]);
 }, 120_000);
 
 it.each(stacks.map(([name], index) => [name, index] as const))("%s: Vault keeps every role field, and the token lives userTokens.ttl unless renewed", (_, index) => {
