@@ -6,8 +6,10 @@
 // version for the whole run (~3.2 CPU-s each), not once per Python run and per jest file.
 //
 // A zygote ends when its stdin closes: at close(), or when npm test's process ends however it
-// ends; on SIGINT, SIGTERM or SIGHUP at once, with the directory. Its output is kept and printed
-// only when it failed.
+// ends; on SIGINT, SIGTERM or SIGHUP at once, with the directory. Children still running 10 s
+// after close() (no client is left to end them) are ended with their zygote (SIGTERM, which a
+// listening zygote passes on as SIGKILL), so that npm test never waits on them for ever. Its
+// output is kept and printed only when it did not end cleanly.
 import { spawn, type ChildProcessWithoutNullStreams } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -31,6 +33,9 @@ export interface SharedZygotes {
 }
 
 const ENDING_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+/** How long close() lets the zygotes' children end by themselves once every part has ended. */
+const CLOSE_GRACE_MS = 10_000;
 
 interface Started {
   readonly key: string;
@@ -80,8 +85,9 @@ export async function startSharedZygotes(specs: readonly SharedZygoteSpec[], log
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hub-zygotes-"));
   const unique = [...new Map(specs.map((s) => [zygoteKey(s.version, s.prefix), s])).values()];
   const started = unique.map((spec, index) => start(spec, dir, index, log));
+  // SIGTERM: a listening zygote kills its children (and the process groups they lead), then ends.
   const kill = () => {
-    for (const zygote of started) zygote.child.kill("SIGKILL");
+    for (const zygote of started) zygote.child.kill("SIGTERM");
     fs.rmSync(dir, { recursive: true, force: true });
   };
   // Ctrl-C or a kill ends this process, and the zygotes with their directory now (a zygote also
@@ -100,7 +106,18 @@ export async function startSharedZygotes(specs: readonly SharedZygoteSpec[], log
     env: { [SHARED_ZYGOTES]: JSON.stringify(sockets) },
     async close() {
       for (const zygote of started) zygote.child.stdin.end();
+      // Every part has ended, so a child still running has no client left to end it (a jest
+      // worker that crashed or was force-exited took its run's timer with it): after a grace,
+      // the zygote ends it, so that npm test does not wait on it for ever.
+      const grace = setTimeout(() => {
+        for (const zygote of started) {
+          if (zygote.child.exitCode !== null || zygote.child.signalCode !== null) continue;
+          log(`hub zygote ${zygote.key}: children still running ${CLOSE_GRACE_MS / 1000} s after every part ended: ended`);
+          zygote.child.kill("SIGTERM");
+        }
+      }, CLOSE_GRACE_MS);
       const ended = await Promise.all(started.map((z) => z.closed));
+      clearTimeout(grace);
       started.forEach((zygote, i) => report(zygote, ended[i]));
       fs.rmSync(dir, { recursive: true, force: true });
       for (const signal of ENDING_SIGNALS) process.removeListener(signal, onSignal);

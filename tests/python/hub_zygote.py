@@ -36,7 +36,9 @@ it says {"listening": <path>} on stdout once a Unix socket listens there, then p
 "ready" line (with "shared": true) and sent the replies to its own requests only. A connection
 that closes its side gets its children's exits, then is closed; one that goes away leaves its
 children running, unreported. Its stdin is only a lifeline: closing it stops the listening and
-drops every connection, and the zygote ends once its children have (taking its socket).
+drops every connection, and the zygote ends once its children have (taking its socket). SIGTERM
+ends it at once, with every child it has (each child's process group too, where the child leads
+one): what its owner does to children no client is left to end.
 
 Used by tests/harness/hubZygote.ts (the Python tests, pythonTests.ts: a zygote per chart version,
 a child per test module; the real-hub tier, realHub.ts: a run_hub.py per hub run), under `npm test`
@@ -134,6 +136,21 @@ class _Client:
             return False
 
 
+def _end_with_children(children, listener):
+    """SIGTERM to a listening zygote: kill its children, each with the process group it leads
+    (a hub started with new_session leads its own, and its managed services are in it), and end."""
+    for pid in list(children):
+        try:
+            os.killpg(pid, signal.SIGKILL) if os.getpgid(pid) == pid else os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass  # it has ended meanwhile
+    try:
+        os.unlink(listener.getsockname())
+    except OSError:
+        pass
+    os._exit(143)
+
+
 def serve(listener=None, greeting=None):
     """The zygote's loop. Returns only in a child, with the request it is to run.
 
@@ -160,6 +177,8 @@ def serve(listener=None, greeting=None):
         selector.register(listener, selectors.EVENT_READ, "accept")
         selector.register(0, selectors.EVENT_READ, "lifeline")
     children = {}  # pid -> (client, request id)
+    if listener is not None:
+        signal.signal(signal.SIGTERM, lambda *_: _end_with_children(children, listener))
 
     def stop_reading(client):
         if client.reading:
@@ -240,6 +259,7 @@ def serve(listener=None, greeting=None):
                     if pid == 0:
                         signal.set_wakeup_fd(-1)
                         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                        signal.signal(signal.SIGTERM, signal.SIG_DFL)
                         selector.close()
                         os.close(wake_r)
                         os.close(wake_w)

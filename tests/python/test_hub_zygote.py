@@ -235,6 +235,28 @@ class SharedZygote(unittest.TestCase):
         self.assertEqual(child.poll(), None)  # unreported: the zygote was ending
         client.close()
 
+    def test_sigterm_ends_it_at_once_with_its_children(self):
+        # What sharedHubZygotes.ts does when children outlive every client: they end with it.
+        process, socket = self.listening("zygote_preloaded", "terminated.sock")
+        client = Zygote.connect(socket)
+        child, out = self.spawn(client, 30, 0)
+        for _ in range(500):  # the child is running its script
+            if out.exists():
+                break
+            time.sleep(0.01)
+        process.stdin.close()  # no more clients; the child would keep it for 30 s
+        process.send_signal(signal.SIGTERM)
+        self.assertEqual(process.wait(timeout=10), 143)
+        process.stdout.close()
+        process.stderr.close()
+        with self.assertRaises(ProcessLookupError):
+            for _ in range(500):  # killed, then reaped by init: gone within moments
+                os.kill(child.pid, 0)
+                time.sleep(0.01)
+        self.assertEqual(out.read_text(), "")
+        self.assertFalse(socket.exists())
+        client.close()
+
     def test_a_failed_preload_ends_it(self):
         process, socket = self.listening("no_such_module_here", "failing.sock")
         self.assertEqual(process.wait(timeout=30), 1)
