@@ -7,8 +7,10 @@
 //   node -r scripts/registerTypeScript.cjs tests/identity/failedUpRun.ts '[{"config": <stack config>, "answers": <answers>}, …]'
 // answers: { "<invoke token>": { …fields } } changes the fixture's answers (offline/invokeFixtures.ts).
 // The runs go one after the other, so that the program's modules (most of a run's CPU) load once;
-// each run ends as a lone one would (outputs, registrations, then 200 ms for the last rejections),
-// and a rejection that arrives after that fails the whole process instead of counting for the next.
+// each run ends as a lone one would (outputs, registrations, then 200 ms for the last rejections).
+// A rejection that arrives in the pause between two runs fails the whole process; one later still
+// (which a lone run would have lost) would count for the next run, so a file whose runs expect
+// errors puts them in an order where that could not pass a test by mistake, or checks them alone.
 // Prints [{ errors: [{ runError, message }], registered: ["type::name", …] }, …] as JSON, one per run.
 import * as pulumi from "@pulumi/pulumi";
 import type { MockCallArgs } from "@pulumi/pulumi/runtime";
@@ -54,6 +56,8 @@ async function upRun({ config, answers = {} }: Run) {
     return { errors: reported, registered: runtime.resources.map((r) => `${r.type}::${r.name}`) };
   } finally {
     collecting = undefined;
+    // The table as it was: changed answers back, and tokens the answers added gone.
+    for (const token of Object.keys(table)) if (!(token in originals)) delete table[token];
     Object.assign(table, originals);
   }
 }

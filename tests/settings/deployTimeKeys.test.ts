@@ -34,15 +34,17 @@ function expectNothingEchoed(run: UpRun): void {
   }
 }
 
-// The three runs in one process (upRuns): each as `pulumi up` would run it.
+// The three runs in one process (upRuns): each as `pulumi up` would run it. The control between
+// the two that fail: a rejection of the first arriving late would fail the control, and could not
+// stand in for the CA's error that the last one must report itself.
 let emptied: UpRun;
 let notACertificate: UpRun;
 let control: UpRun;
 beforeAll(() => {
-  [emptied, notACertificate, control] = upRuns([
+  [emptied, control, notACertificate] = upRuns([
     { config: homelab, answers: { [GET_ITEM]: EMPTY_ITEMS } },
-    { config: homelab, answers: { [GET_ITEM]: { noteValue: "password: hunter2-not-a-certificate" } } },
     { config: homelab },
+    { config: homelab, answers: { [GET_ITEM]: { noteValue: "password: hunter2-not-a-certificate" } } },
   ]);
 });
 

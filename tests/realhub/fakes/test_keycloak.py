@@ -454,8 +454,9 @@ def hub_python():
 # with the login header. One step a line on stdin, one answer a line on stdout: importing
 # OAuthenticator takes seconds (jsonschema's format checkers), so one process serves a test class,
 # and where this module already runs in the hub's Python the steps run here (InProcessDriver).
-# The rendered values are parsed once per file (with libyaml where PyYAML has it, as the hub's
-# wheels do): PyYAML's pure-Python parser took most of this module's CPU, once a step.
+# The rendered values are parsed once per file, with libyaml's safe loader where PyYAML has it
+# (the chart's z2jh.py uses safe_load, the pure-Python one; for these values the same document):
+# PyYAML's pure-Python parser took most of this module's CPU, once a step.
 DRIVER = r"""
 import asyncio, copy, functools, json, ssl, sys, urllib.request, urllib.error, urllib.parse
 import yaml
