@@ -9,7 +9,7 @@ import { checkKeycloakGroups, checkSharedVolumeMounts, checkVaultTokenTtls } fro
 import { checkUserLifecycle } from "./lifecycleChecks";
 import { notPublicReason } from "./publicNames";
 import { builtFolder } from "./imagesSchema";
-import { publishedImageProblems } from "./publishedImages";
+import { pinnedNames, publishedImageProblems } from "./publishedImages";
 import { publishedImages } from "./publishedImagesFile";
 
 export interface CrossCheckProblem {
@@ -213,7 +213,8 @@ export function checkKeycloakHttps({ keycloak, https }: Sections): CrossCheckPro
 export function checkBuiltImagesHaveRegistry({ profiles, images }: Sections, raw: RawConfig): CrossCheckProblem[] {
   // A block that is there but did not parse has its own problems reported; it is not missing.
   if (!profiles || images || raw.images !== undefined) return [];
-  const published = Object.keys(publishedImages());
+  // Only a pinned one: an unpinned name would be refused in turn.
+  const published = pinnedNames(publishedImages());
   return profiles.flatMap((profile, index) => {
     const folder = builtFolder(profile.image);
     if (folder === undefined) return [];

@@ -5,6 +5,7 @@
 // release is pinned); Renovate proposes each new release's pins (renovate.json).
 import type { CrossCheckProblem } from "./crossChecks";
 import { closestName } from "./closestName";
+import { IMAGE_FOLDER } from "./imagesSchema";
 import type { Settings } from "./schema";
 
 export type PublishedImages = Readonly<Record<string, string | null>>;
@@ -14,8 +15,9 @@ export const PUBLISHED_PREFIX = "jupyterhub-pulumi";
 export const PUBLISHED_REGISTRY = "ghcr.io";
 
 // A release tag (the package version) and the digest of what the workflow pushed: nothing floats.
-const PIN = /^ghcr\.io\/([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)\/jupyterhub-pulumi-([a-z0-9][a-z0-9._-]*):(\d+\.\d+\.\d+)@sha256:[a-f0-9]{64}$/;
-const NAME = /^[a-z0-9][a-z0-9._-]*$/;
+const PIN = new RegExp(
+  `^${PUBLISHED_REGISTRY.replace(/\./g, "\\.")}/([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)/${PUBLISHED_PREFIX}-(${IMAGE_FOLDER.source.slice(1, -1)}):(\\d+\\.\\d+\\.\\d+)@sha256:[a-f0-9]{64}$`,
+);
 
 /** The text of images/published.json, checked; throws naming the file and the entry that is wrong. */
 export function parsePublishedImages(text: string, file: string): PublishedImages {
@@ -28,7 +30,7 @@ export function parsePublishedImages(text: string, file: string): PublishedImage
   const images = (parsed as { images?: unknown } | null)?.images;
   if (!images || typeof images !== "object" || Array.isArray(images)) throw new Error(`${file}: "images" must be a map of image name → pinned reference or null`);
   for (const [name, pin] of Object.entries(images)) {
-    if (!NAME.test(name)) throw new Error(`${file}: "${name}" is not a folder name of images/`);
+    if (!IMAGE_FOLDER.test(name)) throw new Error(`${file}: "${name}" is not a folder name of images/`);
     if (pin === null) continue;
     const match = typeof pin === "string" ? PIN.exec(pin) : null;
     if (!match || match[2] !== name) {
@@ -40,9 +42,9 @@ export function parsePublishedImages(text: string, file: string): PublishedImage
   return images as PublishedImages;
 }
 
-/** The names a profile may publish-name, for messages and the configuration reference. */
-export function publishedNames(published: PublishedImages): string[] {
-  return Object.keys(published);
+/** The names with a release pinned: the ones a message may offer (the others are refused until then). */
+export function pinnedNames(published: PublishedImages): string[] {
+  return Object.keys(published).filter((name) => published[name] !== null);
 }
 
 /**
@@ -51,7 +53,7 @@ export function publishedNames(published: PublishedImages): string[] {
  * deployed).
  */
 export function publishedImageProblems(profiles: Settings["profiles"], published: PublishedImages): CrossCheckProblem[] {
-  const names = publishedNames(published);
+  const names = Object.keys(published);
   return profiles.flatMap((profile, index): CrossCheckProblem[] => {
     if (typeof profile.image === "string" || !("published" in profile.image)) return [];
     const name = profile.image.published;

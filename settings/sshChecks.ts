@@ -1,5 +1,7 @@
 // Cross-checks of the SSH gateway's settings: SSH settings that could never work are refused.
 import type { CrossCheckProblem } from "./crossChecks";
+import { pinnedNames } from "./publishedImages";
+import { publishedImages } from "./publishedImagesFile";
 import type { Settings } from "./schema";
 
 type Sections = Partial<Settings>;
@@ -25,6 +27,17 @@ export function profileRunsSshd(profile: Settings["profiles"][number]): boolean 
 // Docker Stacks one that adds openssh-server (images/base does) has it.
 const IMAGES_WITHOUT_SSHD = /^(quay\.io\/jupyter\/|(docker\.io\/)?jupyter\/|(docker\.io\/|quay\.io\/)?jupyterhub\/(singleuser|k8s-singleuser-sample))/;
 
+/** The published image to offer, while one has a release pinned; an unpinned one would be refused in turn. */
+function publishedImageOption(): string | undefined {
+  const [name] = pinnedNames(publishedImages());
+  return name && `the image this project publishes (image: { published: ${name} })`;
+}
+
+/** An option of a message's list, followed by the next: nothing when there is none. */
+function optionThen(option: string | undefined, lead = ""): string {
+  return option ? `${lead}${option}, ` : "";
+}
+
 export function checkSshdImages({ profiles }: Sections): CrossCheckProblem[] {
   if (!profiles) return [];
   return profiles.flatMap((profile, index) =>
@@ -32,7 +45,7 @@ export function checkSshdImages({ profiles }: Sections): CrossCheckProblem[] {
       ? [
           {
             path: ["profiles", index, "sshd"],
-            message: `${profile.image.split(/[:@]/)[0]} has no sshd (it is a Jupyter Docker Stacks or JupyterHub image), so SSH to its servers would fail: the deployment brings sshd's start hooks and config, not sshd itself. Use the image this project publishes (image: { published: base }), an image FROM a Docker Stacks one that adds openssh-server (images/README.md, "SSH on an image you did not build"), build the profile from images/ (image: { build: <folder> }), or remove sshd: true`,
+            message: `${profile.image.split(/[:@]/)[0]} has no sshd (it is a Jupyter Docker Stacks or JupyterHub image), so SSH to its servers would fail: the deployment brings sshd's start hooks and config, not sshd itself. Use ${optionThen(publishedImageOption())}an image FROM a Docker Stacks one that adds openssh-server (images/README.md, "SSH on an image you did not build"), build the profile from images/ (image: { build: <folder> }), or remove sshd: true`,
           },
         ]
       : [],
@@ -66,7 +79,7 @@ export function checkSshGateway({ users, ssh, profiles, hub }: Sections): CrossC
   if (sshUsers.length > 0 && profiles && !profiles.some((p) => p.enabled && profileRunsSshd(p))) {
     problems.push({
       path: ["profiles"],
-      message: "users have SSH keys, but no enabled profile runs sshd: give a profile the image this project publishes (image: { published: base }), mark a profile whose image has sshd (openssh-server) with sshd: true, or build one from images/ (image: { build: ... })",
+      message: `users have SSH keys, but no enabled profile runs sshd: ${optionThen(publishedImageOption(), "give a profile ")}mark a profile whose image has sshd (openssh-server) with sshd: true, or build one from images/ (image: { build: ... })`,
     });
   }
   return problems;

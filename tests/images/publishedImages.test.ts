@@ -106,6 +106,10 @@ describe("refusals", () => {
     expect(problemsOf(publishedSshConfig({ build: "pytorch-cuda" }))).toEqual([
       "jupyterhub:profiles[1].image: builds images/pytorch-cuda, which needs a jupyterhub:images block (registry and credentials)",
     ]);
+    // datascience is published but has no release pinned: offering it would be refused in turn.
+    expect(problemsOf(publishedSshConfig({ build: "datascience" }))).toEqual([
+      "jupyterhub:profiles[1].image: builds images/datascience, which needs a jupyterhub:images block (registry and credentials)",
+    ]);
   });
 
   it("lets sshd: false turn sshd off on a published image", async () => {
