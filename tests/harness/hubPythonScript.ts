@@ -17,8 +17,8 @@ export interface ScriptRun {
 }
 
 export async function runHubPythonScript(script: string, args: readonly string[], input: string, chartVersion = NEWEST_CHART_VERSION): Promise<ScriptRun> {
-  const { python, env } = chartHubPython(chartVersion);
   if (sharedZygoteSocket(zygoteKey(chartVersion)) === undefined) {
+    const { python, env } = chartHubPython(chartVersion);
     const run = spawnSync(python, [script, ...args], { input, encoding: "utf8", env });
     if (run.error) throw run.error;
     return { status: run.status, stdout: run.stdout, stderr: run.stderr };
@@ -28,7 +28,7 @@ export async function runHubPythonScript(script: string, args: readonly string[]
   try {
     const [stdin, stdout, stderr] = ["stdin", "stdout", "stderr"].map((name) => path.join(scratch, name));
     fs.writeFileSync(stdin, input);
-    const { status } = await zygote.run({ argv: [script, ...args], stdin, stdout, stderr, env });
+    const { status } = await zygote.run({ argv: [script, ...args], stdin, stdout, stderr });
     return { status, stdout: fs.readFileSync(stdout, "utf8"), stderr: fs.readFileSync(stderr, "utf8") };
   } finally {
     await zygote.close();

@@ -115,8 +115,8 @@ async function main(): Promise<number> {
     ...[...testModules(PYTHON_TESTS), ...testModules(FAKES_TESTS)].map((module) => ({ version: NEWEST_CHART_VERSION, module })),
     ...SUPPORTED_CHART_VERSIONS.filter((v) => v !== NEWEST_CHART_VERSION).flatMap((version) => testModules(PYTHON_TESTS, USES_CHART_HUB).map((module) => ({ version, module }))),
   ];
-  // `npm test` runs this before jest, whose global setup would otherwise fetch the charts and
-  // wheels: the same fetch first (nothing to do when offline copies or the cache have them).
+  // The charts and wheels: fetched here when this runs alone (`npm run test:python`); under
+  // `npm test` runTests.ts has fetched them already, and this finds them in place.
   const missing = await ensureTestInputs({ log: (line) => process.stderr.write(`${line}\n`) });
   if (missing.length) {
     process.stderr.write(`${missingInputsLine(missing)}\n`);

@@ -50,13 +50,13 @@ interface Outcome {
  * PYTHON_TESTS_FRESH=1, the real-hub tier's (the same where root, else in a user namespace: its
  * children enter namespaces of their own) unless REALHUB_FRESH_HUB=1.
  */
-function sharedZygoteSpecs(): SharedZygoteSpec[] {
+function sharedZygoteSpecs(versions: readonly string[]): SharedZygoteSpec[] {
   const specs: SharedZygoteSpec[] = [];
   // A user namespace this machine cannot make would fail each zygote after its start: the real-hub
   // files then start their own, and fail there saying why.
   const prefix = namespacingPrefix();
   const realHubZygotes = process.env.REALHUB_FRESH_HUB !== "1" && (prefix.length === 0 || spawnSync(prefix[0], [...prefix.slice(1), "true"]).status === 0);
-  for (const version of SUPPORTED_CHART_VERSIONS) {
+  for (const version of versions) {
     if (process.env.PYTHON_TESTS_FRESH !== "1") specs.push({ version, prefix: [] });
     if (realHubZygotes) specs.push({ version, prefix });
   }
@@ -87,9 +87,18 @@ async function main(): Promise<number> {
     process.stderr.write(`${missingInputsLine(missing)}\n`);
     return 1;
   }
-  // One after the other, before anything runs in parallel (each builds its venv on first use).
-  for (const version of SUPPORTED_CHART_VERSIONS) chartHubPython(version);
-  const zygotes = await startSharedZygotes(sharedZygoteSpecs(), (line) => process.stderr.write(`${line}\n`));
+  // One after the other, before anything runs in parallel (each builds its venv on first use). A
+  // venv that cannot be made stops nothing else: the parts that need it fail, saying why.
+  const venvs = SUPPORTED_CHART_VERSIONS.filter((version) => {
+    try {
+      chartHubPython(version);
+      return true;
+    } catch (error) {
+      process.stderr.write(`the hub's Python for chart ${version}: ${(error as Error).message}\n`);
+      return false;
+    }
+  });
+  const zygotes = await startSharedZygotes(sharedZygoteSpecs(venvs), (line) => process.stderr.write(`${line}\n`));
   let outcomes: Outcome[];
   try {
     outcomes = await Promise.all(PARTS.map((part) => runPart(part, { ...process.env, ...zygotes.env })));

@@ -8,7 +8,7 @@
 // A zygote ends when its stdin closes: at close(), or when npm test's process ends however it
 // ends; on SIGINT, SIGTERM or SIGHUP at once, with the directory. Children still running 10 s
 // after close() (no client is left to end them) are ended with their zygote (SIGTERM, which a
-// listening zygote passes on as SIGKILL), so that npm test never waits on them for ever. Its
+// listening zygote passes on to them as SIGKILL), so that npm test never waits on them for ever. Its
 // output is kept and printed only when it did not end cleanly.
 import { spawn, type ChildProcessWithoutNullStreams } from "child_process";
 import * as fs from "fs";
@@ -85,7 +85,7 @@ export async function startSharedZygotes(specs: readonly SharedZygoteSpec[], log
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hub-zygotes-"));
   const unique = [...new Map(specs.map((s) => [zygoteKey(s.version, s.prefix), s])).values()];
   const started = unique.map((spec, index) => start(spec, dir, index, log));
-  // SIGTERM: a listening zygote kills its children (and the process groups they lead), then ends.
+  // SIGTERM: a listening zygote kills its children, then ends.
   const kill = () => {
     for (const zygote of started) zygote.child.kill("SIGTERM");
     fs.rmSync(dir, { recursive: true, force: true });

@@ -10,10 +10,9 @@ import { basePython, hubRequirements, localWheels, pythonMinorOf } from "./hubPy
 import { fetchHubWheels } from "./hubWheelhouse";
 import { testInputCacheDir } from "./testInputCache";
 
+// Where from and where to: Z2JH_CHART_REPOSITORY (chartArchive.ts) and JUPYTERHUB_PULUMI_CACHE
+// (testInputCache.ts), which the tests of this module set for the process they run it in.
 export interface TestInputsOptions {
-  readonly versions?: readonly string[];
-  readonly cacheDir?: string;
-  readonly chartRepository?: string;
   /** Progress lines (what is being fetched, from where); nothing by default. */
   readonly log?: (line: string) => void;
 }
@@ -26,9 +25,9 @@ export interface MissingInput {
 
 /** Finds or fetches every input and returns what could not be had. */
 export async function ensureTestInputs(options: TestInputsOptions = {}): Promise<MissingInput[]> {
-  const versions = options.versions ?? SUPPORTED_CHART_VERSIONS;
-  const cacheDir = options.cacheDir ?? testInputCacheDir();
-  const repository = options.chartRepository ?? chartRepository();
+  const versions = SUPPORTED_CHART_VERSIONS;
+  const cacheDir = testInputCacheDir();
+  const repository = chartRepository();
   const log = options.log ?? (() => undefined);
   const missing: MissingInput[] = [];
 
@@ -66,7 +65,8 @@ export async function ensureTestInputs(options: TestInputsOptions = {}): Promise
 const WHAT: Record<MissingInput["kind"], string> = { chart: "the Z2JH chart", "hub-python": "the hub's Python for chart" };
 
 /** One line: what is missing (versions sharing a reason together), why, and how to get it. */
-export function missingInputsLine(missing: readonly MissingInput[], cacheDir = testInputCacheDir()): string {
+export function missingInputsLine(missing: readonly MissingInput[]): string {
+  const cacheDir = testInputCacheDir();
   const groups = new Map<string, string[]>();
   for (const { kind, version, reason } of missing) {
     const key = `${WHAT[kind]}\u0000${reason}`;

@@ -37,8 +37,7 @@ it says {"listening": <path>} on stdout once a Unix socket listens there, then p
 that closes its side gets its children's exits, then is closed; one that goes away leaves its
 children running, unreported. Its stdin is only a lifeline: closing it stops the listening and
 drops every connection, and the zygote ends once its children have (taking its socket). SIGTERM
-ends it at once, with every child it has (each child's process group too, where the child leads
-one): what its owner does to children no client is left to end.
+ends it at once, with every child it has: what its owner does to children no client is left to end.
 
 Used by tests/harness/hubZygote.ts (the Python tests, pythonTests.ts: a zygote per chart version,
 a child per test module; the real-hub tier, realHub.ts: a run_hub.py per hub run), under `npm test`
@@ -137,11 +136,11 @@ class _Client:
 
 
 def _end_with_children(children, listener):
-    """SIGTERM to a listening zygote: kill its children, each with the process group it leads
-    (a hub started with new_session leads its own, and its managed services are in it), and end."""
+    """SIGTERM to a listening zygote: kill its children and end. What they started in sessions of
+    their own (a run_hub.py's hubs) is not reached."""
     for pid in list(children):
         try:
-            os.killpg(pid, signal.SIGKILL) if os.getpgid(pid) == pid else os.kill(pid, signal.SIGKILL)
+            os.kill(pid, signal.SIGKILL)
         except OSError:
             pass  # it has ended meanwhile
     try:
@@ -331,7 +330,6 @@ class ZygoteChild:
     def __init__(self, pid):
         self.pid = pid
         self.returncode = None
-        self.cpu = None
         self._done = threading.Event()
 
     def poll(self):
@@ -343,16 +341,6 @@ class ZygoteChild:
         if not self._done.wait(timeout):
             raise subprocess.TimeoutExpired(f"zygote child {self.pid}", timeout)
         return self.returncode
-
-    def send_signal(self, number):
-        if self.returncode is None:
-            os.kill(self.pid, number)
-
-    def terminate(self):
-        self.send_signal(signal.SIGTERM)
-
-    def kill(self):
-        self.send_signal(signal.SIGKILL)
 
 
 class _ForkedProcess:
@@ -429,14 +417,14 @@ class Zygote:
     is applied before the program runs, and what the preload read of the environment at import
     is the zygote's (PRELOAD reads none that a hub configures)."""
 
-    def __init__(self, python=None, env=None, cwd=None, timeout=120, preload=None, stderr=None):
+    def __init__(self, python=None, env=None, preload=None, stderr=None):
         """`preload`: the modules to import instead of PRELOAD (HUB_ZYGOTE_PRELOAD, comma-separated);
         `stderr`: the zygote's own (a failed preload's traceback), as Popen takes it."""
         import subprocess
 
         if preload is not None:
             env = {**(os.environ if env is None else env), "HUB_ZYGOTE_PRELOAD": ",".join(preload)}
-        self._attach(subprocess.Popen([python or sys.executable, os.path.abspath(__file__)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=env, cwd=cwd), timeout)
+        self._attach(subprocess.Popen([python or sys.executable, os.path.abspath(__file__)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=env), 120)
 
     @classmethod
     def connect(cls, path, timeout=120):
@@ -502,7 +490,7 @@ class Zygote:
             with self._lock:
                 if "exit" in reply:
                     child = self._children.pop(reply["id"])
-                    child.returncode, child.cpu = reply["exit"], reply["cpu"]
+                    child.returncode = reply["exit"]
                     child._done.set()
                 else:
                     if "pid" in reply:
