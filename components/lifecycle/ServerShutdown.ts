@@ -20,8 +20,9 @@ export interface ServerShutdownArgs {
  * namespace, with live Vault tokens. Through the hub when it runs (each server's post-stop hook
  * revokes its Vault token), else by deleting the pods by KubeSpawner's labels, and says what it did
  * (providers/serverShutdown.cjs, kept in the state, so a plain `pulumi destroy` runs it). Where the
- * servers cannot be stopped its delete fails, so it stays in the state for the next destroy. Renaming or re-parenting it stops nothing, with or without an alias
- * (the provider's delete says how); add the alias all the same, as for any resource.
+ * servers cannot be stopped its delete fails, so it stays in the state for the next destroy.
+ * Renaming or re-parenting it stops nothing, with or without an alias (the provider's delete says
+ * how); add the alias all the same, as for any resource.
  *
  * A dynamic provider rather than a resource hook: a beforeDelete hook runs only under
  * `pulumi destroy --run-program` (the engine refuses a destroy without it), and hooks cannot be

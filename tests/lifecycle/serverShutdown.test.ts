@@ -1,4 +1,5 @@
-// `pulumi destroy` stops every server before the release goes, and always completes: the provider
+// `pulumi destroy` stops every server before the release goes; where it cannot stop them its delete
+// fails, so the resource stays in the state for the next destroy, saying what to do: the provider
 // driven through the SDK's real dynamic-provider server over gRPC, as the engine drives it, with
 // the real kubectl against a fake Kubernetes API server (tests/harness/fakeKubeApi.ts). The one
 // stand-in is the hub's side of `kubectl exec deploy/hub -- user_lifecycle.py stop-all`: a script

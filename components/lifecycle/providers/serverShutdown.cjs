@@ -125,12 +125,10 @@ function manualStop(props, what) {
  * state and a later `pulumi destroy` tries again. Succeeding instead would drop it from the state
  * for good, and the chart's hub leaves servers running (cleanup_servers = False), with their
  * Vault tokens live, however often the destroy is run again.
+ * @param {ShutdownInputs} props @param {string} what
  */
-class ServersNotStopped extends Error {}
-
-/** @param {ShutdownInputs} props @param {string} what */
 function notStopped(props, what) {
-  return new ServersNotStopped(
+  return new Error(
     `${what} Run \`pulumi destroy\` again once that is mended, or set ${SKIP_STOP_VARIABLE}=1 to destroy without stopping them. ${manualStop(props, "Or stop them by hand")}.`,
   );
 }
@@ -154,7 +152,7 @@ function unreachableMessage(props, why) {
 function unreachable(props, why) {
   const message = unreachableMessage(props, why);
   if (process.env[DELETE_UNREACHABLE_VARIABLE] === "true") return `${DELETE_UNREACHABLE_VARIABLE}=true: the cluster is taken as gone. ${message}`;
-  throw new ServersNotStopped(message);
+  throw new Error(message); // as notStopped: the Delete fails, so a later destroy tries again
 }
 
 /**
@@ -318,7 +316,4 @@ module.exports = {
   SKIP_STOP_VARIABLE,
   DELETE_UNREACHABLE_VARIABLE,
   serverSelector,
-  hubSelector,
-  stopServers,
-  unreachableMessage,
 };
