@@ -172,10 +172,12 @@ def admin_role_services(c):
     service that holds the admin role in it, and even sets admin=True again on one that the config
     no longer makes an admin ("in admin role sets admin = True"). With the list, membership is
     made to match it ("ensure membership list is exact match (adds and revokes permissions)").
-    The entry makes the rest of the admin role exact too: JupyterHub merges Authenticator.admin_users
-    into its users, so the admins are exactly the configured ones (one made admin in the hub's UI
-    loses it at the next start: the stack config decides who is admin), and a group given the
-    admin role other than through load_roles loses it (none is, in this project).
+    Where Authenticator.admin_users is set (the hub's local login), JupyterHub merges it into the
+    entry's users, so the admins are exactly the configured ones: one made admin in the hub's UI
+    loses it at the next start. Without it (Keycloak login: admin_groups), the entry names no users
+    and JupyterHub keeps every admin=True user in the role; OAuthenticator's admin_groups then sets
+    each person's admin flag at their next login. A group given the admin role other than through
+    load_roles loses it either way (none is, in this project).
     """
     services = sorted(s["name"] for s in c.JupyterHub.services if s.get("admin"))
     roles = c.JupyterHub.load_roles

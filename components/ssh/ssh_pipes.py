@@ -29,8 +29,10 @@ The hub loads this file as a module from `hub.extraConfig` (components/hub/hubPy
 calls `install(c, get_config("custom.ssh"), KubeSpawner)`, which wraps the spawner class set by then
 (the profile filter's, or KubeSpawner) and gives a routed server's spawner an
 after_pod_created_hook (keeping one set before). Only those: with any such hook set, KubeSpawner
-waits for the new pod's uid in its reflector, and fails the spawn when that takes over 10 s. Standard library only, plus `cryptography` (a JupyterHub dependency), kubernetes_asyncio
-and KubeSpawner's shared API clients, which the hub image has (KubeSpawner 7 depends on them).
+waits for the new pod's uid in its reflector, and fails the spawn when that takes over 10 s
+(kubespawner/spawner.py, _start: exponential_backoff's default timeout). Standard library only,
+plus `cryptography` (a JupyterHub dependency), kubernetes_asyncio and KubeSpawner's shared API
+clients, which the hub image has (KubeSpawner 7 depends on them).
 """
 
 import base64
