@@ -108,27 +108,32 @@ function run(docker: string, args: string[]): void {
 
 /** Builds and pushes one image; the digest BuildKit pushed. */
 function buildAndPush(docker: string, reference: string, context: string, labels: Record<string, string>, baseImage?: string): string {
-  const metadata = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "publish-")), "metadata.json");
-  run(docker, [
-    "buildx",
-    "build",
-    "--platform",
-    "linux/amd64",
-    // SLSA provenance in the pushed index: the digest a stack pins covers it.
-    "--provenance",
-    "mode=max",
-    "--push",
-    "--metadata-file",
-    metadata,
-    ...Object.entries(labels).flatMap(([key, value]) => ["--label", `${key}=${value}`]),
-    ...(baseImage ? ["--build-arg", `BASE_IMAGE=${baseImage}`] : []),
-    "--tag",
-    reference,
-    context,
-  ]);
-  const digest = (JSON.parse(fs.readFileSync(metadata, "utf8")) as Record<string, unknown>)["containerimage.digest"];
-  if (typeof digest !== "string" || !/^sha256:[a-f0-9]{64}$/.test(digest)) throw new Error(`${reference} was built, but BuildKit reported no pushed digest`);
-  return digest;
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "publish-"));
+  const metadata = path.join(scratch, "metadata.json");
+  try {
+    run(docker, [
+      "buildx",
+      "build",
+      "--platform",
+      "linux/amd64",
+      // SLSA provenance in the pushed index: the digest a stack pins covers it.
+      "--provenance",
+      "mode=max",
+      "--push",
+      "--metadata-file",
+      metadata,
+      ...Object.entries(labels).flatMap(([key, value]) => ["--label", `${key}=${value}`]),
+      ...(baseImage ? ["--build-arg", `BASE_IMAGE=${baseImage}`] : []),
+      "--tag",
+      reference,
+      context,
+    ]);
+    const digest = (JSON.parse(fs.readFileSync(metadata, "utf8")) as Record<string, unknown>)["containerimage.digest"];
+    if (typeof digest !== "string" || !/^sha256:[a-f0-9]{64}$/.test(digest)) throw new Error(`${reference} was built, but BuildKit reported no pushed digest`);
+    return digest;
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
 function notPublic(repository: string, tag: string, owner: string): Error {

@@ -211,13 +211,22 @@ def relocated(code, root, directories):
 _loaded = {}  # hub_config's (values, files) -> (a copy of its config, its root)
 
 
+def _config_copy(c):
+    """A copy of a loaded config that shares nothing with it. traitlets' Config.__deepcopy__ copies
+    a section's dicts and lists one level deep only (traitlets/config/loader.py), so the entries of
+    profile_list, load_roles or services would be the same objects in every copy."""
+    from traitlets.config import Config
+
+    return Config({name: Config({trait: copy.deepcopy(value) for trait, value in section.items()}) if isinstance(section, Config) else copy.deepcopy(section) for name, section in c.items()})
+
+
 def hub_config(values=None, files=None, keep=None):
     """`c` as the chart's jupyterhub_config.py leaves it for these chart values (hub.extraConfig
     entries included). `keep`, a list, gets the temporary root (the pod's files) to look at.
 
     Without hub.extraConfig (code that may keep state of its own) the chart's config runs once per
-    values and files in a process; later calls get a deep copy of what it made (traitlets'
-    Config.__deepcopy__), so no test sees another's changes."""
+    values and files in a process, and every call gets a copy of what it made that shares nothing
+    (_config_copy), so no test sees another's changes."""
     import yaml
     from traitlets.config.loader import PyFileConfigLoader
 
@@ -227,7 +236,7 @@ def hub_config(values=None, files=None, keep=None):
         c, root = _loaded[key]
         if keep is not None:
             keep.append(root)
-        return copy.deepcopy(c)
+        return _config_copy(c)
     manifests = render(values)
     root = tempfile.mkdtemp(prefix="chart-hub-")
     # The config names files under it (the chart's paths, moved): it goes when the process ends.
@@ -246,8 +255,8 @@ def hub_config(values=None, files=None, keep=None):
     with open(secret_values, encoding="utf-8") as handle:
         chart_values = yaml.load(handle, Loader=_yaml_safe()[0])
     extra = chart_values.get("hub", {}).get("extraConfig") or {}
-    for key in extra:
-        extra[key] = relocated(extra[key], root, directories)
+    for name in extra:
+        extra[name] = relocated(extra[name], root, directories)
     with open(secret_values, "w", encoding="utf-8") as handle:
         yaml.dump(chart_values, handle, Dumper=_yaml_safe()[1])
 
@@ -262,7 +271,7 @@ def hub_config(values=None, files=None, keep=None):
         sys.path[:] = saved_path
         sys.modules.pop("z2jh", None)
     if cacheable:
-        _loaded[key] = (copy.deepcopy(c), root)
+        _loaded[key] = (_config_copy(c), root)
     return c
 
 

@@ -1,8 +1,9 @@
 """The hub container's filesystem and network, made inside a private mount and network namespace
 (`unshare --mount --net`, plus `--user --map-root-user` when not run as root; see
 tests/realhub/realHub.ts). Nothing here touches the host: every directory the pod's mounts land
-in gets a writable overlay whose upper layer is a scratch directory, and the network namespace has
-only its own loopback device, where every 127.0.0.0/8 address is ours.
+in gets a writable overlay whose upper layer is a scratch directory (and each volume mounted on a
+whole directory a tmpfs over that), and the network namespace has only its own loopback device,
+where every 127.0.0.0/8 address is ours.
 
 This stands in for the kubelet and the container runtime, which live outside the hub process:
 the files at their mount paths, /etc/hosts naming the Services and the stack's outside hosts
@@ -83,8 +84,8 @@ def lay_out(files, empty_dirs, hosts, scratch):
 
 def replace_files(before, after):
     """A new pod of the same Deployment: the files of `after` where those of `before` were (in the
-    overlays lay_out made), none of `before` that `after` does not have; empty dirs keep their
-    contents, as the database volume does."""
+    overlays and tmpfs mounts lay_out made), none of `before` that `after` does not have; empty
+    dirs keep their contents, as the database volume does."""
     for path in set(before) - set(after):
         if os.path.exists(path):
             os.remove(path)

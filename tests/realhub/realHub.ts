@@ -169,7 +169,7 @@ const zygotes = new Map<string, HubZygote>();
 
 /**
  * run_hub.py forked from the chart version's zygote, in namespaces of its own (in_namespaces.py):
- * it and the hubs it forks in turn (run_hub.py's ZygoteStarter) start with the hub's packages
+ * it and the hubs it forks in turn (run_hub.py's forked_zygote) start with the hub's packages
  * imported, which a new python spends 3-4 s of CPU on.
  */
 async function runFromZygote(chartVersion: string, specFile: string, scratch: string): Promise<RunHubExit> {
@@ -181,7 +181,13 @@ async function runFromZygote(chartVersion: string, specFile: string, scratch: st
   const stdout = path.join(scratch, "run_hub.out");
   const stderr = path.join(scratch, "run_hub.err");
   let pid: number | undefined;
-  const timer = setTimeout(() => pid && process.kill(pid, "SIGKILL"), RUN_HUB_TIMEOUT_MS);
+  const timer = setTimeout(() => {
+    try {
+      if (pid) process.kill(pid, "SIGKILL");
+    } catch {
+      // It ended just now; its exit is on its way.
+    }
+  }, RUN_HUB_TIMEOUT_MS);
   try {
     const { status } = await zygote.run({ argv: [path.join(__dirname, "in_namespaces.py"), path.join(__dirname, "run_hub.py"), specFile], stdout, stderr, started: (p) => (pid = p) });
     const read = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "");

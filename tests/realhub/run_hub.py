@@ -11,9 +11,9 @@ stack's outside services and the scenario. Then:
    CA that the stack's CA bundle ConfigMap holds;
 3. starts `jupyterhub --config /usr/local/etc/jupyterhub/jupyterhub_config.py --upgrade-db` (the
    container's args) with the container's environment, in its working directory: forked from a
-   zygote (tests/python/hub_zygote.py) that imported the hub's packages while the fakes came up,
-   so the process is `python -m jupyterhub …` without seconds of imports; REALHUB_FRESH_HUB=1
-   starts a new python instead;
+   zygote forked from this process, itself a child of a zygote of the hub's packages
+   (tests/python/hub_zygote.py), so the process is `python -m jupyterhub …` without seconds of
+   imports; with REALHUB_FRESH_HUB=1, or run by hand, a new python instead;
 4. runs the scenario (scenario.py, or the module the scenario names) and prints what it observed
    as one JSON document on stdout. A scenario may move the hub to the stack's later releases
    (hub.upgrade(), tests/realhub/releases.ts).
@@ -24,7 +24,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 
@@ -40,46 +39,14 @@ from hub_zygote import Zygote  # noqa: E402
 CA_PLACEHOLDER = "@@THROWAWAY-CA@@"
 
 
-class ZygoteStarter:
-    """Where the hub processes fork from. In a zygote's child (realHub.ts starts run_hub.py so), a
-    zygote forked from this process, which has the hub's packages already; otherwise one made in
-    the background, its imports overlapping the fakes' start, waited for when the first hub
-    starts. None where REALHUB_FRESH_HUB=1 (each hub a new python)."""
-
-    def __init__(self, log_path):
-        self.log_path = log_path
-        self.zygote = None
-        self.error = None
-        self.thread = None
-        if os.environ.get("REALHUB_FRESH_HUB") == "1":
-            return
-        if "jupyterhub.app" in sys.modules:
-            # This process is itself a zygote's child (realHub.ts): it has the hub's packages
-            # already, and a zygote forked from it now, before its first thread, imports nothing.
-            self.zygote = Zygote.forked()
-        else:
-            self.thread = threading.Thread(target=self._make, daemon=True)
-            self.thread.start()
-
-    def _make(self):
-        try:
-            with open(self.log_path, "w", encoding="utf-8") as log:
-                self.zygote = Zygote(sys.executable, stderr=log)
-        except Exception as error:  # reported when a hub is to start from it
-            self.error = error
-
-    def get(self):
-        if self.thread is not None:
-            self.thread.join()
-        if self.error:
-            raise RuntimeError(f"the hub zygote could not start: {self.error}; see {self.log_path}")
-        return self.zygote
-
-    def close(self):
-        if self.thread is not None:
-            self.thread.join()
-        if self.zygote:
-            self.zygote.close()
+def forked_zygote():
+    """Where the hub processes fork from: in a zygote's child (realHub.ts starts run_hub.py so), a
+    zygote forked from this process, which has the hub's packages already and so imports nothing.
+    None otherwise (REALHUB_FRESH_HUB=1, or run_hub.py started by hand): each hub a new python.
+    Called before this process's first thread."""
+    if os.environ.get("REALHUB_FRESH_HUB") != "1" and "jupyterhub.app" in sys.modules:
+        return Zygote.forked()
+    return None
 
 
 class HubProcess:
@@ -124,9 +91,8 @@ class HubProcess:
         # One log over every release's hub, each start's lines after the last's.
         append = self.log is not None
         self.log = open(self.log_path, "a" if append else "w", encoding="utf-8")
-        zygote = self.zygote.get() if self.zygote else None
-        if zygote and args[0] == sys.executable:
-            self.process = zygote.spawn(args[1:], stdout=self.log_path, append=append, cwd=self.pod["workingDir"], env=env, new_session=True)
+        if self.zygote and args[0] == sys.executable:
+            self.process = self.zygote.spawn(args[1:], stdout=self.log_path, append=append, cwd=self.pod["workingDir"], env=env, new_session=True)
         else:
             self.process = subprocess.Popen(args, cwd=self.pod["workingDir"], env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -160,7 +126,7 @@ def main():
         spec = json.load(handle)
     scratch = spec["scratch"]
     pod = spec["pod"]
-    zygote = ZygoteStarter(os.path.join(scratch, "zygote.log"))  # before any thread of ours runs: the zygote is a process of its own
+    zygote = forked_zygote()  # before any thread of ours runs: the zygote is a process of its own
     # The homelab's own CA: the stack's CA bundle ConfigMap holds it, the fakes' certificates are its.
     with open(throwaway_ca.cas().a.ca, encoding="ascii") as handle:
         ca = handle.read()
@@ -192,7 +158,8 @@ def main():
                 result["scenarioSeconds"] = round(time.monotonic() - started, 1)
             finally:
                 hub.stop()  # before the fakes it talks to go
-                zygote.close()
+                if zygote:
+                    zygote.close()
     except Exception as error:  # reported, for the test to show with the hub's log
         import traceback
 
