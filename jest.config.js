@@ -8,6 +8,10 @@ module.exports = {
   transform: {
     "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" } }],
   },
+  // V8's compiled code of each module, kept between test files and runs (jestCodeCache.cjs).
+  runtime: "<rootDir>/tests/harness/jestCodeCache.cjs",
+  // The SDK's TypeScript compiler, loaded only by the files that serialize a function (lazyTypeScript.cjs).
+  moduleNameMapper: { "^\\.\\./\\.\\./typescript-shim$": "<rootDir>/tests/harness/lazyTypeScript.cjs" },
   testTimeout: 60000,
   // Two workers on two cores: the real-hub and provider tests wait on subprocesses much of the time.
   maxWorkers: 2,
