@@ -212,11 +212,8 @@ def wait_server(browser, name, server, want_ready, timeout=SPAWN_SECONDS):
 
 def pods_of(world, name, server=""):
     """The pods KubeSpawner created for this user's server, as it sent them (people act at once)."""
-    return [
-        p for p in world.kube.created("pods")
-        if p["metadata"]["annotations"].get("hub.jupyter.org/username") == name
-        and p["metadata"]["labels"].get("hub.jupyter.org/servername", "") == server
-    ]
+    return world.kube.created("pods", where=lambda p: p["metadata"]["annotations"].get("hub.jupyter.org/username") == name
+                              and p["metadata"]["labels"].get("hub.jupyter.org/servername", "") == server)
 
 
 def pipes_of(world, name):
@@ -260,7 +257,7 @@ def stop(world, browser, name, server=""):
     wait_server(browser, name, server, want_ready=False)
     return {
         "status": reply.status,
-        "podsLeft": [p["metadata"]["name"] for p in world.kube.objects("pods") if p["metadata"]["annotations"].get("hub.jupyter.org/username") == name],
+        "podsLeft": [p["metadata"]["name"] for p in world.kube.objects("pods", where=lambda p: p["metadata"]["annotations"].get("hub.jupyter.org/username") == name)],
         "pipesLeft": [p["metadata"]["name"] for p in pipes_of(world, name)],
         "vaultRequests": vault_requests_of(world, name, vault_before),
     }

@@ -170,7 +170,7 @@ _signer_lock = threading.Lock()
 
 
 def shared_signer():
-    """One RSA key per process: making one takes a second or two in pure Python."""
+    """One RSA key per process: making one still takes a tenth of a second or so."""
     global _shared_signer
     with _signer_lock:
         if _shared_signer is None:
