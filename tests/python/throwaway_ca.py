@@ -1,17 +1,19 @@
 """Two throwaway CAs made with the openssl CLI for the TLS tests, each with a server certificate
 for 127.0.0.1 and localhost: a homelab CA ("A") the code under test is told to trust, and another
-("B") nobody trusts. Made once per test run, in a temporary directory, never anywhere else.
+("B") nobody trusts. Made once per test run, in a temporary directory, never anywhere else; each
+CA and each server certificate when first asked for (a real-hub run needs CA A and certificates of
+its own only, and every openssl process costs tens of milliseconds of CPU).
 
 The certificates satisfy the strict checks of newer Pythons (VERIFY_X509_STRICT from 3.13):
 CA basicConstraints critical with keyCertSign, key identifiers on both sides, the server's
 names in subjectAltName.
 """
 import atexit
+import functools
 import os
 import shutil
 import subprocess
 import tempfile
-import types
 
 OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
 _made = {}
@@ -57,16 +59,40 @@ def _server(directory, name, ca_cert, ca_key, sans=("IP:127.0.0.1", "DNS:localho
     return os.path.join(directory, cert), os.path.join(directory, key)
 
 
+class _Authority:
+    """One CA: .ca (PEM path) made at once, .server ((cert, key) paths) when first read."""
+
+    def __init__(self, directory, name):
+        self._directory, self._name = directory, name
+        self.ca, self._key = _ca(directory, name)
+
+    @functools.cached_property
+    def server(self):
+        return _server(self._directory, self._name, self.ca, self._key)
+
+
+class _Authorities:
+    """.a and .b (each an _Authority, made when first read) and .directory."""
+
+    def __init__(self, directory):
+        self.directory = directory
+
+    @functools.cached_property
+    def a(self):
+        return _Authority(self.directory, "a")
+
+    @functools.cached_property
+    def b(self):
+        return _Authority(self.directory, "b")
+
+
 def cas():
-    """SimpleNamespace(a=..., b=...), each with .ca (PEM path) and .server ((cert, key) paths)."""
+    """The two CAs: .a and .b, each with .ca (PEM path) and .server ((cert, key) paths)."""
     if not _made:
         directory = tempfile.mkdtemp(prefix="throwaway-ca-")
         atexit.register(shutil.rmtree, directory, True)
-        for name in ("a", "b"):
-            ca_cert, ca_key = _ca(directory, name)
-            _made[name] = types.SimpleNamespace(ca=ca_cert, server=_server(directory, name, ca_cert, ca_key))
-        _made["directory"] = directory
-    return types.SimpleNamespace(**_made)
+        _made["cas"] = _Authorities(directory)
+    return _made["cas"]
 
 
 def server_cert(ca="a", ips=(), dns=()):
