@@ -4,8 +4,9 @@
 // The chart comes from an offline copy when there is one (Z2JH_CHARTS, else ../shared/z2jh beside
 // the project: <root>/<version>/chart), else from the chart repository, fetched once per run by
 // jest's global setup into the test cache (chartArchive.ts). The helm binary comes from the npm
-// registry (layerBinary.ts).
+// registry (layerBinary.ts). What helm rendered is kept, by everything it read (keptTemplate).
 import { execFileSync } from "child_process";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -58,8 +59,8 @@ export interface TemplateOptions {
 
 /**
  * What each `helm template` of this process gave, by everything it read: the same values of the
- * same stack are often rendered again by another test of a file (~0.3 CPU-s for helm, as much again
- * to parse its output). Each caller gets a copy of its own to change.
+ * same stack are often rendered again by another test of a file. Each caller gets a copy of its own
+ * to change.
  */
 const rendered = new Map<string, Manifest[]>();
 
@@ -67,14 +68,57 @@ const rendered = new Map<string, Manifest[]>();
 export function helmTemplate(values: Record<string, unknown>, options: TemplateOptions): Manifest[] {
   const valuesYaml = jsYaml.dump(values, { lineWidth: -1, noRefs: true });
   const helm = process.env.HELM ?? helmBinary();
-  const args = ["template", options.release, chartDirectory(options.chartVersion), "--namespace", options.namespace, "--kube-version", KUBE_VERSION];
+  const chart = chartDirectory(options.chartVersion);
+  const args = ["template", options.release, chart, "--namespace", options.namespace, "--kube-version", KUBE_VERSION];
   const key = JSON.stringify([helm, args, valuesYaml]);
   let manifests = rendered.get(key);
   if (!manifests) {
-    manifests = runHelmTemplate(helm, args, valuesYaml);
+    manifests = keptTemplate(helm, args, chart, valuesYaml);
     rendered.set(key, manifests);
   }
   return structuredClone(manifests);
+}
+
+/**
+ * `helm template`'s manifests as an earlier run of the same helm binary gave them for the same
+ * chart files, arguments and values, else helm's, kept for the next (under the test inputs, so
+ * `npm ci` empties it). Each run costs ~0.6 CPU-s (helm loading the chart) and as much again to
+ * parse its YAML, and the test files and runs render the same stacks over and over. The one thing
+ * of a render that differs between helm runs is what the chart makes up at random where the values
+ * name none (the proxy's token, the cookie secret, CryptKeeper's keys): a kept render keeps them.
+ */
+function keptTemplate(helm: string, args: string[], chart: string, valuesYaml: string): Manifest[] {
+  const binary = fs.statSync(helm);
+  const digest = crypto.createHash("sha256").update(JSON.stringify([helm, binary.size, binary.mtimeMs, args, chartDigest(chart), valuesYaml])).digest("hex");
+  const file = path.join(testInputCacheDir(), "helm-template", `${digest}.json`);
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8")) as Manifest[];
+  } catch {
+    // Not rendered with these inputs before.
+  }
+  const manifests = runHelmTemplate(helm, args, valuesYaml);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  // Written aside and renamed: another process may read it meanwhile.
+  fs.writeFileSync(`${file}.${process.pid}`, JSON.stringify(manifests));
+  fs.renameSync(`${file}.${process.pid}`, file);
+  return manifests;
+}
+
+const chartDigests = new Map<string, string>();
+
+/** The digest of every file of a chart directory, with its path: what helm reads of the chart. */
+function chartDigest(chart: string): string {
+  let digest = chartDigests.get(chart);
+  if (!digest) {
+    const hash = crypto.createHash("sha256");
+    for (const file of (fs.readdirSync(chart, { recursive: true }) as string[]).sort()) {
+      const full = path.join(chart, file);
+      if (!fs.statSync(full).isFile()) continue;
+      hash.update(`\0${file}\0`).update(fs.readFileSync(full));
+    }
+    chartDigests.set(chart, (digest = hash.digest("hex")));
+  }
+  return digest;
 }
 
 function runHelmTemplate(helm: string, args: string[], valuesYaml: string): Manifest[] {
