@@ -170,7 +170,9 @@ def main():
     # Every error the hub logged, wherever in the log: what an operator would grep for.
     # (the hub's own "[E …" lines, and its managed services' "ERROR …" ones).
     result["hubLogErrors"] = [line for line in text.splitlines() if line.startswith(("[E ", "[C ")) or "ERROR" in line]
-    json.dump(result, sys.stdout)
+    # json.dumps: json.dump encodes in pure Python (only a one-shot encode is the C encoder's), and
+    # the result, every pod as sent, is hundreds of kilobytes.
+    sys.stdout.write(json.dumps(result))
 
 
 if __name__ == "__main__":

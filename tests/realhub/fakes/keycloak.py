@@ -89,6 +89,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 from keycloak_checks import add_query, check_pkce_request, check_pkce_verifier, verify_redirect_uri
 from keycloak_realm import Realm, RealmError, realm_from_resources
 from keycloak_tokens import Signer, at_hash
+from loopback_server import Serving
 
 __all__ = ["FakeKeycloak", "Realm", "RealmError", "realm_from_resources", "LOGIN_HEADER", "BROKER_HEADER", "RecordedRequest"]
 
@@ -198,20 +199,18 @@ class FakeKeycloak:
         self._server = _server(self, host, port, tls)
         self.host, self.port = self._server.server_address[:2]
         self.issuer_base_url = (issuer_base_url or (f"https://{host}" if self.port == 443 else f"https://{host}:{self.port}")).rstrip("/")
-        self._thread = None
+        self._serving = None
 
     # --- lifecycle -----------------------------------------------------------------------------
 
     def start(self):
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
+        self._serving = Serving(self._server).start()
         return self
 
     def stop(self):
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join()
-            self._thread = None
+        if self._serving is not None:
+            self._serving.stop()
+            self._serving = None
         self._server.server_close()
 
     def __enter__(self):

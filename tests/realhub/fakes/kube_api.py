@@ -67,6 +67,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import kube_objects as rules
 from kube_objects import NODE, ApiError
+from loopback_server import Serving
 
 # (group, plural) -> (version, kind, name rule): the built-in kinds the hub touches.
 BUILTIN = {
@@ -131,23 +132,23 @@ class FakeKubeApi:
         self._server = Server((host, port), _Handler)
         self._server.fake = self
         self.url = f"https://{host}:{self._server.server_address[1]}"
-        self._threads = [threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True),
-                         threading.Thread(target=self._run_controllers, daemon=True)]
+        self._serving = Serving(self._server)
+        self._controllers = threading.Thread(target=self._run_controllers, daemon=True)
 
     # --- lifecycle and what tests look at -----------------------------------------------------
 
     def start(self):
-        for thread in self._threads:
-            thread.start()
+        self._serving.start()
+        self._controllers.start()
         return self
 
     def stop(self):
         with self._lock:
             self._stopping = True
             self._changed.notify_all()
-        self._server.shutdown()
+        self._serving.stop()
         self._server.server_close()
-        self._threads[1].join(timeout=5)
+        self._controllers.join(timeout=5)
 
     def __enter__(self):
         return self.start()

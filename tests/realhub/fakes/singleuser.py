@@ -3,8 +3,9 @@ pod's IP and port. JupyterHub waits for it with utils.wait_for_http_server (jupy
 5.5.0): any answer below 500 means up, 599 (no connection) means wait. The real server answers its
 base URL with a redirect to the default URL, and says which JupyterHub it was built for in the
 X-JupyterHub-Version header, which the hub compares with its own (warning on a mismatch)."""
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from loopback_server import Serving
 
 
 class FakeSingleuser:
@@ -25,8 +26,8 @@ class FakeSingleuser:
                 self.end_headers()
 
         self.server = ThreadingHTTPServer((host, port), Handler)
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        self.serving = Serving(self.server).start()
 
     def close(self):
-        self.server.shutdown()
+        self.serving.stop()
         self.server.server_close()
