@@ -2,10 +2,9 @@
 // homelab hub on chart 4.4.0 with one person starting one profile, and shows the check that
 // covers it fails on what the real hub then did.
 import type { Settings } from "../../settings";
-import { renderStack } from "../harness/renderStack";
 import { readStackConfig } from "../harness/stackConfig";
 import { checks, type CheckContext } from "./hubChecks";
-import { runRealHub, type RunOptions } from "./realHub";
+import { renderedStack, runRealHub, type RunOptions } from "./realHub";
 import { scenarioFor, type Scenario } from "./scenarios";
 
 const STACK = "homelab";
@@ -17,7 +16,7 @@ const LIST_ONLY_MOUNT = `    spawner.volumes = [v for v in spawner.volumes or []
 `;
 
 async function controlRun(options: RunOptions): Promise<CheckContext> {
-  const settings: Settings = (await renderStack(readStackConfig(STACK), STACK)).settings;
+  const settings: Settings = (await renderedStack(readStackConfig(STACK), STACK)).settings;
   const full = scenarioFor(settings);
   // tomas: keys for SSH, the lab group, a profile with sshd.
   const tomas = full.people.find((p) => p.name === "tomas")!;

@@ -8,12 +8,11 @@ import { parseBytes, parseCpu } from "../../settings/quantities";
 import { profileRunsSshd } from "../../settings/sshChecks";
 import { userHomes } from "../../components/storage/homeLocations";
 import { BUNDLE_FILE, CA_DIR, CA_FILE, TRUST_DIR } from "../../components/trust/caBundleValues";
-import { renderStack } from "../harness/renderStack";
 import { clusterModel, type ClusterModel } from "../network/clusterModel";
 import { evaluateFlow, type PodEndpoint } from "../network/networkPolicy";
 import { closedFlows, neededFlows, type NamedFlow } from "../network/productFlows";
 import { committedStacks, readStackConfig } from "../harness/stackConfig";
-import { runRealHub, type HubRun } from "./realHub";
+import { renderedStack, runRealHub, type HubRun } from "./realHub";
 import { scenarioFor, type Person, type Scenario } from "./scenarios";
 
 type VaultRequest = { method: string; path: string };
@@ -194,7 +193,7 @@ export function describeRealHub(chartVersion: string): void {
       committedStacks().map((stack) => [
         stack,
         (async () => {
-          const settings = (await renderStack(readStackConfig(stack), stack)).settings;
+          const settings = (await renderedStack(readStackConfig(stack), stack)).settings;
           const scenario = scenarioFor(settings);
           const run = await runRealHub(stack, chartVersion, scenario as unknown as Record<string, unknown>);
           hubRuns += 1;

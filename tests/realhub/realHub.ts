@@ -86,9 +86,27 @@ function jupyterhubVersion(chartVersion: string): string {
   return pin[1];
 }
 
+/** Each stack config's render, made once per test file. */
+const renders = new Map<string, Promise<RenderedStack>>();
+
+/**
+ * The stack rendered from `config`, shared: a test reads the settings of the render its hub runs
+ * from, and a control runs the same config twice; each render costs the program's whole run
+ * under mocks. Read only: runRealHub changes a copy of the values.
+ */
+export function renderedStack(config: StackConfig, stack: string): Promise<RenderedStack> {
+  const key = JSON.stringify([stack, config]);
+  let rendered = renders.get(key);
+  if (!rendered) {
+    rendered = renderStack(config, stack);
+    renders.set(key, rendered);
+  }
+  return rendered;
+}
+
 export async function runRealHub(stack: string, chartVersion: string, scenario: Record<string, unknown>, options: RunOptions = {}): Promise<HubRun> {
   const release = async (config: StackConfig, mutateValues?: RunOptions["mutateValues"]) => {
-    const original = await renderStack(config, stack);
+    const original = await renderedStack(config, stack);
     const values = structuredClone(original.values);
     mutateValues?.(values as Record<string, any>);
     const { releaseName, namespace } = original.settings.hub;
