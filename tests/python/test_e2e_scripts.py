@@ -205,7 +205,11 @@ class SshCheckScript(unittest.TestCase):
             [SSHD, "-D", "-e", "-f", "/dev/null", "-p", str(cls.port), "-h", str(cls.tmp / "host_key"), "-o", "ListenAddress=127.0.0.1",
              "-o", f"PidFile={cls.tmp}/sshd.pid", "-o", "UsePAM=no", "-o", "StrictModes=no", "-o", "AuthenticationMethods=publickey",
              "-o", "PasswordAuthentication=no", "-o", "KbdInteractiveAuthentication=no", "-o", f"AuthorizedKeysFile={cls.tmp}/authorized_keys",
-             "-o", f"AllowUsers={cls.user}", "-o", f"PermitRootLogin={'prohibit-password' if IS_ROOT else 'no'}"],
+             "-o", f"AllowUsers={cls.user}", "-o", f"PermitRootLogin={'prohibit-password' if IS_ROOT else 'no'}",
+             # The login's bash reads the user's ~/.bashrc when sshd runs it, unless it is a nested
+             # shell (SHLVL 1 before its own); this runner's rc (a version manager's setup, half a
+             # second of CPU a login) is no part of the gateway this sshd stands for.
+             "-o", "SetEnv=SHLVL=1"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         cls.addClassCleanup(cls._stop)

@@ -475,11 +475,12 @@ echo "start.sh carries on"
 
 
 def delivered():
-    """The program's ConfigMap data, volume and mounts for the servers' sshd (serverSshd.ts)."""
+    """The program's ConfigMap data, volume and mounts for the servers' sshd (serverSshd.ts), and
+    the environment it sets where a profile runs no sshd (SSHD_OFF_ENVIRONMENT): one node process."""
     script = (
         "require('./scripts/registerTypeScript.cjs');"
         "const s = require('./components/ssh/serverSshd.ts');"
-        "console.log(JSON.stringify({ data: s.serverSshdData(), volume: s.serverSshdVolume('cm'), mounts: s.serverSshdMounts() }));"
+        "console.log(JSON.stringify({ data: s.serverSshdData(), volume: s.serverSshdVolume('cm'), mounts: s.serverSshdMounts(), off: s.SSHD_OFF_ENVIRONMENT }));"
     )
     run = subprocess.run(["node", "-e", script], cwd=ROOT, capture_output=True, text=True, check=True, timeout=120)
     return json.loads(run.stdout)
@@ -555,13 +556,8 @@ class DeliveredHooksTest(HookCase):
 
     def test_a_profile_without_sshd_gets_no_sshd(self):
         # What the program sets in the servers of profiles that do not run sshd.
-        overrides = subprocess.run(
-            ["node", "-e", "require('./scripts/registerTypeScript.cjs');"
-             "console.log(JSON.stringify(require('./components/ssh/serverSshd.ts').SSHD_OFF_ENVIRONMENT))"],
-            cwd=ROOT, capture_output=True, text=True, check=True, timeout=120,
-        ).stdout
         write(self.mounted_keys, f"{KEY_A}\n", 0o444)
-        log = self.start(self.delivered_env(**json.loads(overrides)))
+        log = self.start(self.delivered_env(**self.DELIVERED["off"]))
         self.assertIn("sshd not started: JUPYTERHUB_SSH_DISABLED=1", log)
         self.assertFalse(self.record.exists())
         self.assertFalse(self.run_dir.exists())
