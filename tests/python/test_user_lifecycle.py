@@ -19,13 +19,11 @@ from project_module import ROOT, load_project_module as load  # noqa: E402
 lifecycle = load("components/lifecycle/user_lifecycle.py", "user_lifecycle")
 
 
-def program_answer(module, name, expression):
-    """What the program's own TypeScript function `name` of `module` gives for `expression` (JSON)."""
-    script = (
-        "require('./scripts/registerTypeScript.cjs');"
-        f"const {{ {name} }} = require('./{module}');"
-        f"console.log(JSON.stringify({expression}));"
-    )
+def program_answers(*questions):
+    """What the program's own TypeScript gives: each question is (module, function name, an
+    expression using it), and its answer the expression's value (JSON). One node process for all."""
+    script = "require('./scripts/registerTypeScript.cjs');" + "".join(f"const {{ {name} }} = require('./{module}');" for module, name, _ in questions)
+    script += f"console.log(JSON.stringify([{', '.join(expression for _, _, expression in questions)}]));"
     return json.loads(subprocess.run(["node", "-e", script], cwd=ROOT, capture_output=True, text=True, check=True).stdout)
 
 class Slugs(unittest.TestCase):
@@ -61,6 +59,21 @@ class Slugs(unittest.TestCase):
         for (user, server), slug in self.USER_SERVER.items():
             self.assertEqual(lifecycle.user_server_slug(user, server), slug, (user, server))
 
+    _program = {}
+
+    @classmethod
+    def program(cls):
+        """The program's home claims (homeLocations.ts homeLocation) and slugs (kubespawnerLabels.ts
+        templateSlug) of the SAFE names, asked once for both tests (a node process is ~0.1 CPU-s)."""
+        if not cls._program:
+            names = json.dumps(list(cls.SAFE))
+            claims, slugs = program_answers(
+                ("components/storage/homeLocations.ts", "homeLocation", f"{names}.map((n) => homeLocation({{ type: 'dynamic' }}, 'jupyterhub', n).claim)"),
+                ("components/ssh/kubespawnerLabels.ts", "templateSlug", f"{names}.map(templateSlug)"),
+            )
+            cls._program.update(claims=claims, slugs=slugs)
+        return cls._program
+
     def test_claim_names(self):
         self.assertEqual(lifecycle.claim_name("aiko.tanaka"), "claim-aiko-tanaka---bb0feed0")
         self.assertEqual(lifecycle.claim_name("alice", "gpu"), "claim-alice--gpu")
@@ -78,14 +91,14 @@ class Slugs(unittest.TestCase):
     def test_the_homes_output_names_the_claims_kubespawner_creates(self):
         # components/storage/homeLocations.ts homeLocation: the `homes` output the README's reset
         # and hand-over steps read.
-        claims = program_answer("components/storage/homeLocations.ts", "homeLocation", f"{json.dumps(list(self.SAFE))}.map((n) => homeLocation({{ type: 'dynamic' }}, 'jupyterhub', n).claim)")
+        claims = self.program()["claims"]
         hub = chart_hub.Hub(chart_hub.hub_config())
         self.addCleanup(hub.close)
         self.assertEqual(claims, [hub.spawner(hub.user(name)).pvc_name for name in self.SAFE])
 
     def test_same_slugs_as_the_program_computes(self):
         # components/ssh/kubespawnerLabels.ts templateSlug, which the homes output uses.
-        slugs = program_answer("components/ssh/kubespawnerLabels.ts", "templateSlug", f"{json.dumps(list(self.SAFE))}.map(templateSlug)")
+        slugs = self.program()["slugs"]
         self.assertEqual(slugs, list(self.SAFE.values()))
 
 
