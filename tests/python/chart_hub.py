@@ -29,6 +29,7 @@ import contextlib
 import copy
 import functools
 import glob
+import hashlib
 import json
 import logging
 import os
@@ -96,6 +97,46 @@ def helm():
 
 @functools.lru_cache(maxsize=None)
 def _render(values_json):
+    """helm template's manifests, as an earlier process got them from the same helm binary, chart
+    files, arguments and values (kept under the test inputs, as tests/harness/helmTemplate.ts keeps
+    the jest files' renders; `npm ci` empties them), else helm's, kept for the next. Each module
+    of each chart version rendered the chart again in every run: ~0.6 CPU-s of helm loading the
+    chart, and the YAML to parse. A kept render keeps the secrets the chart makes up at random."""
+    args = ["template", RELEASE, str(chart_directory()), "--namespace", NAMESPACE, "--kube-version", "1.32.0"]
+    binary = os.stat(helm())
+    key = json.dumps([helm(), binary.st_size, binary.st_mtime_ns, args, _chart_digest(str(chart_directory())), values_json])
+    kept = _kept_renders() / f"{hashlib.sha256(key.encode()).hexdigest()}.json"
+    try:
+        return json.loads(kept.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass  # not rendered with these inputs before
+    manifests = _helm_template(args, values_json)
+    text = json.dumps(manifests)
+    # Kept only where JSON gives back exactly what the YAML said (no dates, no non-string keys).
+    if json.loads(text) == manifests:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        partial = kept.with_name(f"{kept.name}.{os.getpid()}")
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, kept)  # another process may read it meanwhile
+    return manifests
+
+
+def _kept_renders():
+    cache = os.environ.get("JUPYTERHUB_PULUMI_CACHE") or str(ROOT / "node_modules" / ".cache" / "jupyterhub-pulumi")
+    return pathlib.Path(cache) / "helm-template"
+
+
+@functools.lru_cache(maxsize=None)
+def _chart_digest(directory):
+    """The digest of every file of the chart directory, with its path: what helm reads of the chart."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in pathlib.Path(directory).rglob("*") if p.is_file()):
+        digest.update(f"\0{path.relative_to(directory)}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _helm_template(args, values_json):
     import yaml
 
     scratch = tempfile.mkdtemp(prefix="chart-hub-helm-")
@@ -104,10 +145,7 @@ def _render(values_json):
         with open(values_file, "w", encoding="utf-8") as handle:
             handle.write(values_json)  # JSON is YAML
         env = {**os.environ, "HELM_CACHE_HOME": scratch, "HELM_CONFIG_HOME": scratch, "HELM_DATA_HOME": scratch}
-        output = subprocess.run(
-            [helm(), "template", RELEASE, str(chart_directory()), "--namespace", NAMESPACE, "--kube-version", "1.32.0", "--values", values_file],
-            capture_output=True, text=True, env=env, check=False,
-        )
+        output = subprocess.run([helm(), *args, "--values", values_file], capture_output=True, text=True, env=env, check=False)
         if output.returncode != 0:
             raise RuntimeError(f"helm template failed: {output.stderr.strip()}")
         return [m for m in yaml.load_all(output.stdout, Loader=_yaml_safe()[0]) if isinstance(m, dict)]
