@@ -61,6 +61,10 @@ class FakeHub(LoopbackServer):
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            # TCP_NODELAY, as JupyterHub's tornado sets it to finish each answer (http1connection.py,
+            # finish): with Nagle's algorithm on, a body waited for the delayed ACK of its headers.
+            disable_nagle_algorithm = True
+
             def log_message(self, *args):
                 pass
 

@@ -204,6 +204,10 @@ class FakeVault(LoopbackServer):
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            # TCP_NODELAY, as Vault has it (Go's net package sets it on every TCP connection): with
+            # Nagle's algorithm on, an answer's body waited for the client's delayed ACK of its headers.
+            disable_nagle_algorithm = True
+
             def log_message(self, *args):
                 pass
 

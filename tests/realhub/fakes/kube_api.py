@@ -599,6 +599,9 @@ def _request_info(path):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # TCP_NODELAY, as the API server has it (Go's net package sets it on every TCP connection): with
+    # Nagle's algorithm on, an answer's body waited for the client's delayed ACK of its headers.
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):
         pass

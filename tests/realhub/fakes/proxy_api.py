@@ -24,6 +24,10 @@ class FakeProxyApi(LoopbackServer):
         api = self
 
         class Handler(BaseHTTPRequestHandler):
+            # TCP_NODELAY, as configurable-http-proxy's Node http server has it (noDelay, true by
+            # default): with Nagle's algorithm on, a body waited for the delayed ACK of its headers.
+            disable_nagle_algorithm = True
+
             def log_message(self, *args):
                 pass
 

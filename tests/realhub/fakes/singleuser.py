@@ -14,6 +14,11 @@ class FakeSingleuser:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            # TCP_NODELAY, as jupyter-server's tornado sets it to finish each answer
+            # (http1connection.py, finish): with Nagle's algorithm on, a body waited for the
+            # delayed ACK of its headers.
+            disable_nagle_algorithm = True
+
             def log_message(self, *args):
                 pass
 
