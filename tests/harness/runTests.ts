@@ -2,7 +2,8 @@
 //
 // The three are independent, and each waits on something much of its time (the hub's Python on
 // sockets and subprocesses, jest's real-hub files on their hubs), so run one after the other they
-// left a core idle for long stretches. What they share is made first, once: the charts and the
+// left a core idle for long stretches. What the last two share is made first, once (the type check,
+// which needs none of it, runs meanwhile): the charts and the
 // hub's wheels (testInputs.ts) and the hub venvs (hubPython.ts), which would otherwise be fetched
 // or built by two of them at once; and so are the hub zygotes (sharedHubZygotes.ts), one per chart
 // version, which the Python tests and every real-hub jest file fork their hub processes from instead
@@ -24,6 +25,8 @@ interface Part {
   readonly command: string[];
   /** jest's output streams as it runs; the others' is kept and printed whole when they end. */
   readonly live?: boolean;
+  /** Needs nothing of the test inputs, venvs or zygotes: starts at once, while they are made. */
+  readonly early?: boolean;
 }
 
 const NODE_WITH_TYPESCRIPT = [process.execPath, "-r", path.join(PROJECT_ROOT, "scripts", "registerTypeScript.cjs")];
@@ -31,7 +34,7 @@ const NODE_WITH_TYPESCRIPT = [process.execPath, "-r", path.join(PROJECT_ROOT, "s
 const PARTS: Part[] = [
   // Skipped when no input changed since it last passed, else incremental (typecheck.ts); errors
   // are reported on every run that has any.
-  { name: "typecheck (tsc --noEmit)", command: [...NODE_WITH_TYPESCRIPT, path.join(__dirname, "typecheck.ts")] },
+  { name: "typecheck (tsc --noEmit)", command: [...NODE_WITH_TYPESCRIPT, path.join(__dirname, "typecheck.ts")], early: true },
   { name: "Python tests (npm run test:python)", command: [...NODE_WITH_TYPESCRIPT, path.join(__dirname, "pythonTests.ts")] },
   // A larger young generation (jest's workers inherit the flag): a test file allocates most of what
   // it loads and renders briefly, and with V8's default 1-2 MiB semi-spaces jest's workers spent
@@ -92,9 +95,13 @@ function runPart(part: Part, env: NodeJS.ProcessEnv): Promise<Outcome> {
 
 async function main(): Promise<number> {
   const started = Date.now();
+  // The type check needs none of what follows, and its first run (a fresh clone) takes longer
+  // than making the venvs: it overlaps them instead of waiting.
+  const early = PARTS.filter((part) => part.early).map((part) => runPart(part, { ...nodeCompileCache(), ...process.env }));
   const missing = await ensureTestInputs({ log: (line) => process.stderr.write(`${line}\n`) });
   if (missing.length) {
     process.stderr.write(`${missingInputsLine(missing)}\n`);
+    await Promise.all(early);
     return 1;
   }
   // One after the other, before anything runs in parallel (each builds its venv on first use). A
@@ -111,7 +118,8 @@ async function main(): Promise<number> {
   const zygotes = await startSharedZygotes(sharedZygoteSpecs(venvs), (line) => process.stderr.write(`${line}\n`));
   let outcomes: Outcome[];
   try {
-    outcomes = await Promise.all(PARTS.map((part) => runPart(part, { ...nodeCompileCache(), ...process.env, ...zygotes.env })));
+    const rest = PARTS.filter((part) => !part.early).map((part) => runPart(part, { ...nodeCompileCache(), ...process.env, ...zygotes.env }));
+    outcomes = await Promise.all([...early, ...rest]);
   } finally {
     await zygotes.close();
   }
