@@ -22,6 +22,9 @@ import sys
 import tempfile
 import unittest
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from sourced_hook import STRICT, sourcing_bash  # noqa: E402
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BASE = ROOT / "images" / "base"
 KEYS_HOOK = BASE / "before-notebook.d" / "10-authorized-keys.sh"
@@ -40,31 +43,6 @@ NOBODY = 65534
 # As root the hooks work in the home as NB_UID:NB_GID; another uid shows they really do.
 OWNER_UID = NOBODY if IS_ROOT else os.getuid()
 OWNER_GID = NOBODY if IS_ROOT else os.getgid()
-
-# Sources the hook as start.sh does, by default under the strictest caller, and checks it left
-# the shell as it found it: same options, no functions or variables behind, no exit.
-# The comparison uses bash's builtins only (declare -F and compgen -v list names sorted): through
-# sort, comm and grep it started about ten processes a run, which took twice the hook's own CPU.
-# Its own variables (harness_*) exist before the first listing, so only the hook's are new.
-STRICT = "set -euo pipefail"
-HARNESS = r"""
-OPTIONS
-flags="$-"
-declare -A harness_before=()
-harness_name="" harness_left=""
-functions_before="$(declare -F)"
-variables_before="$(compgen -v)"
-source "$1"
-wait  # for the backgrounded (fake) sshd
-[ "$-" = "$flags" ] || { echo "hook changed the shell options: $flags -> $-" >&2; exit 90; }
-[ "$(declare -F)" = "$functions_before" ] || { echo "hook left functions behind" >&2; exit 91; }
-while IFS= read -r harness_name; do harness_before[$harness_name]=1; done <<<"$variables_before"
-while IFS= read -r harness_name; do
-  [ -n "${harness_before[$harness_name]+in}" ] || [ "$harness_name" = variables_before ] || harness_left+=" $harness_name"
-done < <(compgen -v)
-[ -z "$harness_left" ] || { echo "hook left variables behind:$harness_left" >&2; exit 92; }
-echo "start.sh carries on"
-"""
 
 FAKE_SSHD = """#!/bin/sh
 # Stands in for sshd: records how it was started, then exits.
@@ -141,7 +119,7 @@ class HookCase(unittest.TestCase):
             for path in [self.home, *self.home.rglob("*")]:
                 os.lchown(path, OWNER_UID, OWNER_GID)
         result = subprocess.run(
-            [*prefix, "bash", "-c", HARNESS.replace("OPTIONS", options), "harness", str(hook)],
+            [*prefix, "bash", "-c", sourcing_bash(options, after_source="wait  # for the backgrounded (fake) sshd"), "harness", str(hook)],
             env=env or self.env(),
             capture_output=True,
             text=True,

@@ -23,6 +23,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from project_module import ROOT, load_project_module as load  # noqa: E402
 import chart_hub  # noqa: E402
 from fake_vault import SERVICE_ACCOUNT_JWT, FakeVault, accessor_for, user_token_for, hook_config as config  # noqa: E402
+from sourced_hook import sourcing_bash  # noqa: E402
 
 HOOK = ROOT / "images" / "base" / "before-notebook.d" / "15-vault-token.sh"
 HELPER = ROOT / "components" / "vault" / "vault_secrets.py"
@@ -32,31 +33,6 @@ IS_ROOT = os.geteuid() == 0
 NOBODY = 65534
 OWNER_UID = NOBODY if IS_ROOT else os.getuid()
 OWNER_GID = NOBODY if IS_ROOT else os.getgid()
-
-# Sources the hook as start.sh does, under the strictest caller, and checks it left the shell as
-# it found it: same options, no functions or variables behind, no exit.
-# The comparison uses bash's builtins only (declare -F and compgen -v list names sorted): through
-# sort, comm and grep it started about ten processes a run, which took twice the hook's own CPU.
-# Its own variables (harness_*) exist before the first listing, so only the hook's are new.
-HARNESS = r"""
-set -euo pipefail
-flags="$-"
-declare -A harness_before=()
-harness_name="" harness_left=""
-functions_before="$(declare -F)"
-variables_before="$(compgen -v)"
-source "$1"
-[ "$-" = "$flags" ] || { echo "hook changed the shell options: $flags -> $-" >&2; exit 90; }
-[ "$(declare -F)" = "$functions_before" ] || { echo "hook left functions behind" >&2; exit 91; }
-while IFS= read -r harness_name; do harness_before[$harness_name]=1; done <<<"$variables_before"
-while IFS= read -r harness_name; do
-  [ -n "${harness_before[$harness_name]+in}" ] || [ "$harness_name" = variables_before ] || harness_left+=" $harness_name"
-done < <(compgen -v)
-[ -z "$harness_left" ] || { echo "hook left variables behind:$harness_left" >&2; exit 92; }
-echo "start.sh carries on"
-"""
-
-
 
 
 def mode(path):
@@ -110,7 +86,7 @@ class DeliveryCase(unittest.TestCase):
     def start(self, env, prefix=()):
         """start.sh sourcing the hook; its log (stderr)."""
         result = subprocess.run(
-            [*prefix, "bash", "-c", HARNESS, "harness", str(HOOK)], env=env, capture_output=True, text=True, timeout=60
+            [*prefix, "bash", "-c", sourcing_bash(), "harness", str(HOOK)], env=env, capture_output=True, text=True, timeout=60
         )
         self.assertEqual(result.returncode, 0, f"stdout: {result.stdout}\nstderr: {result.stderr}")
         self.assertIn("start.sh carries on", result.stdout)
