@@ -10,6 +10,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { isDeepStrictEqual } from "util";
 import * as jsYaml from "js-yaml";
 import { PROJECT_ROOT } from "./stackConfig";
 import { layerBinary } from "./layerBinary";
@@ -88,7 +89,9 @@ export function helmTemplate(values: Record<string, unknown>, options: TemplateO
  * name none (the proxy's token, the cookie secret, CryptKeeper's keys): a kept render keeps them.
  */
 function keptTemplate(helm: string, args: string[], chart: string, valuesYaml: string): Manifest[] {
-  const binary = fs.statSync(helm);
+  // HELM may name a command on PATH rather than a file: then nothing identifies the binary.
+  const binary = fs.existsSync(helm) ? fs.statSync(helm) : undefined;
+  if (!binary) return runHelmTemplate(helm, args, valuesYaml);
   const digest = crypto.createHash("sha256").update(JSON.stringify([helm, binary.size, binary.mtimeMs, args, chartDigest(chart), valuesYaml])).digest("hex");
   const file = path.join(testInputCacheDir(), "helm-template", `${digest}.json`);
   try {
@@ -97,9 +100,12 @@ function keptTemplate(helm: string, args: string[], chart: string, valuesYaml: s
     // Not rendered with these inputs before.
   }
   const manifests = runHelmTemplate(helm, args, valuesYaml);
+  const text = JSON.stringify(manifests);
+  // Kept only where JSON gives back exactly what the YAML said (no dates, binaries or infinities).
+  if (!isDeepStrictEqual(JSON.parse(text), manifests)) return manifests;
   fs.mkdirSync(path.dirname(file), { recursive: true });
   // Written aside and renamed: another process may read it meanwhile.
-  fs.writeFileSync(`${file}.${process.pid}`, JSON.stringify(manifests));
+  fs.writeFileSync(`${file}.${process.pid}`, text);
   fs.renameSync(`${file}.${process.pid}`, file);
   return manifests;
 }

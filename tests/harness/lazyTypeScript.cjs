@@ -7,12 +7,19 @@
 let typescript;
 const load = () => (typescript ??= require("typescript"));
 
+// The target stays an empty object, so each property is reported configurable (a proxy may not
+// call a property non-configurable that its target lacks): Object.keys, spreading and inspecting
+// the module then work as on the module itself.
 module.exports = new Proxy(
   {},
   {
     get: (_, key) => load()[key],
+    set: (_, key, value) => Reflect.set(load(), key, value),
     has: (_, key) => key in load(),
     ownKeys: () => Reflect.ownKeys(load()),
-    getOwnPropertyDescriptor: (_, key) => Object.getOwnPropertyDescriptor(load(), key),
+    getOwnPropertyDescriptor: (_, key) => {
+      const descriptor = Object.getOwnPropertyDescriptor(load(), key);
+      return descriptor && { ...descriptor, configurable: true };
+    },
   },
 );

@@ -16,16 +16,19 @@ import * as path from "path";
 import { PROJECT_ROOT } from "./stackConfig";
 import { testInputCacheDir } from "./testInputCache";
 
-/** Directories that hold no input of the program: installed packages, generated output, VCS. */
-const NOT_SOURCES = new Set(["node_modules", ".git", "bin", "rendered", "__pycache__"]);
+/** Directories that hold no input of the program anywhere: installed packages, VCS, bytecode. */
+const NOT_SOURCES = new Set(["node_modules", ".git", "__pycache__"]);
+/** The project root's generated output (.gitignore): a directory of that name deeper is a source. */
+const ROOT_OUTPUT = new Set(["bin", "rendered"]);
 const SOURCE_FILE = /\.(?:[cm]?ts|[cm]?js|json)$/;
 
-/** Every project file tsc could read, relative to the project root, sorted. */
+/** Every project file tsc could read, relative to the project root, sorted; links followed. */
 function sourceFiles(dir = PROJECT_ROOT): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) return NOT_SOURCES.has(entry.name) ? [] : sourceFiles(full);
-    return entry.isFile() && SOURCE_FILE.test(entry.name) ? [path.relative(PROJECT_ROOT, full)] : [];
+  return fs.readdirSync(dir).flatMap((name) => {
+    const full = path.join(dir, name);
+    const stat = fs.statSync(full, { throwIfNoEntry: false });
+    if (stat?.isDirectory()) return NOT_SOURCES.has(name) || (dir === PROJECT_ROOT && ROOT_OUTPUT.has(name)) ? [] : sourceFiles(full);
+    return stat?.isFile() && SOURCE_FILE.test(name) ? [path.relative(PROJECT_ROOT, full)] : [];
   });
 }
 
