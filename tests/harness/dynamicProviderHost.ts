@@ -8,6 +8,7 @@
 // server writes to stderr after that is what the engine shows as diagnostics
 // (pkg/resource/plugin/plugin.go, runtrace), so it is kept line by line.
 import { spawn, type ChildProcess } from "child_process";
+import * as readline from "readline";
 import * as grpc from "@grpc/grpc-js";
 import * as structproto from "google-protobuf/google/protobuf/struct_pb";
 import * as provrpc from "@pulumi/pulumi/proto/provider_grpc_pb";
@@ -49,11 +50,8 @@ export async function startProviderHost(env: NodeJS.ProcessEnv = process.env): P
   // Its own process group, as the engine's cmdutil.RegisterProcessGroup makes it.
   const child = spawn(process.execPath, [script, "127.0.0.1:0"], { cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   const stderr: string[] = [];
-  let partial = "";
-  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
-    const lines = (partial + chunk).split("\n");
-    partial = lines.pop() ?? "";
-    stderr.push(...lines.filter((line) => line.trim()));
+  readline.createInterface({ input: child.stderr! }).on("error", () => undefined).on("line", (line) => {
+    if (line.trim()) stderr.push(line);
   });
   const port = await new Promise<string>((resolve, reject) => {
     let out = "";

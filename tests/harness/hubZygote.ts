@@ -8,6 +8,7 @@
 // zygote of its own, when it would run the same way (chart version and prefix).
 import { spawn } from "child_process";
 import * as net from "net";
+import * as readline from "readline";
 import type { Readable, Writable } from "stream";
 import { chartHubPython } from "./chartHubPython";
 import { PROJECT_ROOT } from "./stackConfig";
@@ -121,23 +122,21 @@ export class HubZygote {
     this.input.on("error", () => undefined); // a zygote gone: its "close" fails what waits
     let preloaded: (cpu: number) => void = () => undefined;
     const ready = new Promise<number>((resolve) => (preloaded = resolve));
-    let partial = "";
-    output.on("data", (chunk: Buffer) => {
-      const lines = (partial + chunk.toString("utf8")).split("\n");
-      partial = lines.pop() ?? "";
-      for (const line of lines.filter((l) => l.trim())) {
-        const reply = JSON.parse(line) as ZygoteReply;
-        if (reply.ready) preloaded(reply.cpu ?? 0);
-        const waiting = reply.id === undefined ? undefined : this.pending.get(reply.id);
-        if (!waiting) continue;
-        if (reply.pid !== undefined) waiting.started?.(reply.pid);
-        if (reply.error !== undefined) {
-          this.pending.delete(reply.id!);
-          waiting.reject(new Error(`the hub zygote of chart ${version} could not start a child: ${reply.error}`));
-        } else if (reply.exit !== undefined) {
-          this.pending.delete(reply.id!);
-          waiting.resolve({ status: reply.exit, cpu: reply.cpu });
-        }
+    // readline passes its input's errors on: the stream's own "error"/"close" say what happened.
+    const replies = readline.createInterface({ input: output }).on("error", () => undefined);
+    replies.on("line", (line) => {
+      if (!line.trim()) return;
+      const reply = JSON.parse(line) as ZygoteReply;
+      if (reply.ready) preloaded(reply.cpu ?? 0);
+      const waiting = reply.id === undefined ? undefined : this.pending.get(reply.id);
+      if (!waiting) return;
+      if (reply.pid !== undefined) waiting.started?.(reply.pid);
+      if (reply.error !== undefined) {
+        this.pending.delete(reply.id!);
+        waiting.reject(new Error(`the hub zygote of chart ${version} could not start a child: ${reply.error}`));
+      } else if (reply.exit !== undefined) {
+        this.pending.delete(reply.id!);
+        waiting.resolve({ status: reply.exit, cpu: reply.cpu });
       }
     });
     this.closed = new Promise<void>((resolve) =>

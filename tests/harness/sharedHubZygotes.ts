@@ -14,6 +14,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as readline from "readline";
 import { chartHubPython } from "./chartHubPython";
 import { SHARED_ZYGOTES, ZYGOTE, zygoteKey } from "./hubZygote";
 import { PROJECT_ROOT } from "./stackConfig";
@@ -61,15 +62,11 @@ function start(spec: SharedZygoteSpec, dir: string, index: number, log: (line: s
     child.on("close", (status, signal) => resolve(status ?? signal));
   });
   const listening = new Promise<boolean>((resolve) => {
-    let partial = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      const lines = (partial + chunk.toString("utf8")).split("\n");
-      partial = lines.pop() ?? "";
-      for (const line of lines.filter((l) => l.trim())) {
-        const reply = JSON.parse(line) as { listening?: string; ready?: boolean; cpu?: number };
-        if (reply.listening) resolve(true);
-        if (reply.ready) log(`hub zygote ${key}: the hub's Python imported once for every part, ${(reply.cpu ?? 0).toFixed(1)} s CPU`);
-      }
+    readline.createInterface({ input: child.stdout }).on("error", () => undefined).on("line", (line) => {
+      if (!line.trim()) return;
+      const reply = JSON.parse(line) as { listening?: string; ready?: boolean; cpu?: number };
+      if (reply.listening) resolve(true);
+      if (reply.ready) log(`hub zygote ${key}: the hub's Python imported once for every part, ${(reply.cpu ?? 0).toFixed(1)} s CPU`);
     });
     void closed.then(() => resolve(false));
   });
