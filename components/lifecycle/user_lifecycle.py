@@ -507,6 +507,15 @@ class RoundStatus:
         return self.state["failuresInARow"], first
 
 
+def read_status(path=STATUS_FILE):
+    """What RoundStatus last wrote; None before the service's first round ended."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except FileNotFoundError:
+        return None
+
+
 def describe_status(state, interval, now):
     """(exit code, text) for `status`: 0 only when the last round succeeded within two intervals."""
     if not state:
@@ -566,12 +575,7 @@ def main(argv):
         except KeyboardInterrupt:  # the hub stops its managed services with SIGINT
             return 0
     if command == "status":
-        try:
-            with open(STATUS_FILE, encoding="utf-8") as handle:
-                state = json.load(handle)
-        except FileNotFoundError:
-            state = None
-        code, text = describe_status(state, config.get("intervalSeconds", 300), time.time())
+        code, text = describe_status(read_status(), config.get("intervalSeconds", 300), time.time())
         print(text)
         return code
     print("usage: user_lifecycle.py serve | status | stop-all [--timeout SECONDS]", file=sys.stderr)

@@ -17,7 +17,8 @@ carol's name given to a new person with inherit: true) restarts the hub (hub.upg
 - the operator asks the service how its last round went (user_lifecycle.py status, as
   `kubectl exec deploy/hub -- python3 …/user_lifecycle.py status` would).
 Everything each step saw is returned for the checks; nothing here decides pass or fail."""
-import json
+import functools
+import importlib.util
 import os
 import subprocess
 import sys
@@ -29,8 +30,6 @@ from scenario import log_in, offered_profiles, user_model
 LIFECYCLE_SCRIPT = "/usr/local/etc/jupyterhub-pulumi/user_lifecycle.py"
 SERVICE = "user-lifecycle"
 SERVICE_TOKEN_FILE = f"/usr/local/etc/jupyterhub/secret/hub.services.{SERVICE}.apiToken"
-# Where the service keeps its rounds' outcome (user_lifecycle.py STATUS_FILE, beside the hub's database).
-STATUS_FILE = "/srv/jupyterhub/user-lifecycle-status.json"
 ROUND_SECONDS = 30
 
 
@@ -79,13 +78,18 @@ def lifecycle_status(hub):
     return {"exitCode": run.returncode, "stdout": run.stdout, "stderr": run.stderr[-2000:]}
 
 
+@functools.lru_cache(maxsize=None)
+def lifecycle_module():
+    """The hub's copy of user_lifecycle.py (the pod's file), loaded as the hub loads it: by path."""
+    spec = importlib.util.spec_from_file_location("user_lifecycle", LIFECYCLE_SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def round_state():
-    """The service's status file (user_lifecycle.py RoundStatus), as `status` reads it; None before its first round."""
-    try:
-        with open(STATUS_FILE, encoding="utf-8") as handle:
-            return json.load(handle)
-    except (FileNotFoundError, ValueError):
-        return None
+    """The service's status file as its own `status` reads it; None before its first round ended."""
+    return lifecycle_module().read_status()
 
 
 def wait_for_round(admin, name, since, timeout=ROUND_SECONDS):
@@ -96,7 +100,8 @@ def wait_for_round(admin, name, since, timeout=ROUND_SECONDS):
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         state = round_state()
-        if state and state.get("startedAt", 0) >= since and "lastRoundAt" in state:
+        # RoundStatus writes the file only when a round ends; startedAt tells this release's service.
+        if state and state.get("startedAt", 0) >= since:
             reply = admin.api("GET", f"/users/{name}/tokens")
             gone = reply.status == 200 and not reply.json().get("api_tokens")
             return round(time.monotonic() - started, 1) if gone else None
