@@ -4,10 +4,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as jsYaml from "js-yaml";
-import { SettingsError } from "../settings";
-import { policyCheck } from "../policies/policyCheck";
-import { renderStack, type RenderedStack } from "../offline/renderStack";
-import { readStackConfig } from "../offline/stackConfig";
+import type { RenderedStack } from "../offline/renderStack";
+import { flattenConfig, readStackConfig } from "../offline/stackConfig";
 
 const USAGE = "usage: npm run render -- <stack> [--out <dir>]";
 
@@ -58,13 +56,17 @@ async function main(): Promise<number> {
   try {
     options = parseArguments(process.argv.slice(2));
     // Stack files are found where the Pulumi CLI finds them: in the directory it runs in.
-    rendered = await renderStack(readStackConfig(options.stack, process.cwd()), options.stack);
+    const config = readStackConfig(options.stack, process.cwd());
+    // Bad arguments, a missing stack file and bad config fail here, before the Pulumi SDK and the
+    // program are loaded (most of a second): the same check the program's loadSettings makes.
+    (await import("../settings/stackSettings")).settingsFromConfig(flattenConfig(config));
+    rendered = await (await import("../offline/renderStack")).renderStack(config, options.stack);
   } catch (error) {
-    console.error(error instanceof SettingsError || error instanceof Error ? error.message : String(error));
+    console.error(error instanceof Error ? error.message : String(error));
     return 1;
   }
   // The policy pack's rules over what the stack declares: a mandatory violation fails the render.
-  const policies = policyCheck(rendered);
+  const policies = (await import("../policies/policyCheck")).policyCheck(rendered);
   if (policies.failed) {
     console.error(`stack ${options.stack} breaks mandatory policies; nothing written\n${policies.report}`);
     return 1;

@@ -1,4 +1,6 @@
-import { RunError } from "@pulumi/pulumi";
+// From the SDK's errors module alone: the SDK as a whole takes most of a second to load, which
+// `npm run render` spares bad config (stackSettings.ts).
+import { RunError } from "@pulumi/pulumi/errors";
 /** One thing wrong with the stack config: where (a config key path) and what. */
 export interface SettingsProblem {
   /** Full key path as a user would look for it, e.g. `jupyterhub:profiles[1].cpu.limit`. */

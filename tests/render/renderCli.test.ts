@@ -7,12 +7,8 @@ import YAML from "yaml";
 import { parseArguments } from "../../scripts/render";
 import { PROJECT_ROOT } from "../harness/stackConfig";
 
-// This process takes only parseArguments from render.ts: the render itself runs in the command's
-// own processes. The program and the policy pack that render.ts imports (~2.5 CPU-s to load under
-// jest) are left out of this one.
-jest.mock("../../offline/renderStack", () => ({}));
-jest.mock("../../policies/policyCheck", () => ({}));
-jest.mock("../../settings", () => ({}));
+// This process takes only parseArguments from render.ts, which loads the program and the policy
+// pack (~2.5 CPU-s under jest) only once it renders: the render runs in the command's own processes.
 
 const REGISTER = path.join(PROJECT_ROOT, "scripts", "registerTypeScript.cjs");
 const RENDER = path.join(PROJECT_ROOT, "scripts", "render.ts");
