@@ -30,6 +30,14 @@ export interface HubWheelsOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
+/** pip's index did not answer at all: another fetch from it now would fail the same way. */
+export class IndexUnreachableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "IndexUnreachableError";
+  }
+}
+
 /** One wheelhouse per requirements file content and Python: a changed pin fetches again. */
 function wheelhousePath(version: string, options: Pick<HubWheelsOptions, "requirements" | "pythonMinor" | "cacheDir">): string {
   const key = crypto.createHash("sha256").update(fs.readFileSync(options.requirements)).update(options.pythonMinor).update(process.arch).digest("hex").slice(0, 12);
@@ -70,7 +78,9 @@ const hasPip = new Map<string, Promise<boolean>>();
 
 /** The given Python when it has pip, else a venv of it (Debian's python3 has no pip of its own; a venv brings one). */
 async function pipPython(python: string, scratch: string): Promise<string> {
-  if (!hasPip.has(python)) hasPip.set(python, run(python, ["-m", "pip", "--version"]).then(() => true, () => false));
+  // Asked of the import system rather than of `pip --version`, which loads pip's CLI (~0.5 CPU-s).
+  const findsPip = "import importlib.util, sys; sys.exit(importlib.util.find_spec('pip') is None)";
+  if (!hasPip.has(python)) hasPip.set(python, run(python, ["-c", findsPip]).then(() => true, () => false));
   if (await hasPip.get(python)!) return python;
   await run(python, ["-m", "venv", path.join(scratch, "pip")]);
   return path.join(scratch, "pip", "bin", "python");
@@ -97,7 +107,8 @@ export async function fetchHubWheels(version: string, options: HubWheelsOptions)
       const { stdout, stderr } = error as { stdout?: string; stderr?: string };
       const index = env.PIP_INDEX_URL ?? "pip's index (PyPI unless pip.conf says otherwise)";
       const unreachable = await indexUnreachable(env.PIP_INDEX_URL ?? PYPI_SIMPLE);
-      throw new Error(unreachable ? `cannot reach ${index} (${unreachable})` : `pip download from ${index} failed: ${pipReason(`${stdout ?? ""}\n${stderr ?? ""}`)}`);
+      if (unreachable) throw new IndexUnreachableError(`cannot reach ${index} (${unreachable})`);
+      throw new Error(`pip download from ${index} failed: ${pipReason(`${stdout ?? ""}\n${stderr ?? ""}`)}`);
     }
     fs.mkdirSync(path.dirname(target), { recursive: true });
     try {

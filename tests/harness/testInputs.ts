@@ -7,7 +7,7 @@ import { SUPPORTED_CHART_VERSIONS } from "../../settings/schema";
 import { cachedChartDirectory, chartRepository, fetchChart } from "./chartArchive";
 import { offlineChartDirectory } from "./helmTemplate";
 import { basePython, hubRequirements, localWheels, pythonMinorOf } from "./hubPython";
-import { fetchHubWheels } from "./hubWheelhouse";
+import { fetchHubWheels, IndexUnreachableError } from "./hubWheelhouse";
 import { testInputCacheDir } from "./testInputCache";
 
 // Where from and where to: Z2JH_CHART_REPOSITORY (chartArchive.ts) and JUPYTERHUB_PULUMI_CACHE
@@ -51,11 +51,19 @@ export async function ensureTestInputs(options: TestInputsOptions = {}): Promise
   } catch {
     // No usable CPython: the real-hub tests say so themselves; the wheels would be of no use.
   }
+  // An index that did not answer for one version is not asked again for the next: each ask is a
+  // pip run (most of a CPU-second) that would fail the same way.
+  let unreachable: IndexUnreachableError | undefined;
   for (const version of python ? needWheels : []) {
+    if (unreachable) {
+      missing.push({ kind: "hub-python", version, reason: unreachable.message });
+      continue;
+    }
     log(`fetching the hub's Python for chart ${version} from ${process.env.PIP_INDEX_URL ?? "PyPI"}`);
     try {
       await fetchHubWheels(version, { python: python!, pythonMinor: pythonMinorOf(python!), requirements: hubRequirements(version), cacheDir });
     } catch (error) {
+      if (error instanceof IndexUnreachableError) unreachable = error;
       missing.push({ kind: "hub-python", version, reason: (error as Error).message });
     }
   }
