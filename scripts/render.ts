@@ -4,8 +4,19 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as jsYaml from "js-yaml";
-import type { RenderedStack } from "../offline/renderStack";
+import type * as RenderStack from "../offline/renderStack";
 import { flattenConfig, readStackConfig } from "../offline/stackConfig";
+import type * as PolicyCheck from "../policies/policyCheck";
+import type * as StackSettings from "../settings/stackSettings";
+
+type RenderedStack = RenderStack.RenderedStack;
+
+// What renders is required where it is needed, not imported above: bad input fails before the
+// Pulumi SDK and the program are loaded (most of a second). (A TypeScript import() would stay an
+// ES import in this CommonJS code.)
+const stackSettings = () => require("../settings/stackSettings") as typeof StackSettings;
+const renderStack = () => require("../offline/renderStack") as typeof RenderStack;
+const policyCheck = () => require("../policies/policyCheck") as typeof PolicyCheck;
 
 const USAGE = "usage: npm run render -- <stack> [--out <dir>]";
 
@@ -57,16 +68,15 @@ async function main(): Promise<number> {
     options = parseArguments(process.argv.slice(2));
     // Stack files are found where the Pulumi CLI finds them: in the directory it runs in.
     const config = readStackConfig(options.stack, process.cwd());
-    // Bad arguments, a missing stack file and bad config fail here, before the Pulumi SDK and the
-    // program are loaded (most of a second): the same check the program's loadSettings makes.
-    (await import("../settings/stackSettings")).settingsFromConfig(flattenConfig(config));
-    rendered = await (await import("../offline/renderStack")).renderStack(config, options.stack);
+    // Bad config fails here, before the SDK loads: the check the program's loadSettings makes.
+    stackSettings().settingsFromConfig(flattenConfig(config));
+    rendered = await renderStack().renderStack(config, options.stack);
   } catch (error) {
     console.error(error instanceof Error ? error.message : String(error));
     return 1;
   }
   // The policy pack's rules over what the stack declares: a mandatory violation fails the render.
-  const policies = (await import("../policies/policyCheck")).policyCheck(rendered);
+  const policies = policyCheck().policyCheck(rendered);
   if (policies.failed) {
     console.error(`stack ${options.stack} breaks mandatory policies; nothing written\n${policies.report}`);
     return 1;
