@@ -93,8 +93,10 @@ class ProtocolTest(unittest.TestCase):
         connection.close()
         return response.status, reply
 
-    def watch(self, api, path, count, timeout=5):
-        """The first `count` events of a watch (or all until the server ends it), as sent."""
+    def watch(self, api, path, count, timeout=5, after_first=None):
+        """The first `count` events of a watch (or all until the server ends it), as sent.
+        after_first runs once the first event is read: the watch has taken its starting point, so
+        what it changes arrives as events, however late the watch started."""
         connection = http.client.HTTPSConnection(api.url[len("https://"):], context=self.context, timeout=timeout)
         connection.request("GET", path, headers={"Authorization": f"Bearer {TOKEN}"})
         response = connection.getresponse()
@@ -105,6 +107,8 @@ class ProtocolTest(unittest.TestCase):
             if not line:
                 break
             events.append(json.loads(line))
+            if after_first and len(events) == 1:
+                after_first()
         connection.close()
         return events
 
@@ -202,10 +206,11 @@ class ProtocolTest(unittest.TestCase):
         api = self.fake()
         self.call(api, "POST", PODS, pod("jupyter-alice", {"component": "singleuser-server"}))
         self.call(api, "POST", PODS, pod("other", {"component": "other"}))
-        threading.Timer(0.2, lambda: (
-            api.update("pods", "jupyter-alice", lambda o: o["metadata"]["labels"].update(component="gone")),
-            api.update("pods", "other", lambda o: o["metadata"]["labels"].update(component="singleuser-server")))).start()
-        events = self.watch(api, f"{PODS}?watch=true&labelSelector=component%3Dsingleuser-server&timeoutSeconds=1", 5)
+        def relabel():
+            api.update("pods", "jupyter-alice", lambda o: o["metadata"]["labels"].update(component="gone"))
+            api.update("pods", "other", lambda o: o["metadata"]["labels"].update(component="singleuser-server"))
+        events = self.watch(api, f"{PODS}?watch=true&labelSelector=component%3Dsingleuser-server&timeoutSeconds=1", 5,
+                            after_first=relabel)
         self.assertEqual([(e["type"], e["object"]["metadata"]["name"]) for e in events],
                          [("ADDED", "jupyter-alice"), ("DELETED", "jupyter-alice"), ("ADDED", "other")])
 
@@ -235,8 +240,11 @@ class ProtocolTest(unittest.TestCase):
 
     def test_the_kubelet_brings_a_pod_to_running_one_status_update_at_a_time(self):
         api = self.fake(kubelet=running_at("127.0.9.1"))
+        # From the list's resourceVersion, as a reflector watches: every status update after it
+        # arrives, however late the watch starts.
+        since = self.call(api, "GET", PODS)[1]["metadata"]["resourceVersion"]
         threading.Timer(0.1, lambda: self.call(api, "POST", PODS, pod("jupyter-alice"))).start()
-        events = self.watch(api, f"{PODS}?watch=true&timeoutSeconds=2", count=4)
+        events = self.watch(api, f"{PODS}?watch=true&resourceVersion={since}&timeoutSeconds=2", count=4)
         self.assertEqual([e["type"] for e in events], ["ADDED", "MODIFIED", "MODIFIED", "MODIFIED"])
         self.assertEqual([e["object"]["status"]["phase"] for e in events], ["Pending"] * 3 + ["Running"])
         running = events[-1]["object"]
