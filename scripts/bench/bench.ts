@@ -34,7 +34,6 @@ export const FLOOR_PACKAGES = [
   "@pulumi/tls",
   "@pulumi/vault",
   "js-yaml",
-  "typescript",
   "zod",
 ];
 

@@ -3,23 +3,8 @@
 // with the SDK. The SDK loads its 9 MB at import (runtime/closure/parseFunction.js) though only
 // serializing a function (a dynamic provider's) uses it, and jest compiles it again for each test
 // file: about 0.4 CPU-seconds of every test file that imports the SDK, most of which never use it.
+// (Outside jest, scripts/registerTypeScript.cjs defers the SDK's shim itself the same way.)
 "use strict";
-let typescript;
-const load = () => (typescript ??= require("typescript"));
+const { lazyExports } = require("../../scripts/lazyModule.cjs");
 
-// The target stays an empty object, so each property is reported configurable (a proxy may not
-// call a property non-configurable that its target lacks): Object.keys, spreading and inspecting
-// the module then work as on the module itself.
-module.exports = new Proxy(
-  {},
-  {
-    get: (_, key) => load()[key],
-    set: (_, key, value) => Reflect.set(load(), key, value),
-    has: (_, key) => key in load(),
-    ownKeys: () => Reflect.ownKeys(load()),
-    getOwnPropertyDescriptor: (_, key) => {
-      const descriptor = Object.getOwnPropertyDescriptor(load(), key);
-      return descriptor && { ...descriptor, configurable: true };
-    },
-  },
-);
+module.exports = lazyExports(() => require("typescript"));
