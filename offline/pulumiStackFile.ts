@@ -109,10 +109,13 @@ function timestamp(text: string): string | undefined {
 
 /**
  * Stack config as the CLI hands it to a program: `{"jupyterhub:hub": "{…}"}`, objects and lists as
- * JSON text, strings as they are, other scalars as their JSON text.
+ * JSON text, strings as they are, other scalars as their JSON text. A key in the legacy form
+ * `<namespace>:config:<name>`, which the CLI still accepts (sdk/go/common/resource/config/key.go
+ * ParseKey), is handed over as `<namespace>:<name>`, as the SDK also cleans it (runtime/config.js
+ * cleanKey).
  */
 export function flattenConfig(config: StackConfig): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(config).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]),
+    Object.entries(config).map(([key, value]) => [key.replace(/^([^:]+):config:/, "$1:"), typeof value === "string" ? value : JSON.stringify(value)]),
   );
 }

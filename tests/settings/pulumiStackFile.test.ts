@@ -5,7 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import * as jsYaml from "js-yaml";
 import YAML from "yaml";
-import { readStackFile, resolveScalar, StackFileError } from "../../offline/pulumiStackFile";
+import { flattenConfig, readStackFile, resolveScalar, StackFileError } from "../../offline/pulumiStackFile";
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "stack-file-"));
 afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
@@ -52,4 +52,9 @@ it("names the file, line and column of a YAML error", () => {
 
 it("takes a file with no config as empty", () => {
   expect(readStackFile(stackFile("encryptionsalt: abc\n"))).toEqual({});
+});
+
+it("hands the program config as the CLI does: JSON text for objects, and legacy `ns:config:key` keys as `ns:key`", () => {
+  const file = stackFile(`config:\n  jupyterhub:config:hub:\n    host: hub.example.test\n  jupyterhub:namespace: lab\n  jupyterhub:replicas: 2\n`);
+  expect(flattenConfig(readStackFile(file))).toEqual({ "jupyterhub:hub": '{"host":"hub.example.test"}', "jupyterhub:namespace": "lab", "jupyterhub:replicas": "2" });
 });
