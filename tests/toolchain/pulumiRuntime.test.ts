@@ -51,11 +51,45 @@ it("runs the program under cmd/run from an empty transpile cache, declaring what
     const loaded = JSON.parse(fs.readFileSync(packagesFile, "utf8")) as string[];
     expect(loaded).toEqual(expect.arrayContaining(["@pulumi/kubernetes", "@pulumi/pulumi", "@swc/core", "zod"]));
     expect(loaded.filter((p) => devDependencies.includes(p))).toEqual([]);
+    // The SDK's TypeScript compiler is deferred by the hook (scripts/lazyModule.cjs): the program serializes no function.
+    expect(loaded).not.toContain("typescript");
   } finally {
     await engine.stop();
     fs.rmSync(cache, { recursive: true, force: true });
   }
 }, 120000);
+
+it("loads the SDK's TypeScript compiler under the hook only when a function is serialized, which then works as without the hook", async () => {
+  // A closure and a class whose method calls super: the serializer parses both with the compiler
+  // (closure/parseFunction.js, rewriteSuper.js). A file, not node -e, whose globals the serializer
+  // would walk into deprecated built-in modules.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "serialize-function-"));
+  const script = path.join(dir, "serialize.js");
+  fs.writeFileSync(
+    script,
+    `const pulumi = require(${JSON.stringify(require.resolve("@pulumi/pulumi", { paths: [PROJECT_ROOT] }))});
+    const compilerLoaded = () => Object.keys(require.cache).some((file) => /[\\\\/]node_modules[\\\\/]typescript[\\\\/]lib[\\\\/]/.test(file));
+    const before = compilerLoaded();
+    class Base { greet() { return "hello"; } }
+    class Loud extends Base { greet() { return super.greet().toUpperCase(); } }
+    pulumi.runtime.serializeFunction(() => new Loud().greet()).then((serialized) => {
+      const exported = eval(serialized.text + "; exports." + serialized.exportName);
+      console.log(JSON.stringify({ before, after: compilerLoaded(), result: exported() }));
+    });\n`,
+  );
+  try {
+    const child = spawn(process.execPath, ["-r", "./scripts/registerTypeScript.cjs", script], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    const code = await new Promise((resolve) => child.on("exit", resolve));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+    expect(JSON.parse(stdout)).toEqual({ before: false, after: true, result: "HELLO" });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 60000);
 
 it("names the TypeScript line in a stack trace under cmd/run, from a fresh and from a cached transpile", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cli-stack-trace-"));
