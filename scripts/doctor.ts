@@ -9,7 +9,7 @@ import * as path from "path";
 import YAML from "yaml";
 import { doctor, report, type Probes } from "../offline/doctor";
 import { flattenConfig, readStackFile } from "../offline/pulumiStackFile";
-import { namespacedConfig } from "../settings/loadSettings";
+import { namespacedConfig } from "../settings/stackSettings";
 import { parseSettings } from "../settings/parseSettings";
 import { SettingsError, type Settings } from "../settings";
 

@@ -3,8 +3,6 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Settings } from "./schema";
 import { settingsFromConfig } from "./stackSettings";
 
-export { foreignKeyProblem, HONOURED_NAMESPACES, namespacedConfig } from "./stackSettings";
-
 /** Reads and validates the stack's `jupyterhub:` config; throws SettingsError when it is bad. */
 export function loadSettings(): Settings {
   return settingsFromConfig(pulumi.runtime.allConfig());

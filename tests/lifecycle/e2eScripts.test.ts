@@ -7,7 +7,7 @@ import * as path from "path";
 import { spawnSync } from "child_process";
 import { roster, rosterProblems } from "../../components/lifecycle/roster";
 import { formerHomes } from "../../components/storage/homeLocations";
-import { namespacedConfig } from "../../settings/loadSettings";
+import { namespacedConfig } from "../../settings/stackSettings";
 import { parseSettings } from "../../settings/parseSettings";
 import { flattenConfig, readStackFile } from "../../offline/pulumiStackFile";
 import { PROJECT_ROOT } from "../harness/stackConfig";

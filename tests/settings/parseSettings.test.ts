@@ -1,4 +1,4 @@
-import { namespacedConfig } from "../../settings/loadSettings";
+import { namespacedConfig } from "../../settings/stackSettings";
 import { parseSettings } from "../../settings/parseSettings";
 import { minimalConfig, profile, type RawConfig } from "../fixtures/configs";
 import { problemsOf } from "../fixtures/problemsOf";
