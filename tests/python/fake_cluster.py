@@ -280,10 +280,15 @@ def run_once(command, state, out, err):
     flows a run, and each run per broken flow repeats the probes before it: every one a python
     start (~40 ms of CPU), 35 a module run where 2 differ."""
     key = (tuple(command[:-2]), state)
-    if key not in _answers:
+    answer = _answers.get(key)
+    if answer is None:
         answer_out, answer_err = io.StringIO(), io.StringIO()
-        _answers[key] = (ran(command, answer_out, answer_err), answer_out.getvalue(), answer_err.getvalue())
-    status, answer_out, answer_err = _answers[key]
+        answer = (ran(command, answer_out, answer_err), answer_out.getvalue(), answer_err.getvalue())
+        # A failure with nothing on stdout (the python that runs the code could not start, say) is
+        # not the code's answer: kept, it would stand for every later probe of the module.
+        if answer[0] == 0 or answer[1]:
+            _answers[key] = answer
+    status, answer_out, answer_err = answer
     out.write(answer_out)
     err.write(answer_err)
     return status
@@ -340,7 +345,7 @@ def kubectl(args, world_file, out, err):
             fail(f"error: unable to upgrade connection: container {container} not found in pod {positional[1]}")
         command = list(rest)
         state = flow_state(world, positional[1], command[-2], command[-1])
-        command[-2:] = rewrite_destination(world, positional[1], command[-2], command[-1])
+        command[-2:] = "127.0.0.1", str(world["ports"][state])
         if command[0] == "python3":
             # The pod's python3 is the one running this fake: a python3 found on PATH may be a
             # version manager's shim that costs a second a start.

@@ -243,7 +243,7 @@ class ProtocolTest(unittest.TestCase):
         # From the list's resourceVersion, as a reflector watches: every status update after it
         # arrives, however late the watch starts.
         since = self.call(api, "GET", PODS)[1]["metadata"]["resourceVersion"]
-        threading.Timer(0.1, lambda: self.call(api, "POST", PODS, pod("jupyter-alice"))).start()
+        self.assertEqual(self.call(api, "POST", PODS, pod("jupyter-alice"))[0], 201)
         events = self.watch(api, f"{PODS}?watch=true&resourceVersion={since}&timeoutSeconds=2", count=4)
         self.assertEqual([e["type"] for e in events], ["ADDED", "MODIFIED", "MODIFIED", "MODIFIED"])
         self.assertEqual([e["object"]["status"]["phase"] for e in events], ["Pending"] * 3 + ["Running"])
