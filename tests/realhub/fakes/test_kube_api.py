@@ -244,7 +244,9 @@ class ProtocolTest(unittest.TestCase):
         # arrives, however late the watch starts.
         since = self.call(api, "GET", PODS)[1]["metadata"]["resourceVersion"]
         self.assertEqual(self.call(api, "POST", PODS, pod("jupyter-alice"))[0], 201)
-        events = self.watch(api, f"{PODS}?watch=true&resourceVersion={since}&timeoutSeconds=2", count=4)
+        # The watch ends once the four events are read; its timeout only bounds a failing run, and
+        # a loaded machine (a fresh clone's npm test) can take seconds over the kubelet's steps.
+        events = self.watch(api, f"{PODS}?watch=true&resourceVersion={since}&timeoutSeconds=20", count=4, timeout=30)
         self.assertEqual([e["type"] for e in events], ["ADDED", "MODIFIED", "MODIFIED", "MODIFIED"])
         self.assertEqual([e["object"]["status"]["phase"] for e in events], ["Pending"] * 3 + ["Running"])
         running = events[-1]["object"]
