@@ -18,7 +18,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { PROJECT_ROOT } from "./stackConfig";
-import { cachedHubWheels } from "./hubWheelhouse";
+import { cachedHubWheels, PIP_VERSION_SCRIPT } from "./hubWheelhouse";
 import { testInputCacheDir } from "./testInputCache";
 
 const REQUIREMENTS_DIR = path.join(PROJECT_ROOT, "tests", "realhub", "requirements");
@@ -161,7 +161,7 @@ function supplyTemplates(venv: string): void {
 function pipCanTarget(python: string): boolean {
   let version: RegExpExecArray | null = null;
   try {
-    version = /^pip (\d+)\.(\d+)/.exec(run(python, ["-m", "pip", "--version"], "asking for pip"));
+    version = /^(\d+)\.(\d+)/.exec(run(python, ["-c", PIP_VERSION_SCRIPT], "asking for pip"));
   } catch {
     return false; // Debian's python3 has no pip of its own
   }

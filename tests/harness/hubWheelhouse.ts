@@ -73,14 +73,19 @@ function pipReason(output: string): string {
   return [...lines].reverse().find((l) => l.startsWith("ERROR:")) ?? lines[lines.length - 1] ?? "no output";
 }
 
+/**
+ * `python -c` this: prints the version of the Python's own pip, or fails where it has none (Debian's
+ * python3). Asked of the installed packages' metadata rather than of `pip --version`, which loads
+ * pip's CLI (~0.5 CPU-s); a pip installed but broken is then found out by the pip run itself.
+ */
+export const PIP_VERSION_SCRIPT = "import importlib.metadata; print(importlib.metadata.version('pip'))";
+
 /** Whether each Python asked has pip of its own, asked once per process. */
 const hasPip = new Map<string, Promise<boolean>>();
 
 /** The given Python when it has pip, else a venv of it (Debian's python3 has no pip of its own; a venv brings one). */
 async function pipPython(python: string, scratch: string): Promise<string> {
-  // Asked of the import system rather than of `pip --version`, which loads pip's CLI (~0.5 CPU-s).
-  const findsPip = "import importlib.util, sys; sys.exit(importlib.util.find_spec('pip') is None)";
-  if (!hasPip.has(python)) hasPip.set(python, run(python, ["-c", findsPip]).then(() => true, () => false));
+  if (!hasPip.has(python)) hasPip.set(python, run(python, ["-c", PIP_VERSION_SCRIPT]).then(() => true, () => false));
   if (await hasPip.get(python)!) return python;
   await run(python, ["-m", "venv", path.join(scratch, "pip")]);
   return path.join(scratch, "pip", "bin", "python");
