@@ -48,7 +48,7 @@ export function namespacedConfig(all: Readonly<Record<string, string>>): {
  * Namespaces the program honours besides its own: the default providers it uses read their own
  * keys (vault:address, onepassword:serviceAccountToken, docker-build:host), and `pulumi:` is the CLI's.
  */
-export const HONOURED_NAMESPACES = ["pulumi", "vault", "onepassword", "docker-build", "tls"] as const;
+const HONOURED_NAMESPACES = ["pulumi", "vault", "onepassword", "docker-build", "tls"] as const;
 
 // Namespaces of providers the program makes itself, from jupyterhub: settings: their own keys
 // would be ignored, so they are refused with where to say it instead.
@@ -61,7 +61,7 @@ const OWN_PROVIDER_NAMESPACES: Record<string, string> = {
 };
 
 /** Why a stack key outside `jupyterhub:` would be ignored, or undefined when it is honoured. */
-export function foreignKeyProblem(key: string): string | undefined {
+function foreignKeyProblem(key: string): string | undefined {
   const colon = key.indexOf(":");
   if (colon < 0) return `has no namespace; did you mean '${prefixed(key)}'?`;
   const namespace = key.slice(0, colon);

@@ -16,7 +16,6 @@ import subprocess
 import tempfile
 
 OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
-_made = {}
 _extra = []
 
 
@@ -86,13 +85,12 @@ class _Authorities:
         return _Authority(self.directory, "b")
 
 
+@functools.lru_cache(maxsize=None)
 def cas():
     """The two CAs: .a and .b, each with .ca (PEM path) and .server ((cert, key) paths)."""
-    if not _made:
-        directory = tempfile.mkdtemp(prefix="throwaway-ca-")
-        atexit.register(shutil.rmtree, directory, True)
-        _made["cas"] = _Authorities(directory)
-    return _made["cas"]
+    directory = tempfile.mkdtemp(prefix="throwaway-ca-")
+    atexit.register(shutil.rmtree, directory, True)
+    return _Authorities(directory)
 
 
 def server_cert(ca="a", ips=(), dns=()):
