@@ -7,7 +7,6 @@
 // "permission denied" for a token Vault does not know. Like Vault (Go's net/http), it reads the
 // percent-decoded path. The provider is driven through the SDK's dynamic-provider server, with
 // the stack's config as the engine passes it (vault:token a secret).
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as https from "https";
 import type { AddressInfo } from "net";
@@ -16,23 +15,21 @@ import * as path from "path";
 import { providerSource } from "../../components/lifecycle/dynamicProvider";
 import { apiPath, MAX_DEPTH, MOVED_MARKER, moveVaultSecrets, vaultConnection, type VaultTarget } from "../../components/lifecycle/providers/vaultSecretsMove.cjs";
 import { secretValue, startProviderHost, type ProviderHost } from "../harness/dynamicProviderHost";
+import { runHubPythonScript } from "../harness/hubPythonScript";
 import { PROJECT_ROOT } from "../harness/stackConfig";
 
 jest.setTimeout(30000);
 
 const OPERATOR = "hvs.operator-token-0123456789";
 
-/** Two throwaway CAs with a server certificate for 127.0.0.1 each, from the project's own maker (tests/python/throwaway_ca.py). */
-function throwawayCas(): { a: { ca: string; cert: string; key: string }; b: { ca: string; cert: string; key: string } } {
-  const script = [
-    "import json, sys",
-    `sys.path.insert(0, ${JSON.stringify(path.join(PROJECT_ROOT, "tests", "python"))})`,
-    "import throwaway_ca",
-    "c = throwaway_ca.cas()",
-    "read = lambda p: open(p).read()",
-    "print(json.dumps({n: {'ca': read(getattr(c, n).ca), 'cert': read(getattr(c, n).server[0]), 'key': read(getattr(c, n).server[1])} for n in ('a', 'b')}))",
-  ].join("\n");
-  return JSON.parse(execFileSync("python3", ["-c", script], { encoding: "utf8" }));
+type ThrowawayCas = Record<"a" | "b", { ca: string; cert: string; key: string }>;
+
+/** Two throwaway CAs with a server certificate for 127.0.0.1 each, from the project's own maker
+ * (tests/python/throwaway_ca.py, which makes them with `cryptography`), run in the hub's Python. */
+async function throwawayCas(): Promise<ThrowawayCas> {
+  const made = await runHubPythonScript(path.join(PROJECT_ROOT, "tests", "python", "throwaway_ca.py"), [], "");
+  if (made.status !== 0) throw new Error(`tests/python/throwaway_ca.py failed (${made.status}): ${made.stderr}`);
+  return JSON.parse(made.stdout);
 }
 
 function fakeVault(kv: Map<string, Record<string, string>>, tls: { cert: string; key: string }) {
@@ -71,7 +68,10 @@ function fakeVault(kv: Map<string, Record<string, string>>, tls: { cert: string;
   return { server, requests };
 }
 
-const cas = throwawayCas();
+let cas: ThrowawayCas;
+beforeAll(async () => {
+  cas = await throwawayCas();
+});
 
 describe("copying a renamed user's secrets", () => {
   let kv: Map<string, Record<string, string>>;

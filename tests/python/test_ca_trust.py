@@ -1,5 +1,5 @@
-"""Tests of components/hub/ca_trust.py: the hub's combined CA bundle, with throwaway CAs made by the
-openssl CLI and a local HTTPS server (the fake Vault in TLS mode)."""
+"""Tests of components/hub/ca_trust.py: the hub's combined CA bundle, with throwaway CAs
+(throwaway_ca.py) and a local HTTPS server (the fake Vault in TLS mode)."""
 import asyncio
 import os
 import pathlib
@@ -44,7 +44,7 @@ def fetch_with_tornados_context(url, bundle):
         return response.status
 
 
-@unittest.skipUnless(throwaway_ca.available(), "needs the openssl CLI to make throwaway CAs")
+@unittest.skipUnless(throwaway_ca.available(), "needs the cryptography package to make throwaway CAs")
 class BundleTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

@@ -156,7 +156,7 @@ class UnwrapOnFirstUseTest(unittest.TestCase):
 
 
 
-@unittest.skipUnless(throwaway_ca.available(), "needs the openssl CLI to make throwaway CAs")
+@unittest.skipUnless(throwaway_ca.available(), "needs the cryptography package to make throwaway CAs")
 class HomelabCaTest(unittest.TestCase):
     """VAULT_CACERT: the helper trusts the system's CAs plus that file (Vault's own CLI variable)."""
 

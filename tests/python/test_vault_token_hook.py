@@ -398,7 +398,7 @@ class InstallTest(unittest.TestCase):
         self.assertIs(hub.spawner(hub.user("ada")).post_stop_hook, post)
 
 
-@unittest.skipUnless(throwaway_ca.available(), "needs the openssl CLI to make throwaway CAs")
+@unittest.skipUnless(throwaway_ca.available(), "needs the cryptography package to make throwaway CAs")
 class HomelabCaTest(unittest.TestCase):
     """caFile: the hook trusts the system's CAs plus that file, against a fake Vault over HTTPS."""
 

@@ -67,7 +67,7 @@ def wait_for(predicate, timeout=5.0):
     return False
 
 
-@unittest.skipUnless(throwaway_ca.available(), "needs the openssl CLI to make throwaway CAs")
+@unittest.skipUnless(throwaway_ca.available(), "needs the cryptography package to make throwaway CAs")
 class ProtocolTest(unittest.TestCase):
     """What a client sees on the wire: Status bodies, lists, watch streams, the controllers' work."""
 
@@ -356,7 +356,7 @@ class ProtocolTest(unittest.TestCase):
         self.assertEqual(api.created("pods")[1], pod("b", automountServiceAccountToken=False))  # as POSTed
 
 
-@unittest.skipUnless(throwaway_ca.available(), "needs the openssl CLI to make throwaway CAs")
+@unittest.skipUnless(throwaway_ca.available(), "needs the cryptography package to make throwaway CAs")
 class ClientTest(unittest.TestCase):
     """The hub image's kubernetes_asyncio and KubeSpawner against the fake."""
 
