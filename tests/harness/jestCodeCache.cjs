@@ -19,21 +19,43 @@ const CACHE_DIR = path.join(process.env.JUPYTERHUB_PULUMI_CACHE || path.join(__d
 const CompilingScript = vm.Script;
 /** Scripts compiled without usable code this test file, with where their code goes. */
 const uncached = [];
+/**
+ * What this worker already compiled, by module file: its source and V8's code for it. A worker runs
+ * test file after test file, each loading mostly the same ~900 modules; a module whose source is
+ * the one seen before gets the same code without its source being hashed or its code read again.
+ */
+const compiled = new Map();
 
 class CodeCachingScript extends CompilingScript {
   constructor(source, options) {
-    // SHA-1, the fastest of Node's one-shot hashes: each test file hashes its ~900 modules' 8 MB.
-    const file = path.join(CACHE_DIR, crypto.hash("sha1", source));
-    let cachedData;
-    try {
-      cachedData = fs.readFileSync(file);
-    } catch {
-      // Not compiled before.
+    const seen = compiled.get(options.filename);
+    let cachedData = seen && seen.source === source ? seen.cachedData : undefined;
+    let file;
+    if (!cachedData) {
+      // SHA-1, the fastest of Node's one-shot hashes.
+      file = path.join(CACHE_DIR, crypto.hash("sha1", source));
+      try {
+        cachedData = fs.readFileSync(file);
+      } catch {
+        // Not compiled before.
+      }
     }
     super(source, { ...options, cachedData });
-    if (!cachedData || this.cachedDataRejected) uncached.push({ script: this, file });
+    if (!cachedData || this.cachedDataRejected) {
+      uncached.push({ script: this, file: file ?? path.join(CACHE_DIR, crypto.hash("sha1", source)), filename: options.filename, source });
+    } else if (!seen || seen.cachedData !== cachedData) {
+      compiled.set(options.filename, { source, cachedData });
+    }
   }
 }
+
+/**
+ * Installed packages' files as read once by this worker: jest reads each module's file afresh for
+ * every test file. Nothing installs packages while tests run; the project's own files are read
+ * each time, as jest does (a test may write one).
+ */
+const installedFiles = new Map();
+const INSTALLED = `${path.sep}node_modules${path.sep}`;
 
 class CodeCachingRuntime extends Runtime {
   // jest-runtime constructs the script with `new vm.Script(...)` looked up at each call, so for
@@ -47,13 +69,22 @@ class CodeCachingRuntime extends Runtime {
     }
   }
 
+  readFile(filename) {
+    if (!filename.includes(INSTALLED)) return super.readFile(filename);
+    let text = installedFiles.get(filename);
+    if (text === undefined) installedFiles.set(filename, (text = super.readFile(filename)));
+    return text;
+  }
+
   teardown() {
     try {
       fs.mkdirSync(CACHE_DIR, { recursive: true });
-      for (const { script, file } of uncached.splice(0)) {
+      for (const { script, file, filename, source } of uncached.splice(0)) {
+        const cachedData = script.createCachedData();
+        compiled.set(filename, { source, cachedData });
         // Written aside and renamed: the other worker may read it meanwhile.
         const partial = `${file}.${process.pid}`;
-        fs.writeFileSync(partial, script.createCachedData());
+        fs.writeFileSync(partial, cachedData);
         fs.renameSync(partial, file);
       }
     } catch {
