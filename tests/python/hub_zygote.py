@@ -323,7 +323,10 @@ def become(request):
     if "env" in request:
         os.environ.clear()
         os.environ.update(request["env"])
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if request.get("append") else os.O_TRUNC)
+    # Always in append mode, truncated unless asked not to: another process may write to the same
+    # file through a description of its own (a managed service given the hub's log, service_python3.py),
+    # and each write then goes to the end instead of over the other's lines.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | (0 if request.get("append") else os.O_TRUNC)
     stdin = os.open(request.get("stdin") or os.devnull, os.O_RDONLY)
     stdout = os.open(request["stdout"], flags, 0o644)
     stderr = os.open(request["stderr"], flags, 0o644) if request.get("stderr") else stdout
@@ -425,6 +428,25 @@ class _Connection:
             pass
 
 
+class _ListeningZygote:
+    """What Zygote.forked_listening gives: the zygote's pid, and close()."""
+
+    def __init__(self, pid, lifeline_fd, path):
+        self.pid, self._lifeline, self.path = pid, lifeline_fd, path
+
+    def close(self):
+        """SIGTERM: the zygote kills the children it still has, removes its socket and ends."""
+        if self._lifeline is None:
+            return
+        try:
+            os.kill(self.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        os.waitpid(self.pid, 0)
+        os.close(self._lifeline)
+        self._lifeline = None
+
+
 class Zygote:
     """A running zygote (this file, under `python`), for Python code that starts hub processes:
         zygote = Zygote(sys.executable)
@@ -482,6 +504,39 @@ class Zygote:
         zygote = cls.__new__(cls)
         zygote._attach(_ForkedProcess(pid, requests_w, replies_r), timeout)
         return zygote
+
+    @classmethod
+    def forked_listening(cls, path):
+        """A zygote forked from this process that listens at `path` (a Unix socket) for clients of
+        its own, like `hub_zygote.py --listen` but ready at once: for programs the children of
+        another zygote start (the hub's managed services in the real-hub tier, whose `python3` is
+        tests/realhub/service_python3.py). Called, like forked(), before this process's first
+        thread. Returns a handle whose close() ends it with every child it still has."""
+        import socket
+
+        problem = fork_hazard()
+        if problem:
+            raise RuntimeError(f"cannot fork a zygote from a process with {problem}")
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(os.fspath(path))
+        listener.listen(16)
+        lifeline_r, lifeline_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                os.dup2(lifeline_r, 0)
+                os.close(lifeline_r)
+                os.close(lifeline_w)
+                request = serve(listener, {"ready": True, "seconds": 0, "cpu": 0, "shared": True})
+                if request is not None:
+                    run_child(request)  # ends the process
+                code = 0
+            finally:
+                os._exit(code)
+        listener.close()
+        os.close(lifeline_r)
+        return _ListeningZygote(pid, lifeline_w, os.fspath(path))
 
     def _attach(self, process, timeout):
         self.process = process

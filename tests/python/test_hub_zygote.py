@@ -4,6 +4,7 @@ module, so the test costs no hub import; `npm run test:python` runs every module
 real preload (which fails a run that leaves a thread or an event loop, as ZygoteChildren's last
 test shows). SharedZygote: the one `npm test` shares among its parts (`--listen`), serving
 several clients at once."""
+import itertools
 import json
 import os
 import pathlib
@@ -19,6 +20,9 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from hub_zygote import Zygote  # noqa: E402
 
 ZYGOTE = pathlib.Path(__file__).resolve().parent / "hub_zygote.py"
+# Each child's output file a name of its own: a child makes its file when it starts, which may be
+# after the next spawn.
+OUTPUT_NUMBERS = itertools.count()
 
 PROBE = """
 import json, os, random, signal, sys, threading
@@ -71,7 +75,7 @@ class ZygoteChildren(unittest.TestCase):
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def run_child(self, argv, **options):
-        out = self.tmp / f"out-{self.id()}-{len(os.listdir(self.tmp))}"
+        out = self.tmp / f"out-{self.id()}-{next(OUTPUT_NUMBERS)}"
         child = self.zygote.spawn(argv, stdout=out, **options)
         status = child.wait(timeout=30)
         return status, out.read_text()
@@ -104,6 +108,22 @@ class ZygoteChildren(unittest.TestCase):
         err = self.tmp / "err"
         status, output = self.run_child(["-m", "pkg.probe"], stdin=stdin, stderr=err)
         self.assertEqual((status, json.loads(output)["stdin"], err.read_text()), (0, "given input", "to stderr\n"))
+
+    def test_its_stdout_is_in_append_mode_so_another_writer_of_the_file_loses_nothing(self):
+        # A hub's log, which its managed services write to as well (tests/realhub/service_python3.py).
+        out, go = self.tmp / "shared-log", self.tmp / "go-on"
+        script = self.tmp / "writes_twice.py"
+        script.write_text(f"import os, time\nprint('first', flush=True)\nwhile not os.path.exists({str(go)!r}): time.sleep(0.01)\nprint('second', flush=True)\n")
+        child = self.zygote.spawn([str(script)], stdout=out)
+        for _ in range(1000):
+            if out.exists() and out.read_text():
+                break
+            time.sleep(0.01)
+        with open(out, "a") as other:
+            other.write("another writer\n")
+        go.touch()
+        self.assertEqual(child.wait(timeout=30), 0)
+        self.assertEqual(out.read_text(), "first\nanother writer\nsecond\n")
 
     def test_each_child_has_its_own_random_state(self):
         self.assertNotEqual(self.probe()["random"], self.probe()["random"])
@@ -173,7 +193,7 @@ class SharedZygote(unittest.TestCase):
         return code
 
     def spawn(self, zygote, seconds, code):
-        out = self.tmp / f"out-{self.id()}-{len(os.listdir(self.tmp))}"
+        out = self.tmp / f"out-{self.id()}-{next(OUTPUT_NUMBERS)}"
         return zygote.spawn([str(self.tmp / "sleeps_then_exits.py"), str(seconds), str(code)], stdout=out), out
 
     def test_two_clients_at_once_each_get_their_own_exits(self):
@@ -263,6 +283,75 @@ class SharedZygote(unittest.TestCase):
         self.assertIn("No module named 'no_such_module_here'", process.stderr.read().decode())
         self.assertFalse(socket.exists())
         self.ended(process)
+
+
+SERVICE = """
+import json, os, sys, time
+print(json.dumps({"argv": sys.argv, "cwd": os.getcwd(), "env": os.environ.get("SERVICE_TEST"), "parent": os.getppid(), "preloaded": "zygote_preloaded" in sys.modules}), flush=True)
+if sys.argv[1:] == ["wait"]:
+    time.sleep(30)
+sys.exit(7)
+"""
+
+
+class ServicePython3(unittest.TestCase):
+    """tests/realhub/service_python3.py, the `python3` of the real-hub tier's hubs: a managed
+    service the hub starts runs as a zygote's child, and the process the hub holds ends as it does."""
+
+    @classmethod
+    def setUpClass(cls):
+        sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "realhub"))
+        import service_python3
+
+        cls.tmp = pathlib.Path(tempfile.mkdtemp(prefix="zygote-service-test-"))
+        (cls.tmp / "zygote_preloaded.py").write_text("")
+        (cls.tmp / "service.py").write_text(SERVICE)
+        socket = cls.tmp / "services.sock"
+        cls.zygote = subprocess.Popen([sys.executable, str(ZYGOTE), "--listen", str(socket)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(cls.tmp), "HUB_ZYGOTE_PRELOAD": "zygote_preloaded"})
+        assert json.loads(cls.zygote.stdout.readline()) == {"listening": str(socket)}
+        cls.python3 = str(pathlib.Path(service_python3.write(str(cls.tmp / "bin"), str(socket))) / "python3")
+
+    @classmethod
+    def tearDownClass(cls):
+        SharedZygote.ended(cls.zygote)
+        import shutil
+
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def start(self, *args, log):
+        # As JupyterHub starts a service: its env, cwd and a session of its own; stdout the hub's log.
+        return subprocess.Popen([self.python3, str(self.tmp / "service.py"), *args], cwd=self.tmp, env={**os.environ, "SERVICE_TEST": "given"}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def test_the_service_runs_in_the_zygotes_child_and_its_exit_is_the_processs(self):
+        log = self.tmp / "hub.log"
+        # The hub's log as the zygote gives it to a hub: in append mode (hub_zygote.become).
+        with open(log, "a") as hub_log:
+            hub_log.write("the hub's line before\n")
+            hub_log.flush()
+            code = self.start("a", log=hub_log).wait(timeout=30)
+            hub_log.write("the hub's line after\n")
+        self.assertEqual(code, 7)
+        lines = log.read_text().splitlines()
+        self.assertEqual([lines[0], lines[2]], ["the hub's line before", "the hub's line after"])
+        seen = json.loads(lines[1])
+        self.assertEqual(seen, {"argv": [str(self.tmp / "service.py"), "a"], "cwd": str(self.tmp), "env": "given", "parent": self.zygote.pid, "preloaded": True})
+
+    def test_a_signal_to_the_process_ends_the_service_the_same_way(self):
+        log = self.tmp / "signalled.log"
+        with open(log, "w") as hub_log:
+            process = self.start("wait", log=hub_log)
+            for _ in range(1000):
+                if log.read_text():
+                    break
+                time.sleep(0.01)
+            service = json.loads(log.read_text())
+            process.send_signal(signal.SIGTERM)
+            self.assertEqual(process.wait(timeout=10), -signal.SIGTERM)
+        self.assertEqual(service["parent"], self.zygote.pid)
+
+    def test_what_the_zygote_cannot_run_the_real_python3_runs(self):
+        reply = subprocess.run([self.python3, "-c", "import sys; print(sys.executable, 'site' in sys.modules)"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(reply.stdout.split(), [sys.executable, "True"])
 
 
 if __name__ == "__main__":

@@ -33,26 +33,32 @@ sys.path.insert(0, os.path.join(HERE, "fakes"))
 sys.path.insert(0, os.path.join(HERE, "..", "python"))
 
 import pod_filesystem  # noqa: E402
+import service_python3  # noqa: E402
 import throwaway_ca  # noqa: E402
 from hub_zygote import Zygote  # noqa: E402
 
 CA_PLACEHOLDER = "@@THROWAWAY-CA@@"
 
 
-def forked_zygote():
+def forked_zygotes(scratch):
     """Where the hub processes fork from: in a zygote's child (realHub.ts starts run_hub.py so), a
-    zygote forked from this process, which has the hub's packages already and so imports nothing.
-    None otherwise (REALHUB_FRESH_HUB=1, or run_hub.py started by hand): each hub a new python.
-    Called before this process's first thread."""
-    if os.environ.get("REALHUB_FRESH_HUB") != "1" and "jupyterhub.app" in sys.modules:
-        return Zygote.forked()
-    return None
+    zygote forked from this process, which has the hub's packages already and so imports nothing;
+    and where the hub's managed services fork from: another, listening in `scratch`, which the
+    `python3` first on the hub's PATH asks (service_python3.py, written here; its directory is the
+    second value). (None, None, None) otherwise (REALHUB_FRESH_HUB=1, or run_hub.py started by
+    hand): each hub and service a new python. Called before this process's first thread, the
+    listening one first (the other's client starts a thread)."""
+    if os.environ.get("REALHUB_FRESH_HUB") == "1" or "jupyterhub.app" not in sys.modules:
+        return None, None, None
+    services = Zygote.forked_listening(os.path.join(scratch, "services-zygote.sock"))
+    return Zygote.forked(), services, service_python3.write(os.path.join(scratch, "service-bin"), services.path)
 
 
 class HubProcess:
-    def __init__(self, pod, log_path, files=None, upgrades=(), health_url=None, zygote=None):
+    def __init__(self, pod, log_path, files=None, upgrades=(), health_url=None, zygote=None, service_bin=None):
         self.pod = pod
         self.zygote = zygote
+        self.service_bin = service_bin
         self.log_path = log_path
         self.process = None
         self.log = None
@@ -82,6 +88,8 @@ class HubProcess:
         # The image's PATH finds its python3 and jupyterhub first; managed services the hub starts
         # (the idle culler, the user lifecycle service) run `python3 …`.
         env["PATH"] = f"{venv_bin}:/usr/local/bin:/usr/bin:/bin"
+        if self.service_bin:
+            env["PATH"] = f"{self.service_bin}:{env['PATH']}"
         env["HOME"] = "/root"
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         args = list(self.pod["args"])
@@ -126,7 +134,7 @@ def main():
         spec = json.load(handle)
     scratch = spec["scratch"]
     pod = spec["pod"]
-    zygote = forked_zygote()  # before any thread of ours runs: the zygote is a process of its own
+    zygote, services, service_bin = forked_zygotes(scratch)  # before any thread of ours runs
     # The homelab's own CA: the stack's CA bundle ConfigMap holds it, the fakes' certificates are its.
     with open(throwaway_ca.cas().a.ca, encoding="ascii") as handle:
         ca = handle.read()
@@ -145,7 +153,7 @@ def main():
     pod_filesystem.lay_out(files, pod["emptyDirs"], hosts, os.path.join(scratch, "overlays"))
 
     upgrades = [as_run(release["pod"]) for release in spec.get("upgrades") or []]
-    hub = HubProcess(pod, os.path.join(scratch, "hub.log"), files, upgrades, world.hub_url("/hub/health"), zygote)
+    hub = HubProcess(pod, os.path.join(scratch, "hub.log"), files, upgrades, world.hub_url("/hub/health"), zygote, service_bin)
     driver = importlib.import_module(spec["scenario"].get("module") or "scenario")
     result = {"hubLog": hub.log_path}
     try:
@@ -160,6 +168,8 @@ def main():
                 hub.stop()  # before the fakes it talks to go
                 if zygote:
                     zygote.close()
+                if services:
+                    services.close()  # with any service the hub left running
     except Exception as error:  # reported, for the test to show with the hub's log
         import traceback
 
