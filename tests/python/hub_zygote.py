@@ -428,6 +428,35 @@ class _Connection:
             pass
 
 
+def _fork_zygote(moves, closes, listener=None):
+    """Forks a zygote of this process (which must run no thread): in the child, each fd of `moves`
+    becomes the number it maps to and `closes` are closed; with no `listener` it says it is ready
+    on fd 1 and serves its stdin, else it serves `listener` (see serve). The child's pid."""
+    problem = fork_hazard()
+    if problem:
+        raise RuntimeError(f"cannot fork a zygote from a process with {problem}")
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            for fd, number in moves.items():
+                if fd != number:
+                    os.dup2(fd, number)
+                    os.close(fd)
+            for fd in closes:
+                os.close(fd)
+            ready = {"ready": True, "seconds": 0, "cpu": 0}
+            if listener is None:
+                _write(1, ready)
+            request = serve(listener, {**ready, "shared": True} if listener is not None else None)
+            if request is not None:
+                run_child(request)  # ends the process
+            code = 0
+        finally:
+            os._exit(code)
+    return pid
+
+
 class _ListeningZygote:
     """What Zygote.forked_listening gives: the zygote's pid, and close()."""
 
@@ -479,26 +508,9 @@ class Zygote:
         """A zygote forked from this process, for a process that already imported what its children
         need (itself a zygote's child: run_hub.py in the real-hub tier) and runs no thread yet. It
         imports nothing, so it is ready at once."""
-        problem = fork_hazard()
-        if problem:
-            raise RuntimeError(f"cannot fork a zygote from a process with {problem}")
         requests_r, requests_w = os.pipe()
         replies_r, replies_w = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            code = 1
-            try:
-                os.dup2(requests_r, 0)
-                os.dup2(replies_w, 1)
-                for fd in (requests_r, requests_w, replies_r, replies_w):
-                    os.close(fd)
-                _write(1, {"ready": True, "seconds": 0, "cpu": 0})
-                request = serve()
-                if request is not None:
-                    run_child(request)  # ends the process
-                code = 0
-            finally:
-                os._exit(code)
+        pid = _fork_zygote({requests_r: 0, replies_w: 1}, (requests_w, replies_r))
         os.close(requests_r)
         os.close(replies_w)
         zygote = cls.__new__(cls)
@@ -514,26 +526,11 @@ class Zygote:
         thread. Returns a handle whose close() ends it with every child it still has."""
         import socket
 
-        problem = fork_hazard()
-        if problem:
-            raise RuntimeError(f"cannot fork a zygote from a process with {problem}")
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         listener.bind(os.fspath(path))
         listener.listen(16)
         lifeline_r, lifeline_w = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            code = 1
-            try:
-                os.dup2(lifeline_r, 0)
-                os.close(lifeline_r)
-                os.close(lifeline_w)
-                request = serve(listener, {"ready": True, "seconds": 0, "cpu": 0, "shared": True})
-                if request is not None:
-                    run_child(request)  # ends the process
-                code = 0
-            finally:
-                os._exit(code)
+        pid = _fork_zygote({lifeline_r: 0}, (lifeline_w,), listener)
         listener.close()
         os.close(lifeline_r)
         return _ListeningZygote(pid, lifeline_w, os.fspath(path))

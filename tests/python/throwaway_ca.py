@@ -59,32 +59,42 @@ def _write(directory, name, certificate, key):
     return cert_path, key_path
 
 
-def _ca(directory, name):
-    """A self-signed CA: (certificate, key) objects, and its files, `name`-ca.pem and `name`-ca.key."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"jupyterhub-pulumi throwaway CA {name}")])
+def _key_usage(**granted):
+    """keyUsage with only the `granted` uses (cryptography's KeyUsage takes all nine)."""
+    uses = ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment", "key_agreement",
+            "key_cert_sign", "crl_sign", "encipher_only", "decipher_only")
+    return x509.KeyUsage(**{use: granted.get(use, False) for use in uses})
+
+
+def _signed(subject, issuer, key, signer, extensions):
+    """A certificate for `key`, `issuer` signing with `signer`: random serial, _validity(), and the
+    extensions ((extension, critical) pairs) in order."""
     start, end = _validity()
-    certificate = (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
-        .issuer_name(subject)
+        .issuer_name(issuer)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(start)
         .not_valid_after(end)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=False, content_commitment=False, key_encipherment=False, data_encipherment=False,
-                key_agreement=False, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        # As openssl's default v3_ca section adds it: the CA's own key identifier.
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
     )
+    for extension, critical in extensions:
+        builder = builder.add_extension(extension, critical=critical)
+    return builder.sign(signer, hashes.SHA256())
+
+
+def _ca(directory, name):
+    """A self-signed CA: (certificate, key) objects, and its files, `name`-ca.pem and `name`-ca.key."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"jupyterhub-pulumi throwaway CA {name}")])
+    certificate = _signed(subject, subject, key, key, [
+        (x509.BasicConstraints(ca=True, path_length=None), True),
+        (_key_usage(key_cert_sign=True, crl_sign=True), True),
+        (x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False),
+        # As openssl's default v3_ca section adds it: the CA's own key identifier.
+        (x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), False),
+    ])
     return certificate, key, _write(directory, f"{name}-ca", certificate, key)
 
 
@@ -101,34 +111,15 @@ def _san(entry):
 def _server(directory, name, ca_certificate, ca_key, sans=("IP:127.0.0.1", "DNS:localhost")):
     """A server certificate (CN localhost, the given names) signed by the CA: its (cert, key) paths."""
     key = ec.generate_private_key(ec.SECP256R1())
-    start, end = _validity()
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
-        .issuer_name(ca_certificate.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(end)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
-                key_agreement=False, key_cert_sign=False, crl_sign=False, encipher_only=False, decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.SubjectAlternativeName([_san(entry) for entry in sans]), critical=False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(
-                ca_certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
-            ),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
+    ca_key_id = ca_certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    certificate = _signed(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]), ca_certificate.subject, key, ca_key, [
+        (x509.BasicConstraints(ca=False, path_length=None), True),
+        (_key_usage(digital_signature=True), True),
+        (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False),
+        (x509.SubjectAlternativeName([_san(entry) for entry in sans]), False),
+        (x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False),
+        (x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_key_id), False),
+    ])
     return _write(directory, f"{name}-server", certificate, key)
 
 
