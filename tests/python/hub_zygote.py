@@ -44,7 +44,9 @@ Used by tests/harness/hubZygote.ts (the Python tests, pythonTests.ts: a zygote p
 a child per test module; the real-hub tier, realHub.ts: a run_hub.py per hub run), under `npm test`
 through one listening zygote per chart version that the whole run shares (sharedHubZygotes.ts).
 Python code that starts hub processes can use Zygote below, whose spawn() gives a Popen-like
-object (pid, poll, wait, returncode). A failed preload exits 1 with the traceback.
+object (pid, poll, wait, returncode); a process that has the hub's packages already forks one from
+itself (Zygote.forked, or Zygote.forked_listening for clients of its own: run_hub.py's hubs and
+their managed services). A failed preload exits 1 with the traceback.
 """
 import json
 import os

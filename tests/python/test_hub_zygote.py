@@ -287,7 +287,7 @@ class SharedZygote(unittest.TestCase):
 
 SERVICE = """
 import json, os, sys, time
-print(json.dumps({"argv": sys.argv, "cwd": os.getcwd(), "env": os.environ.get("SERVICE_TEST"), "parent": os.getppid(), "preloaded": "zygote_preloaded" in sys.modules}), flush=True)
+print(json.dumps({"argv": sys.argv, "cwd": os.getcwd(), "env": os.environ.get("SERVICE_TEST"), "pid": os.getpid(), "parent": os.getppid(), "preloaded": "zygote_preloaded" in sys.modules}), flush=True)
 if sys.argv[1:] == ["wait"]:
     time.sleep(30)
 sys.exit(7)
@@ -295,32 +295,47 @@ sys.exit(7)
 
 
 class ServicePython3(unittest.TestCase):
-    """tests/realhub/service_python3.py, the `python3` of the real-hub tier's hubs: a managed
-    service the hub starts runs as a zygote's child, and the process the hub holds ends as it does."""
+    """tests/realhub/service_python3.py, the `python3` of the real-hub tier's hubs, with a zygote
+    forked from this process as run_hub.py forks one (Zygote.forked_listening): a managed service
+    the hub starts runs as that zygote's child, and the process the hub holds ends as it does."""
 
     @classmethod
     def setUpClass(cls):
         sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "realhub"))
         import service_python3
 
+        cls.service_python3 = service_python3
         cls.tmp = pathlib.Path(tempfile.mkdtemp(prefix="zygote-service-test-"))
         (cls.tmp / "zygote_preloaded.py").write_text("")
         (cls.tmp / "service.py").write_text(SERVICE)
-        socket = cls.tmp / "services.sock"
-        cls.zygote = subprocess.Popen([sys.executable, str(ZYGOTE), "--listen", str(socket)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(cls.tmp), "HUB_ZYGOTE_PRELOAD": "zygote_preloaded"})
-        assert json.loads(cls.zygote.stdout.readline()) == {"listening": str(socket)}
-        cls.python3 = str(pathlib.Path(service_python3.write(str(cls.tmp / "bin"), str(socket))) / "python3")
+        sys.path.insert(0, str(cls.tmp))
+        import zygote_preloaded  # noqa: F401  what the forked zygote's children have already
+
+        cls.zygote = Zygote.forked_listening(cls.tmp / "services.sock")
+        cls.python3 = cls.shim(cls.zygote, "bin")
+
+    @classmethod
+    def shim(cls, zygote, name):
+        return str(pathlib.Path(cls.service_python3.write(str(cls.tmp / name), zygote.path)) / "python3")
 
     @classmethod
     def tearDownClass(cls):
-        SharedZygote.ended(cls.zygote)
+        cls.zygote.close()
+        sys.path.remove(str(cls.tmp))
         import shutil
 
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
-    def start(self, *args, log):
+    def wait_for_output(self, log):
+        for _ in range(1000):
+            if log.read_text():
+                return json.loads(log.read_text())
+            time.sleep(0.01)
+        self.fail(f"the service wrote nothing to {log}")
+
+    def start(self, *args, log, python3=None):
         # As JupyterHub starts a service: its env, cwd and a session of its own; stdout the hub's log.
-        return subprocess.Popen([self.python3, str(self.tmp / "service.py"), *args], cwd=self.tmp, env={**os.environ, "SERVICE_TEST": "given"}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen([python3 or self.python3, str(self.tmp / "service.py"), *args], cwd=self.tmp, env={**os.environ, "SERVICE_TEST": "given"}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def test_the_service_runs_in_the_zygotes_child_and_its_exit_is_the_processs(self):
         log = self.tmp / "hub.log"
@@ -334,20 +349,32 @@ class ServicePython3(unittest.TestCase):
         lines = log.read_text().splitlines()
         self.assertEqual([lines[0], lines[2]], ["the hub's line before", "the hub's line after"])
         seen = json.loads(lines[1])
+        del seen["pid"]
         self.assertEqual(seen, {"argv": [str(self.tmp / "service.py"), "a"], "cwd": str(self.tmp), "env": "given", "parent": self.zygote.pid, "preloaded": True})
 
     def test_a_signal_to_the_process_ends_the_service_the_same_way(self):
         log = self.tmp / "signalled.log"
         with open(log, "w") as hub_log:
             process = self.start("wait", log=hub_log)
-            for _ in range(1000):
-                if log.read_text():
-                    break
-                time.sleep(0.01)
-            service = json.loads(log.read_text())
+            service = self.wait_for_output(log)
             process.send_signal(signal.SIGTERM)
             self.assertEqual(process.wait(timeout=10), -signal.SIGTERM)
         self.assertEqual(service["parent"], self.zygote.pid)
+
+    def test_closing_the_zygote_ends_a_service_still_running_and_its_socket(self):
+        # What run_hub.py does last: a service the hub left running goes with the run.
+        zygote = Zygote.forked_listening(self.tmp / "closed.sock")
+        log = self.tmp / "closed.log"
+        with open(log, "w") as hub_log:
+            process = self.start("wait", log=hub_log, python3=self.shim(zygote, "closed-bin"))
+            service = self.wait_for_output(log)
+            zygote.close()
+            self.assertEqual(process.wait(timeout=10), 1)
+        with self.assertRaises(ProcessLookupError):
+            for _ in range(500):  # killed, then reaped by init: gone within moments
+                os.kill(service["pid"], 0)
+                time.sleep(0.01)
+        self.assertFalse((self.tmp / "closed.sock").exists())
 
     def test_what_the_zygote_cannot_run_the_real_python3_runs(self):
         reply = subprocess.run([self.python3, "-c", "import sys; print(sys.executable, 'site' in sys.modules)"], capture_output=True, text=True, timeout=30)

@@ -45,7 +45,7 @@ def forked_zygotes(scratch):
     zygote forked from this process, which has the hub's packages already and so imports nothing;
     and where the hub's managed services fork from: another, listening in `scratch`, which the
     `python3` first on the hub's PATH asks (service_python3.py, written here; its directory is the
-    second value). (None, None, None) otherwise (REALHUB_FRESH_HUB=1, or run_hub.py started by
+    third value). (None, None, None) otherwise (REALHUB_FRESH_HUB=1, or run_hub.py started by
     hand): each hub and service a new python. Called before this process's first thread, the
     listening one first (the other's client starts a thread)."""
     if os.environ.get("REALHUB_FRESH_HUB") == "1" or "jupyterhub.app" not in sys.modules:
@@ -88,7 +88,7 @@ class HubProcess:
         # The image's PATH finds its python3 and jupyterhub first; managed services the hub starts
         # (the idle culler, the user lifecycle service) run `python3 …`.
         env["PATH"] = f"{venv_bin}:/usr/local/bin:/usr/bin:/bin"
-        if self.service_bin:
+        if self.service_bin:  # that python3 forks each service from the services' zygote
             env["PATH"] = f"{self.service_bin}:{env['PATH']}"
         env["HOME"] = "/root"
         env["PYTHONDONTWRITEBYTECODE"] = "1"

@@ -62,7 +62,9 @@ def main():
     try:
         zygote = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         zygote.connect(ZYGOTE_SOCKET)
-    except OSError:
+    except OSError as error:
+        # The run's zygote is gone: the service still runs, and the hub's log says why it was slow.
+        print(f"python3 (the real-hub tier's): no zygote at {ZYGOTE_SOCKET} ({error}): a new python3 runs {argv}", file=sys.stderr)
         real_python()
     replies = zygote.makefile("rb")
     json.loads(replies.readline())  # the greeting: ready
