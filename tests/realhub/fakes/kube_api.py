@@ -111,7 +111,9 @@ class FakeKubeApi:
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._objects = {}  # (group, plural, namespace, name) -> stored object
-        self._rv, self._oldest, self._history = 0, 0, []  # history: (rv, key, type, object, previous)
+        # etcd's revision starts at 1 (server/storage/mvcc/kvstore.go NewStore, currentRev: 1), so no
+        # list says "0": a watch from "0" means "from any state" and would skip what happened between.
+        self._rv, self._oldest, self._history = 1, 1, []  # history: (rv, key, type, object, previous)
         self._seen = {}  # key -> its object as the history last recorded it (shared, never changed)
         self._timers, self._sequence, self._reconcile_due, self._stopping = [], itertools.count(), False, False
         self.errors = []  # the fake's own failures (controllers, kubelet, handlers): tests assert none
