@@ -171,12 +171,10 @@ function pipCanTarget(python: string): boolean {
 const venvs = new Map<string, string>();
 
 /**
- * The python of a venv holding the hub image's packages for this chart version, made on first use
- * (atomically, since jest runs test files in parallel) and reused while the pins are unchanged.
+ * Where the venv for this chart version is, made or not: keyed by its pins, the base Python's
+ * minor version and the page templates it is given, under the test cache.
  */
-export function hubPython(chartVersion: string): string {
-  const cached = venvs.get(chartVersion);
-  if (cached) return cached;
+export function hubVenvDirectory(chartVersion: string): string {
   const requirements = hubRequirements(chartVersion);
   const templates = path.join(PROJECT_ROOT, "tests", "realhub", "templates");
   const base = basePython();
@@ -186,9 +184,20 @@ export function hubPython(chartVersion: string): string {
   }
   const hash = crypto.createHash("sha256").update(fs.readFileSync(requirements)).update(minor);
   for (const file of fs.readdirSync(templates).sort()) hash.update(file).update(fs.readFileSync(path.join(templates, file)));
-  const key = hash.digest("hex").slice(0, 12);
-  const cacheDir = testInputCacheDir();
-  const target = path.join(cacheDir, `hub-venv-${chartVersion}-${key}`);
+  return path.join(testInputCacheDir(), `hub-venv-${chartVersion}-${hash.digest("hex").slice(0, 12)}`);
+}
+
+/**
+ * The python of a venv holding the hub image's packages for this chart version, made on first use
+ * (atomically, since jest runs test files in parallel) and reused while the pins are unchanged.
+ */
+export function hubPython(chartVersion: string): string {
+  const cached = venvs.get(chartVersion);
+  if (cached) return cached;
+  const requirements = hubRequirements(chartVersion);
+  const base = basePython();
+  const target = hubVenvDirectory(chartVersion);
+  const cacheDir = path.dirname(target);
   const python = path.join(target, "bin", "python");
   if (!fs.existsSync(python)) {
     fs.mkdirSync(cacheDir, { recursive: true });

@@ -11,9 +11,11 @@
 // check's and the Python tests' come as one block each when they end. The last lines say which
 // parts passed; any failure fails.
 import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 import { SUPPORTED_CHART_VERSIONS } from "../../settings/schema";
 import { chartHubPython } from "./chartHubPython";
+import { hubVenvDirectory } from "./hubPython";
 import { namespacingPrefix } from "./hubZygote";
 import { startSharedZygotes, type SharedZygoteSpec } from "./sharedHubZygotes";
 import { PROJECT_ROOT } from "./stackConfig";
@@ -78,6 +80,28 @@ function nodeCompileCache(): NodeJS.ProcessEnv {
   return { NODE_COMPILE_CACHE: path.join(testInputCacheDir(), "node-compile-cache") };
 }
 
+/**
+ * The hub venvs not made yet (a fresh clone), made side by side, each by a process of its own
+ * (hubPythonCli.ts). Making one is a pip install on one core, then a compile on every core: one
+ * after the other, a core sat idle while the second's pip ran (4 s of a fresh clone's run). What
+ * goes wrong here is said by the one the caller makes again, in process.
+ */
+async function makeMissingVenvs(versions: readonly string[]): Promise<void> {
+  const missing = versions.filter((version) => {
+    try {
+      return !fs.existsSync(path.join(hubVenvDirectory(version), "bin", "python"));
+    } catch {
+      return false; // the caller's hubPython says why
+    }
+  });
+  if (missing.length < 2) return;
+  await Promise.all(missing.map((version) => new Promise((resolve) => {
+    const child = spawn(NODE_WITH_TYPESCRIPT[0], [...NODE_WITH_TYPESCRIPT.slice(1), path.join(__dirname, "hubPythonCli.ts"), version], { cwd: PROJECT_ROOT, stdio: "ignore" });
+    child.on("error", resolve);
+    child.on("close", resolve);
+  })));
+}
+
 function runPart(part: Part, env: NodeJS.ProcessEnv): Promise<Outcome> {
   const started = Date.now();
   return new Promise((resolve) => {
@@ -106,8 +130,9 @@ async function main(): Promise<number> {
     await Promise.all(early);
     return 1;
   }
-  // One after the other, before anything runs in parallel (each builds its venv on first use). A
-  // venv that cannot be made stops nothing else: the parts that need it fail, saying why.
+  await makeMissingVenvs(SUPPORTED_CHART_VERSIONS);
+  // Before anything runs in parallel (each would build a missing venv on first use). A venv that
+  // cannot be made stops nothing else: the parts that need it fail, saying why.
   const venvs = SUPPORTED_CHART_VERSIONS.filter((version) => {
     try {
       chartHubPython(version);
