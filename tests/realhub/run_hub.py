@@ -97,6 +97,8 @@ class HubProcess:
         self.wait_healthy(self.health_url)
 
     def start(self):
+        # When this release's hub (and so its services) started: the last release's had ended.
+        self.started_at = time.time()
         env = dict(self.pod["env"])
         venv_bin = os.path.dirname(sys.executable)
         # The image's PATH finds its python3 and jupyterhub first; managed services the hub starts
