@@ -1,7 +1,7 @@
 """The hub's config as the Zero to JupyterHub chart makes it, and real KubeSpawners built from it.
 
 Runs in the hub image's own Python (tests/harness/pythonTests.ts, `npm run test:python`, gives
-HUB_CHART_VERSION, HUB_CHART_DIR and HELM), for one chart version per run:
+HUB_CHART_VERSION, HUB_CHART_NEWEST, HUB_CHART_DIR and HELM), for one chart version per run:
 
 - hub_config(values) renders the real chart with `helm template` and these values, lays out
   what the hub container gets from the chart's ConfigMap and Secret (their keys as files at the
@@ -62,6 +62,19 @@ if not CHART_VERSION:
         "chart_hub.py runs in the hub's Python of one chart version: `npm run test:python`, or "
         '"$(node -r ./scripts/registerTypeScript.cjs tests/harness/hubPythonCli.ts 4.4.0)" -m unittest <file>'
     )
+
+
+def on_the_newest_chart_only(reason):
+    """For a test class whose subject runs outside the hub (the server image's start hook, under the
+    image's python3), so the hub of another chart version adds nothing: npm test, which runs a
+    module on each chart version, runs the class on the newest (HUB_CHART_NEWEST,
+    chartHubPython.ts) only, and skips it, saying why, on the others. Run by hand, it runs."""
+    import unittest
+
+    newest = os.environ.get("HUB_CHART_NEWEST")
+    return unittest.skipIf(bool(newest) and CHART_VERSION != newest, f"{reason}; it runs with chart {newest}'s hub")
+
+
 try:
     import kubespawner  # noqa: F401
     import jupyterhub  # noqa: F401

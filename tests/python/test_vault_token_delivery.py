@@ -97,6 +97,7 @@ class DeliveryCase(unittest.TestCase):
             self.assertNotIn(secret, text)
 
 
+@chart_hub.on_the_newest_chart_only("the start hook runs in the server image, whatever the hub's chart")
 class StartHookTest(DeliveryCase):
     def test_unwraps_into_a_file_in_the_emptydir_only_the_notebook_user_can_read(self):
         spawner = self.spawned()
