@@ -95,11 +95,14 @@ async function makeMissingVenvs(versions: readonly string[]): Promise<void> {
     }
   });
   if (missing.length < 2) return;
-  await Promise.all(missing.map((version) => new Promise((resolve) => {
-    const child = spawn(NODE_WITH_TYPESCRIPT[0], [...NODE_WITH_TYPESCRIPT.slice(1), path.join(__dirname, "hubPythonCli.ts"), version], { cwd: PROJECT_ROOT, stdio: "ignore" });
-    child.on("error", resolve);
-    child.on("close", resolve);
-  })));
+  const make = (version: string) =>
+    new Promise((resolve) => {
+      const [node, ...flags] = NODE_WITH_TYPESCRIPT;
+      const child = spawn(node, [...flags, path.join(__dirname, "hubPythonCli.ts"), version], { cwd: PROJECT_ROOT, stdio: "ignore" });
+      child.on("error", resolve);
+      child.on("close", resolve);
+    });
+  await Promise.all(missing.map(make));
 }
 
 function runPart(part: Part, env: NodeJS.ProcessEnv): Promise<Outcome> {
