@@ -49,6 +49,8 @@ interface ModuleRun {
 interface ModuleResult extends ModuleRun {
   readonly ok: boolean;
   readonly tests: number;
+  /** Of those, skipped (a class run on the newest chart version only, a test that needs root). */
+  readonly skipped: number;
   readonly seconds: number;
   /** CPU seconds of the module's process and the subprocesses it waited for, where known. */
   readonly cpu?: number;
@@ -65,7 +67,8 @@ function result({ version, module }: ModuleRun, started: number, { status, outpu
   const ran = /^Ran (\d+) tests? in /m.exec(output);
   // A module that ran nothing proves nothing: a failure too.
   const ok = status === 0 && !!ran && Number(ran[1]) > 0;
-  return { version, module, ok, tests: ran ? Number(ran[1]) : 0, seconds: (Date.now() - started) / 1000, cpu, output };
+  const skipped = /^(?:OK|FAILED) \(.*\bskipped=(\d+)/m.exec(output);
+  return { version, module, ok, tests: ran ? Number(ran[1]) : 0, skipped: skipped ? Number(skipped[1]) : 0, seconds: (Date.now() - started) / 1000, cpu, output };
 }
 
 /** One module's unittest run in a new python; its output is kept, and shown whole only when it fails. */
@@ -103,7 +106,7 @@ async function runAll(runs: readonly ModuleRun[], parallel: number, run: (run: M
       const result = await run(next);
       results.push(result);
       const cpu = result.cpu === undefined ? "" : ` (${result.cpu.toFixed(1)} s CPU)`;
-      process.stderr.write(`${result.ok ? "ok  " : "FAIL"} chart ${result.version} ${result.module}: ${result.tests} tests, ${result.seconds.toFixed(1)} s${cpu}\n`);
+      process.stderr.write(`${result.ok ? "ok  " : "FAIL"} chart ${result.version} ${result.module}: ${result.tests} tests${result.skipped ? ` (${result.skipped} skipped)` : ""}, ${result.seconds.toFixed(1)} s${cpu}\n`);
       if (!result.ok) process.stderr.write(`${result.output}\n`);
     }
   };
@@ -151,7 +154,8 @@ async function main(): Promise<number> {
   const failed = results.filter((r) => !r.ok);
   for (const version of new Set(runs.map((r) => r.version))) {
     const mine = results.filter((r) => r.version === version);
-    process.stderr.write(`Python tests in the hub's Python of chart ${version}: ${mine.reduce((n, r) => n + r.tests, 0)} tests in ${mine.length} modules\n`);
+    const skipped = mine.reduce((n, r) => n + r.skipped, 0);
+    process.stderr.write(`Python tests in the hub's Python of chart ${version}: ${mine.reduce((n, r) => n + r.tests, 0)} tests${skipped ? ` (${skipped} skipped)` : ""} in ${mine.length} modules\n`);
   }
   if (failed.length) process.stderr.write(`FAILED: ${failed.map((r) => `${r.module} (chart ${r.version})`).join(", ")}\n`);
   return failed.length ? 1 : 0;
