@@ -25,7 +25,9 @@ modules) replaces PRELOAD.
 Protocol, one JSON object per line: requests on stdin, replies on stdout.
   request  {"id": <any>, "argv": ["-m", "unittest", "tests/python/test_x.py"] | ["script.py", ...],
             "stdout": <path>, "stderr": <path, default: stdout's>, "stdin": <path>, "append": false,
-            "cwd": <dir>, "env": {...}, "new_session": false}
+            "cwd": <dir>, "env": {...}, "new_session": false, "bound": false}
+           bound: the child stands for its client's process (service_python3.py), so it is killed
+           (SIGKILL) when the client's connection ends before it does, as the process ended.
   replies  {"ready": true, "seconds": <preload wall time>, "cpu": <preload CPU seconds>} first;
            {"id": ..., "pid": <pid>} when a child started, {"id": ..., "error": "..."} when not;
            {"id": ..., "exit": <code, negative for a signal>, "cpu": <child's CPU seconds>} when it ended.
@@ -36,7 +38,7 @@ it says {"listening": <path>} on stdout once a Unix socket listens there, then p
 "ready" on stdout, and speaks the protocol above with every connection, each greeted with the
 "ready" line (with "shared": true) and sent the replies to its own requests only. A connection
 that closes its side gets its children's exits, then is closed; one that goes away leaves its
-children running, unreported. Its stdin is only a lifeline: closing it stops the listening and
+children running, unreported, but for the bound ones, which are killed. Its stdin is only a lifeline: closing it stops the listening and
 drops every connection, and the zygote ends once its children have (taking its socket). SIGTERM
 ends it at once, with every child it has: what its owner does to children no client is left to end.
 
@@ -142,6 +144,7 @@ class _Client:
         self.reading = True
         self.open = True
         self.running = 0  # its children not yet reported
+        self.bound = set()  # those that end with its connection (a request's "bound")
 
     def send(self, message):
         """False when the connection has gone away."""
@@ -177,7 +180,7 @@ def serve(listener=None, greeting=None):
     closed and every child has ended. With `listener` (a listening Unix socket), a client per
     connection, each greeted with `greeting` and sent the replies to its own requests only; a
     connection that closes its side gets the exits of its children, then is closed; one that
-    goes away leaves its children running, unreported. stdin is then only the lifeline: when it
+    goes away leaves its children running, unreported (a bound one is killed). stdin is then only the lifeline: when it
     closes, the zygote stops listening, drops every connection and ends once every child has."""
     selector = selectors.DefaultSelector()
     wake_r, wake_w = os.pipe()
@@ -200,6 +203,11 @@ def serve(listener=None, greeting=None):
         signal.signal(signal.SIGTERM, lambda *_: _end_with_children(children, listener))
 
     def stop_reading(client):
+        for pid in client.bound & children.keys():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass  # it has ended meanwhile
         if client.reading:
             client.reading = False
             selector.unregister(client.read_fd)
@@ -289,6 +297,8 @@ def serve(listener=None, greeting=None):
                         return request
                     children[pid] = (client, request.get("id"))
                     client.running += 1
+                    if request.get("bound"):
+                        client.bound.add(pid)
                     reply(client, {"id": request.get("id"), "pid": pid})
         while children:
             try:
@@ -299,6 +309,7 @@ def serve(listener=None, greeting=None):
                 break
             client, request_id = children.pop(pid)
             client.running -= 1
+            client.bound.discard(pid)
             reply(client, {"id": request_id, "exit": os.waitstatus_to_exitcode(status), "cpu": round(usage.ru_utime + usage.ru_stime, 3)})
             if client.sock is not None and not client.reading and not client.running:
                 drop(client)

@@ -361,6 +361,21 @@ class ServicePython3(unittest.TestCase):
             self.assertEqual(process.wait(timeout=10), -signal.SIGTERM)
         self.assertEqual(service["parent"], self.zygote.pid)
 
+    def test_a_sigkill_to_the_process_ends_the_service_too(self):
+        # What JupyterHub's LocalProcessSpawner does to a service that outlives SIGTERM's grace, and
+        # the kubelet to every process of a hub container it stops: the service is that process in
+        # the image, so it must not run on (into the next release's hub) once the hub killed it.
+        log = self.tmp / "killed.log"
+        with open(log, "w") as hub_log:
+            process = self.start("wait", log=hub_log)
+            service = self.wait_for_output(log)
+            process.kill()
+            self.assertEqual(process.wait(timeout=10), -signal.SIGKILL)
+        with self.assertRaises(ProcessLookupError):
+            for _ in range(500):  # killed by the zygote, which reaps it
+                os.kill(service["pid"], 0)
+                time.sleep(0.01)
+
     def test_closing_the_zygote_ends_a_service_still_running_and_its_socket(self):
         # What run_hub.py does last: a service the hub left running goes with the run.
         zygote = Zygote.forked_listening(self.tmp / "closed.sock")

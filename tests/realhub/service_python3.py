@@ -7,8 +7,9 @@ and every hub start has two.
 
 It stays the process the hub started and waits on: the service gets this process's argv, working
 directory, whole environment, stdin, stdout and stderr (opened again through /proc, in append
-mode); a signal this process gets goes on to the service; it ends as the service ends (its exit
-status, or the same signal). Anything else, or with no zygote to ask, it becomes the real python3.
+mode); a signal this process gets goes on to the service, and when it is killed (SIGKILL, which
+it cannot pass on) the zygote kills the service; it ends as the service ends (its exit status, or
+the same signal). Anything else, or with no zygote to ask, it becomes the real python3.
 Started with -S (no site): it imports only what the interpreter has built in."""
 import json
 import os
@@ -78,7 +79,8 @@ def main():
 
     for number in FORWARDED:
         signal.signal(number, forward)
-    request = {"id": 1, "argv": argv, "stdin": paths[0], "stdout": paths[1], "stderr": paths[2], "append": True, "cwd": os.getcwd(), "env": dict(os.environ)}
+    # bound: killed with this process (its connection ends), which the hub may SIGKILL.
+    request = {"id": 1, "argv": argv, "stdin": paths[0], "stdout": paths[1], "stderr": paths[2], "append": True, "cwd": os.getcwd(), "env": dict(os.environ), "bound": True}
     zygote.sendall((json.dumps(request) + "\n").encode())
     for line in replies:
         reply = json.loads(line)
