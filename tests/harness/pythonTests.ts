@@ -9,12 +9,12 @@
 //   JupyterHub and kubernetes_asyncio versions.
 // Each module runs in a process of its own (a few at a time; PYTHON_TESTS_PARALLEL sets how many),
 // with HUB_CHART_VERSION, HUB_CHART_DIR (the real chart) and HELM, which chart_hub.py renders the
-// chart with, and HUB_CHART_NEWEST: a class whose subject runs outside the hub runs on that one only
-// (chart_hub.on_the_newest_chart_only). That process is forked from a zygote of its chart version (tests/python/hub_zygote.py),
-// which imported the hub's packages once (seconds of CPU that every module paid before) and runs
-// each module as `python -m unittest <module>` would: under `npm test` the one all its parts share
-// (hubZygote.ts), else one of its own; PYTHON_TESTS_FRESH=1 starts a new python per module
-// instead. A module is a line when it passes (its wall and CPU time), its whole output when it
+// chart with, and HUB_CHART_NEWEST: a class whose subject runs outside the hub runs on that one
+// only (chart_hub.on_the_newest_chart_only). That process is forked from a zygote of its chart
+// version (tests/python/hub_zygote.py), which imported the hub's packages once (seconds of CPU
+// that every module paid before) and runs each module as `python -m unittest <module>` would:
+// under `npm test` the one all its parts share (hubZygote.ts), else one of its own;
+// PYTHON_TESTS_FRESH=1 starts a new python per module instead. A module is a line when it passes (its wall and CPU time), its whole output when it
 // fails; the totals per chart version close the run. A missing venv or chart, or a zygote
 // that cannot import the hub's packages, fails the run, naming what is missing.
 import { spawn } from "child_process";

@@ -93,8 +93,8 @@ def round_state():
 
 
 def wait_for_round(admin, name, since, timeout=ROUND_SECONDS):
-    """Seconds until the service's first round since `since` (the new release's hub start, after
-    the last release's hub and its services ended: what startedAt tells apart)
+    """Seconds until the first round of a service started since `since` (the new release's hub
+    start: the last release's hub had stopped its services by then; startedAt is the service's)
     has ended with `name` holding no API token any more (the round revokes them), or None when
     that round ended otherwise (failed, or left the tokens) or none ended within `timeout`.
     The round's end is the status file it writes after its last hub call, so no waiting beyond it."""
