@@ -55,6 +55,13 @@ class DeliveryCase(unittest.TestCase):
         os.chmod(self.helper.parent, 0o755)
         shutil.copy(HELPER, self.helper)
         os.chmod(self.helper, 0o644)
+        # The hook as the image has it (0644 under /usr/local/bin/before-notebook.d): a copy, since
+        # the checkout may sit where the notebook user cannot reach (a 0700 home or temporary dir).
+        self.hook = self.tmp / "before-notebook.d" / HOOK.name
+        self.hook.parent.mkdir()
+        os.chmod(self.hook.parent, 0o755)
+        shutil.copy(HOOK, self.hook)
+        os.chmod(self.hook, 0o644)
         self.vault = FakeVault()
         self.vault.__enter__()
         self.addCleanup(self.vault.__exit__)
@@ -86,7 +93,7 @@ class DeliveryCase(unittest.TestCase):
     def start(self, env, prefix=()):
         """start.sh sourcing the hook; its log (stderr)."""
         result = subprocess.run(
-            [*prefix, "bash", "-c", sourcing_bash(), "harness", str(HOOK)], env=env, capture_output=True, text=True, timeout=60
+            [*prefix, "bash", "-c", sourcing_bash(), "harness", str(self.hook)], env=env, capture_output=True, text=True, timeout=60
         )
         self.assertEqual(result.returncode, 0, f"stdout: {result.stdout}\nstderr: {result.stderr}")
         self.assertIn("start.sh carries on", result.stdout)
