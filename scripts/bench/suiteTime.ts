@@ -9,7 +9,8 @@
 // can be read, the CPU-seconds the whole machine spent meanwhile: the suite keeps both cores busy
 // from start to end, so its wall time is its CPU work over the machine's speed. That speed varies
 // on a shared VM, so a short fixed JavaScript loop is timed before and after and printed beside.
-// Exits 1 when a run fails or a target is missed. Run it on an otherwise idle machine.
+// Exits 1 when a run fails or a target is missed; a failed run's clone and logs are kept. Run it
+// on an otherwise idle machine.
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -87,6 +88,12 @@ function runQuietly(command: string, args: string[], cwd: string, log: string, e
   });
 }
 
+/** The lines npm test marks as failed (a part's, a Python module's or a jest file's), else its last lines. */
+function failures(file: string): string {
+  const failed = fs.readFileSync(file, "utf8").split("\n").filter((line) => /^(FAIL|FAILED)\b/.test(line));
+  return failed.length ? failed.join("\n") : tail(file);
+}
+
 function tail(file: string, lines = 40): string {
   return fs.readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
 }
@@ -96,6 +103,8 @@ async function main(): Promise<number> {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "suite-bench-"));
   const project = path.join(scratch, path.basename(path.resolve(ROOT)));
   const say = (line: string) => process.stdout.write(`${line}\n`);
+  // The clone and the logs stay for a look when asked, or when a run failed.
+  let keep = process.env.BENCH_KEEP === "1";
   try {
     const clone = spawnSync("git", ["clone", "--quiet", ROOT, project], { encoding: "utf8" });
     if (clone.status !== 0) throw new Error(`git clone failed: ${clone.stderr.trim()}`);
@@ -114,14 +123,15 @@ async function main(): Promise<number> {
       const log = path.join(scratch, `npm-test-${name}.log`);
       const run = await runQuietly("npm", ["test"], project, log, { ...process.env, CI: "true" });
       runs.push({ name, ...run });
-      if (!run.ok) say(`npm test, ${name}, failed; its last lines:\n${tail(log)}`);
+      if (!run.ok) say(`npm test, ${name}, failed (whole log: ${log}); what failed:\n${failures(log)}`);
     }
     say(`speed probe after: ${speedProbeMs().toFixed(0)} ms`);
     const { ok, lines } = suiteVerdict(runs);
     for (const line of lines) say(line);
+    keep = keep || runs.some((run) => !run.ok);
     return ok ? 0 : 1;
   } finally {
-    if (process.env.BENCH_KEEP === "1") say(`kept: ${scratch}`);
+    if (keep) say(`kept: ${scratch}`);
     else fs.rmSync(scratch, { recursive: true, force: true });
   }
 }
