@@ -27,7 +27,8 @@ Protocol, one JSON object per line: requests on stdin, replies on stdout.
             "stdout": <path>, "stderr": <path, default: stdout's>, "stdin": <path>, "append": false,
             "cwd": <dir>, "env": {...}, "new_session": false, "bound": false}
            bound: the child stands for its client's process (service_python3.py), so it is killed
-           (SIGKILL) when the client's connection ends before it does, as the process ended.
+           (SIGKILL) when the client's connection ends before it does, as the process ended, or
+           a reply to the client fails (it is gone).
   replies  {"ready": true, "seconds": <preload wall time>, "cpu": <preload CPU seconds>} first;
            {"id": ..., "pid": <pid>} when a child started, {"id": ..., "error": "..."} when not;
            {"id": ..., "exit": <code, negative for a signal>, "cpu": <child's CPU seconds>} when it ended.
@@ -202,12 +203,18 @@ def serve(listener=None, greeting=None):
     if listener is not None:
         signal.signal(signal.SIGTERM, lambda *_: _end_with_children(children, listener))
 
-    def stop_reading(client):
+    def end_bound(client):
+        """Its process is gone, so are the children that stand for it: whether the connection's end
+        was read, or a reply failed first (the client killed while the zygote was still forking for
+        it) and the end will never be read."""
         for pid in client.bound & children.keys():
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass  # it has ended meanwhile
+
+    def stop_reading(client):
+        end_bound(client)
         if client.reading:
             client.reading = False
             selector.unregister(client.read_fd)
@@ -215,6 +222,7 @@ def serve(listener=None, greeting=None):
             drop(client)
 
     def drop(client):
+        end_bound(client)
         if client.reading:
             client.reading = False
             selector.unregister(client.read_fd)

@@ -9,6 +9,7 @@ import json
 import os
 import pathlib
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -294,6 +295,19 @@ sys.exit(7)
 """
 
 
+def children_of(pid):
+    """The processes whose parent is `pid`, zombies included (a child not reaped yet is not gone)."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.add(int(entry))
+        except (OSError, ValueError, IndexError):
+            pass  # not a process, or ended meanwhile
+    return found
+
+
 class ServicePython3(unittest.TestCase):
     """tests/realhub/service_python3.py, the `python3` of the real-hub tier's hubs, with a zygote
     forked from this process as run_hub.py forks one (Zygote.forked_listening): a managed service
@@ -375,6 +389,34 @@ class ServicePython3(unittest.TestCase):
             for _ in range(500):  # killed by the zygote, which reaps it
                 os.kill(service["pid"], 0)
                 time.sleep(0.01)
+
+    def test_a_client_gone_before_its_pid_reply_still_takes_its_service(self):
+        # The race under load: the service runs, the hub kills the python3 holding it, and only then
+        # does the zygote, back from fork(), send that process the pid. The send fails, the zygote
+        # drops the connection, and the end it would have read is never read. Here the client sends
+        # a bound request and is gone at once, so the reply fails the same way. The service may be
+        # killed before it prints anything: what counts is that the zygote has no child left.
+        before = children_of(self.zygote.pid)
+        client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        client.connect(str(self.tmp / "services.sock"))
+        client.makefile("rb").readline()  # the greeting
+        request = {"id": 1, "argv": [str(self.tmp / "service.py"), "wait"], "stdout": os.devnull, "cwd": str(self.tmp), "env": dict(os.environ), "bound": True}
+        client.sendall((json.dumps(request) + "\n").encode())
+        client.close()
+        # Another client's child that runs and ends: by its exit the zygote has read that request.
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as other:
+            other.connect(str(self.tmp / "services.sock"))
+            replies = other.makefile("rb")
+            replies.readline()  # the greeting
+            other.sendall((json.dumps({**request, "id": 2, "argv": [str(self.tmp / "service.py"), "a"], "bound": False}) + "\n").encode())
+            exits = (reply["exit"] for reply in map(json.loads, replies) if "exit" in reply)
+            self.assertEqual(next(exits), 7)
+        for _ in range(500):  # killed by the zygote, which reaps it; without the kill it runs 30 s
+            left = children_of(self.zygote.pid) - before
+            if not left:
+                break
+            time.sleep(0.01)
+        self.assertEqual(left, set())
 
     def test_closing_the_zygote_ends_a_service_still_running_and_its_socket(self):
         # What run_hub.py does last: a service the hub left running goes with the run.
