@@ -14,9 +14,10 @@
 // version (tests/python/hub_zygote.py), which imported the hub's packages once (seconds of CPU
 // that every module paid before) and runs each module as `python -m unittest <module>` would:
 // under `npm test` the one all its parts share (hubZygote.ts), else one of its own;
-// PYTHON_TESTS_FRESH=1 starts a new python per module instead. A module is a line when it passes (its wall and CPU time), its whole output when it
-// fails; the totals per chart version close the run. A missing venv or chart, or a zygote
-// that cannot import the hub's packages, fails the run, naming what is missing.
+// PYTHON_TESTS_FRESH=1 starts a new python per module instead. A module is a line when it passes
+// (its wall and CPU time, and how many of its tests were skipped), its whole output when it fails;
+// the totals per chart version close the run. A missing venv or chart, or a zygote that cannot
+// import the hub's packages, fails the run, naming what is missing.
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
