@@ -5,6 +5,7 @@ endpoint as Keycloak gives them, and the whole login driven by the real GenericO
 Run: python3 -m unittest tests/realhub/fakes/test_keycloak.py (from the project root).
 """
 
+import atexit
 import base64
 import glob
 import hashlib
@@ -12,6 +13,7 @@ import http.client
 import json
 import os
 import secrets
+import shutil
 import ssl
 import subprocess
 import sys
@@ -40,6 +42,7 @@ def rendered_homelab():
     gets resources of its own, parsed again from the JSON (a fifth of copy.deepcopy's time)."""
     if not _rendered:
         out = tempfile.mkdtemp(prefix="kc-render-")
+        atexit.register(shutil.rmtree, out, ignore_errors=True)  # values.yaml is read until the run ends
         subprocess.run(
             ["node", "-r", "./scripts/registerTypeScript.cjs", "scripts/render.ts", "homelab", "--out", out],
             cwd=PROJECT, check=True, capture_output=True,

@@ -10,6 +10,7 @@ Run as `python3 -m unittest tests/realhub/fakes/test_kube_api.py` from the repos
 import http.client
 import json
 import os
+import shutil
 import ssl
 import sys
 import tempfile
@@ -372,6 +373,7 @@ class ClientTest(unittest.TestCase):
                                     "<hub venv>/bin/python -m unittest tests/realhub/fakes/test_kube_api.py") from None
         cls.cas = throwaway_ca.cas()
         cls.directory = tempfile.mkdtemp(prefix="fake-kube-")
+        cls.addClassCleanup(shutil.rmtree, cls.directory, ignore_errors=True)
         with open(os.path.join(cls.directory, "token"), "w", encoding="ascii") as handle:
             handle.write(TOKEN)  # the kubelet's projected token has no trailing newline
 
