@@ -1,7 +1,7 @@
 // A module whose code runs at its first use rather than when it is required: a stand-in for its
 // exports that loads it when any property is first read, written, listed or described, then
 // forwards each of those to it. For what a dependency loads eagerly and mostly never uses
-// (registerTypeScript.cjs; tests/harness/lazyTypeScript.cjs under jest).
+// (deferSdkTypeScript.cjs; tests/harness/lazyTypeScript.cjs under jest).
 "use strict";
 const Module = require("module");
 const path = require("path");

@@ -10,7 +10,6 @@ const crypto = require("crypto");
 const fs = require("fs");
 const path = require("path");
 const { pathToFileURL } = require("url");
-const { deferModule } = require("./lazyModule.cjs");
 
 // REGISTER_TYPESCRIPT_CACHE moves the cache (the bench points it at an empty directory for a cold run).
 const CACHE_DIR = process.env.REGISTER_TYPESCRIPT_CACHE || path.join(__dirname, "..", "node_modules", ".cache", "register-typescript");
@@ -81,15 +80,6 @@ if (SDK_RUN.test(process.argv[1] || "") && typeof setSourceMapsSupport === "func
   setSourceMapsSupport(true);
 }
 
-// @pulumi/pulumi requires the TypeScript compiler (9 MB) as it loads, through its shim
-// (runtime/closure/parseFunction.js), though only serializing a function uses it: a closure given
-// to pulumi.dynamic.Resource or to the runtime's serializeFunction. This program serializes none
-// (its dynamic providers are files, components/lifecycle/dynamicProvider.ts), so every `pulumi up`,
-// render and tool run spent about a quarter of a CPU-second, and its memory, on a compiler it
-// never called. The shim runs at its first use instead (lazyModule.cjs); a program that does
-// serialize a function loads it then, as before.
-try {
-  deferModule(require.resolve("@pulumi/pulumi/typescript-shim", { paths: [path.join(__dirname, "..")] }));
-} catch {
-  // No SDK installed beside this file (a broken install): nothing to defer, and the run says why.
-}
+// The SDK's TypeScript compiler, which this program never calls (its dynamic providers are files,
+// components/lifecycle/dynamicProvider.ts), runs at its first use instead of as the SDK loads.
+require("./deferSdkTypeScript.cjs");

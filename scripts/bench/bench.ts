@@ -170,8 +170,8 @@ async function main(): Promise<number> {
     const render = (stack: string) => () => measureOnce(renderArgs(stack, path.join(scratch, `out-${stack}`)), scratch, scratch);
     // The floor runs on the same Node, with the render's node options, and as render's loader
     // (registerTypeScript.cjs) leaves it: the SDK's TypeScript compiler deferred to its first use.
-    const deferTypeScript = `require(${JSON.stringify(path.join(ROOT, "scripts", "lazyModule.cjs"))}).deferModule(require.resolve("@pulumi/pulumi/typescript-shim", { paths: [${JSON.stringify(ROOT)}] }))`;
-    const floorArgs = [...nodeOptions(renderCommand()), "-e", [deferTypeScript, ...FLOOR_PACKAGES.map((p) => `require(${JSON.stringify(p)})`)].join(";")];
+    const deferTypeScript = ["-r", path.join(ROOT, "scripts", "deferSdkTypeScript.cjs")];
+    const floorArgs = [...nodeOptions(renderCommand()), ...deferTypeScript, "-e", FLOOR_PACKAGES.map((p) => `require(${JSON.stringify(p)})`).join(";")];
     const [floor, homelab] = await measureInTurn(() => measureOnce(floorArgs, ROOT, scratch), render("homelab"));
     const [coldProgram, cmdRunFloor, homelabBesideCold] = await measureInTurn(coldProgramRun(scratch), coldProgramRun(scratch, cmdRunFloorProgram(scratch)), render("homelab"));
     // Each 1,000-user stack is compared with the homelab render run in turn with it.

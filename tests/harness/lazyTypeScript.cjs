@@ -3,7 +3,7 @@
 // with the SDK. The SDK loads its 9 MB at import (runtime/closure/parseFunction.js) though only
 // serializing a function (a dynamic provider's) uses it, and jest compiles it again for each test
 // file: about 0.4 CPU-seconds of every test file that imports the SDK, most of which never use it.
-// (Outside jest, scripts/registerTypeScript.cjs defers the SDK's shim itself the same way.)
+// (Outside jest, scripts/deferSdkTypeScript.cjs defers the SDK's shim itself the same way.)
 "use strict";
 const { lazyExports } = require("../../scripts/lazyModule.cjs");
 

@@ -51,7 +51,7 @@ it("runs the program under cmd/run from an empty transpile cache, declaring what
     const loaded = JSON.parse(fs.readFileSync(packagesFile, "utf8")) as string[];
     expect(loaded).toEqual(expect.arrayContaining(["@pulumi/kubernetes", "@pulumi/pulumi", "@swc/core", "zod"]));
     expect(loaded.filter((p) => devDependencies.includes(p))).toEqual([]);
-    // The SDK's TypeScript compiler is deferred by the hook (scripts/lazyModule.cjs): the program serializes no function.
+    // The SDK's TypeScript compiler is deferred by the hook (scripts/deferSdkTypeScript.cjs): the program serializes no function.
     expect(loaded).not.toContain("typescript");
   } finally {
     await engine.stop();
