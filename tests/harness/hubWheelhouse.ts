@@ -23,6 +23,11 @@ const run = promisify(execFile);
 export interface HubWheelsOptions {
   /** A CPython of the version the wheels are for (it makes the venv whose pip downloads them). */
   readonly python: string;
+  /**
+   * A pip command for `python` when it has no pip of its own: another Python's, running in it with
+   * `--python` (hubPython.ts pipCommand). Without one, a venv of `python` brings its own pip.
+   */
+  readonly pip?: readonly string[];
   readonly pythonMinor: string;
   readonly requirements: string;
   readonly cacheDir: string;
@@ -83,12 +88,16 @@ export const PIP_VERSION_SCRIPT = "import importlib.metadata; print(importlib.me
 /** Whether each Python asked has pip of its own, asked once per process. */
 const hasPip = new Map<string, Promise<boolean>>();
 
-/** The given Python when it has pip, else a venv of it (Debian's python3 has no pip of its own; a venv brings one). */
-async function pipPython(python: string, scratch: string): Promise<string> {
+/**
+ * pip, run in the given Python: its own, else the one given (options.pip), else a venv's of it
+ * (Debian's python3 has no pip of its own; a venv brings one, with python3-venv installed).
+ */
+async function pipCommand(python: string, pip: readonly string[] | undefined, scratch: string): Promise<string[]> {
   if (!hasPip.has(python)) hasPip.set(python, run(python, ["-c", PIP_VERSION_SCRIPT]).then(() => true, () => false));
-  if (await hasPip.get(python)!) return python;
+  if (await hasPip.get(python)!) return [python, "-m", "pip"];
+  if (pip) return [...pip];
   await run(python, ["-m", "venv", path.join(scratch, "pip")]);
-  return path.join(scratch, "pip", "bin", "python");
+  return [path.join(scratch, "pip", "bin", "python"), "-m", "pip"];
 }
 
 /**
@@ -103,9 +112,10 @@ export async function fetchHubWheels(version: string, options: HubWheelsOptions)
   const env = options.env ?? process.env;
   try {
     try {
+      const [pip, ...pipArgs] = await pipCommand(options.python, options.pip, scratch);
       await run(
-        await pipPython(options.python, scratch),
-        ["-m", "pip", "download", "--disable-pip-version-check", "--no-input", "--no-deps", "--only-binary=:all:", "--dest", path.join(scratch, "wheels"), "-r", options.requirements],
+        pip,
+        [...pipArgs, "download", "--disable-pip-version-check", "--no-input", "--no-deps", "--only-binary=:all:", "--dest", path.join(scratch, "wheels"), "-r", options.requirements],
         { env, encoding: "utf8", maxBuffer: 32 * 1024 * 1024 },
       );
     } catch (error) {

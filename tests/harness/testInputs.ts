@@ -6,7 +6,7 @@
 import { SUPPORTED_CHART_VERSIONS } from "../../settings/schema";
 import { cachedChartDirectory, chartRepository, fetchChart } from "./chartArchive";
 import { offlineChartDirectory } from "./helmTemplate";
-import { basePython, hubRequirements, localWheels, pythonMinorOf } from "./hubPython";
+import { basePython, hubRequirements, localWheels, pipCommand, pythonMinorOf } from "./hubPython";
 import { fetchHubWheels, IndexUnreachableError } from "./hubWheelhouse";
 import { testInputCacheDir } from "./testInputCache";
 
@@ -61,7 +61,7 @@ export async function ensureTestInputs(options: TestInputsOptions = {}): Promise
     }
     log(`fetching the hub's Python for chart ${version} from ${process.env.PIP_INDEX_URL ?? "PyPI"}`);
     try {
-      await fetchHubWheels(version, { python: python!, pythonMinor: pythonMinorOf(python!), requirements: hubRequirements(version), cacheDir });
+      await fetchHubWheels(version, { python: python!, pip: pipCommand(python!, python!), pythonMinor: pythonMinorOf(python!), requirements: hubRequirements(version), cacheDir });
     } catch (error) {
       if (error instanceof IndexUnreachableError) unreachable = error;
       missing.push({ kind: "hub-python", version, reason: (error as Error).message });
