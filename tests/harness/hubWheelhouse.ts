@@ -21,7 +21,7 @@ import { promisify } from "util";
 const run = promisify(execFile);
 
 export interface HubWheelsOptions {
-  /** A CPython of the version the wheels are for (it makes the venv whose pip downloads them). */
+  /** A CPython of the version the wheels are for: pip runs in it to download them (its own, `pip`, or a venv's). */
   readonly python: string;
   /**
    * A pip command for `python` when it has no pip of its own: another Python's, running in it with
@@ -92,7 +92,7 @@ const hasPip = new Map<string, Promise<boolean>>();
  * pip, run in the given Python: its own, else the one given (options.pip), else a venv's of it
  * (Debian's python3 has no pip of its own; a venv brings one, with python3-venv installed).
  */
-async function pipCommand(python: string, pip: readonly string[] | undefined, scratch: string): Promise<string[]> {
+async function downloadingPip(python: string, pip: readonly string[] | undefined, scratch: string): Promise<string[]> {
   if (!hasPip.has(python)) hasPip.set(python, run(python, ["-c", PIP_VERSION_SCRIPT]).then(() => true, () => false));
   if (await hasPip.get(python)!) return [python, "-m", "pip"];
   if (pip) return [...pip];
@@ -112,7 +112,7 @@ export async function fetchHubWheels(version: string, options: HubWheelsOptions)
   const env = options.env ?? process.env;
   try {
     try {
-      const [pip, ...pipArgs] = await pipCommand(options.python, options.pip, scratch);
+      const [pip, ...pipArgs] = await downloadingPip(options.python, options.pip, scratch);
       await run(
         pip,
         [...pipArgs, "download", "--disable-pip-version-check", "--no-input", "--no-deps", "--only-binary=:all:", "--dest", path.join(scratch, "wheels"), "-r", options.requirements],
