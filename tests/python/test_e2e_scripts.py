@@ -30,10 +30,12 @@ SSHD = shutil.which("sshd", path=f"{os.environ.get('PATH', '')}{os.pathsep}/usr/
 FAST = {"E2E_POLL_SECONDS": "0.2", "E2E_PROBE_SECONDS": "1"}
 
 
-def hub_sh(hub, *args, token=SERVICE_TOKEN, passwords=None):
+def hub_sh(hub, *args, token=SERVICE_TOKEN, passwords=None, tmpdir=None):
     env = {**os.environ, "HUB": hub.url[: -len("/hub/api")], "TOKEN": token, **FAST}
     if passwords:
         env["PASSWORDS"] = passwords
+    if tmpdir:
+        env["TMPDIR"] = tmpdir
     return subprocess.run(["bash", str(HUB_SH), *args], env=env, capture_output=True, text=True, timeout=60)
 
 
@@ -66,9 +68,14 @@ class HubScript(unittest.TestCase):
     def setUp(self):
         self.passwords = tempfile.mkdtemp(prefix="e2e-passwords-")
         self.addCleanup(shutil.rmtree, self.passwords, ignore_errors=True)
+        # Where mktemp puts hub.sh's cookie jar and login page, which each run removes as it ends.
+        self.tmp = tempfile.mkdtemp(prefix="e2e-tmp-")
+        self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
 
     def run_hub(self, hub, *args, **kwargs):
-        return hub_sh(hub, *args, passwords=self.passwords, **kwargs)
+        run = hub_sh(hub, *args, passwords=self.passwords, tmpdir=self.tmp, **kwargs)
+        self.assertEqual(os.listdir(self.tmp), [], f"hub.sh {' '.join(args)} left temporary files")
+        return run
 
     def test_starts_a_server_and_waits_until_ready(self):
         with FakeHub() as hub:

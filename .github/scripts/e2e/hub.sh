@@ -109,6 +109,8 @@ case ${1:-} in
     ;;
   stop)
     api -X DELETE "$HUB/hub/api/users/$2/server" >/dev/null
+    # exec ends this shell without its EXIT trap: the temporary files go first.
+    rm -f "$jar" "$page"
     exec "$0" wait-stopped "$2" 300
     ;;
   wait-stopped)
