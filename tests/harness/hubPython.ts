@@ -185,9 +185,12 @@ function pipCanTarget(python: string): boolean {
  * has); undefined when no candidate's pip can (pip 22.3 and newer can).
  */
 export function pipCommand(python: string, base = basePython()): string[] | undefined {
+  const asked = new Set<string>();
   for (const candidate of [base, ...candidatePythons()]) {
     try {
       const { executable } = interpreter(candidate);
+      if (asked.has(executable)) continue; // the base again, or a command naming one already asked
+      asked.add(executable);
       if (pipCanTarget(executable)) return [executable, "-m", "pip", "--python", python];
     } catch {
       // not installed: try the next

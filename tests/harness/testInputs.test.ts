@@ -128,7 +128,7 @@ describe("the hub's Python from a package index", () => {
 
   withPython("downloads exactly the pinned wheels through the index into the cache", async () => {
     const index = await track(serveSimpleIndex(wheels));
-    const options = { python: python!, pip: pipCommand(python!, python!), pythonMinor: PYTHON_MINOR, requirements, cacheDir: freshCache(), env: { ...process.env, PIP_INDEX_URL: `${index.url}/simple/` } };
+    const options = { python: python!, pip: pipCommand(python!), pythonMinor: PYTHON_MINOR, requirements, cacheDir: freshCache(), env: { ...process.env, PIP_INDEX_URL: `${index.url}/simple/` } };
     const dir = await fetchHubWheels("4.2.0", options);
     expect(fs.readdirSync(dir).sort()).toEqual(["escapism-1.0.1-py3-none-any.whl", "six-1.17.0-py2.py3-none-any.whl", "traitlets-5.14.3-py3-none-any.whl"]);
     for (const file of fs.readdirSync(dir)) expect(sha256(fs.readFileSync(path.join(dir, file)))).toBe(sha256(fs.readFileSync(path.join(wheels, file))));
@@ -138,7 +138,7 @@ describe("the hub's Python from a package index", () => {
 
   withPython("refuses a wheel whose bytes do not match the index's sha256, and caches nothing", async () => {
     const index = await track(serveSimpleIndex(wheels, { tampered: new Set(["six-1.17.0-py2.py3-none-any.whl"]) }));
-    const options = { python: python!, pip: pipCommand(python!, python!), pythonMinor: PYTHON_MINOR, requirements, cacheDir: freshCache(), env: { ...process.env, PIP_INDEX_URL: `${index.url}/simple/` } };
+    const options = { python: python!, pip: pipCommand(python!), pythonMinor: PYTHON_MINOR, requirements, cacheDir: freshCache(), env: { ...process.env, PIP_INDEX_URL: `${index.url}/simple/` } };
     await expect(fetchHubWheels("4.2.0", options)).rejects.toThrow(/pip download from http:\/\/127\.0\.0\.1:\d+\/simple\/ failed: ERROR: THESE PACKAGES DO NOT MATCH THE HASHES/);
     expect(cachedHubWheels("4.2.0", options)).toBeUndefined();
   });

@@ -61,7 +61,7 @@ export async function ensureTestInputs(options: TestInputsOptions = {}): Promise
     }
     log(`fetching the hub's Python for chart ${version} from ${process.env.PIP_INDEX_URL ?? "PyPI"}`);
     try {
-      await fetchHubWheels(version, { python: python!, pip: pipCommand(python!, python!), pythonMinor: pythonMinorOf(python!), requirements: hubRequirements(version), cacheDir });
+      await fetchHubWheels(version, { python: python!, pip: pipCommand(python!), pythonMinor: pythonMinorOf(python!), requirements: hubRequirements(version), cacheDir });
     } catch (error) {
       if (error instanceof IndexUnreachableError) unreachable = error;
       missing.push({ kind: "hub-python", version, reason: (error as Error).message });

@@ -7,11 +7,11 @@
 // function serialization and the tests that call the compiler's API (7 has only an unstable one,
 // of another shape).
 //
-// Even incremental, tsc parses and binds every file of the program before it can tell that
-// nothing changed: 1,900 files, most of them the providers' declarations, about 2 CPU-seconds
-// (6.5 with TypeScript 6) of every run for an answer already known. Its inputs are the project's own sources (what
-// tsconfig.json includes and what they import: TypeScript, JavaScript, JSON), tsconfig.json, the
-// TypeScript version and the installed packages, which package-lock.json pins (`npm ci`, which
+// Even incremental, tsc parses and binds every file of the program before it can tell that nothing
+// changed: 1,900 files, most of them the providers' declarations, about 2 CPU-seconds (6.5 with
+// TypeScript 6) of every run for an answer already known. Its inputs are the project's own sources
+// (what tsconfig.json includes and what they import: TypeScript, JavaScript, JSON), tsconfig.json,
+// the TypeScript version and the installed packages, which package-lock.json pins (`npm ci`, which
 // empties the test cache anyway). When their digest is the one the last pass recorded, the result
 // is the same and tsc is not run; otherwise tsc runs (incremental, its state kept with the test
 // inputs) and a pass records the digest.

@@ -34,14 +34,15 @@ Protocol, one JSON object per line: requests on stdin, replies on stdout.
            {"id": ..., "exit": <code, negative for a signal>, "cpu": <child's CPU seconds>} when it ended.
 Closing stdin ends the zygote once its children have.
 
-`hub_zygote.py --listen <path>` serves several clients at once (still one thread: a selector):
-it says {"listening": <path>} on stdout once a Unix socket listens there, then preloads, says
-"ready" on stdout, and speaks the protocol above with every connection, each greeted with the
-"ready" line (with "shared": true) and sent the replies to its own requests only. A connection
-that closes its side gets its children's exits, then is closed; one that goes away leaves its
-children running, unreported, but for the bound ones, which are killed. Its stdin is only a lifeline: closing it stops the listening and
-drops every connection, and the zygote ends once its children have (taking its socket). SIGTERM
-ends it at once, with every child it has: what its owner does to children no client is left to end.
+`hub_zygote.py --listen <path>` serves several clients at once (still one thread: a selector): it
+says {"listening": <path>} on stdout once a Unix socket listens there, then preloads, says "ready"
+on stdout, and speaks the protocol above with every connection, each greeted with the "ready" line
+(with "shared": true) and sent the replies to its own requests only. A connection that closes its
+side gets its children's exits, then is closed; one that goes away leaves its children running,
+unreported, but for the bound ones, which are killed. Its stdin is only a lifeline: closing it
+stops the listening and drops every connection, and the zygote ends once its children have (taking
+its socket). SIGTERM ends it at once, with every child it has: what its owner does to children no
+client is left to end.
 
 Used by tests/harness/hubZygote.ts (the Python tests, pythonTests.ts: a zygote per chart version,
 a child per test module; the real-hub tier, realHub.ts: a run_hub.py per hub run), under `npm test`
@@ -181,8 +182,9 @@ def serve(listener=None, greeting=None):
     closed and every child has ended. With `listener` (a listening Unix socket), a client per
     connection, each greeted with `greeting` and sent the replies to its own requests only; a
     connection that closes its side gets the exits of its children, then is closed; one that
-    goes away leaves its children running, unreported (a bound one is killed). stdin is then only the lifeline: when it
-    closes, the zygote stops listening, drops every connection and ends once every child has."""
+    goes away leaves its children running, unreported (a bound one is killed). stdin is then
+    only the lifeline: when it closes, the zygote stops listening, drops every connection and
+    ends once every child has."""
     selector = selectors.DefaultSelector()
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
