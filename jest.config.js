@@ -15,8 +15,6 @@ module.exports = {
   testTimeout: 60000,
   // Two workers on two cores: the real-hub and provider tests wait on subprocesses much of the time.
   maxWorkers: 2,
-  // The slowest files first, on a fresh clone's first run too (testSequencer.cjs).
-  testSequencer: "<rootDir>/tests/harness/testSequencer.cjs",
   // Fetches the real chart and the hub's Python once per run when no offline copy is at hand.
   globalSetup: "<rootDir>/tests/harness/globalSetup.ts",
 };
