@@ -56,9 +56,9 @@ ENDINGS = {
 
 
 def has_ended(pid):
-    """Whether process `pid` runs no more: gone, or a zombie its parent has not reaped yet. An orphan's
-    parent is init, which reaps when it will: this workplace's init every 1.7 s or so (more under
-    load), so a killed orphan can stay a zombie for seconds, though it ended at once."""
+    """Whether process `pid` runs no more: gone, or a zombie its parent has not reaped yet. A killed
+    orphan's parent is init, which reaps when it will (a VM's init here did on a timer, every 1.7 s,
+    later under load): a zombie for seconds, though it ended at once."""
     try:
         with open(f"/proc/{pid}/stat") as stat:
             return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
@@ -67,6 +67,7 @@ def has_ended(pid):
 
 
 def wait_until_ended(test, pid, timeout=10):
+    """Fails `test` unless process `pid` ends within `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while not has_ended(pid):
         if time.monotonic() > deadline:
