@@ -173,7 +173,7 @@ function pipCanTarget(python: string): boolean {
   try {
     version = /^(\d+)\.(\d+)/.exec(run(python, ["-c", PIP_VERSION_SCRIPT], "asking for pip"));
   } catch {
-    return false; // Debian's python3 has no pip of its own
+    return false; // Debian's python3 has no pip of its own without python3-pip
   }
   return !!version && Number(version[1]) * 100 + Number(version[2]) >= 2203;
 }
@@ -181,8 +181,9 @@ function pipCanTarget(python: string): boolean {
 /**
  * A command running pip for the environment of `python` (a venv's or a bare interpreter's) from
  * outside it: `<a Python with pip> -m pip --python <python>`, where pip runs its own code in
- * `python`. The base Python's pip, else another candidate's (Debian's python3 has none; pyenv's
- * has); undefined when no candidate's pip can (pip 22.3 and newer can).
+ * `python` (`python -m pip` where `python` is that Python). The base Python's pip, else another
+ * candidate's (Debian's python3 has none without python3-pip; pyenv's has); undefined when no
+ * candidate's pip can (pip 22.3 and newer can).
  */
 export function pipCommand(python: string, base = basePython()): string[] | undefined {
   const asked = new Set<string>();
@@ -191,7 +192,8 @@ export function pipCommand(python: string, base = basePython()): string[] | unde
       const { executable } = interpreter(candidate);
       if (asked.has(executable)) continue; // the base again, or a command naming one already asked
       asked.add(executable);
-      if (pipCanTarget(executable)) return [executable, "-m", "pip", "--python", python];
+      // pip --python re-runs pip in the target even when it is the same interpreter: not for that one.
+      if (pipCanTarget(executable)) return executable === python ? [executable, "-m", "pip"] : [executable, "-m", "pip", "--python", python];
     } catch {
       // not installed: try the next
     }

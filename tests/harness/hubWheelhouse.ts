@@ -24,8 +24,8 @@ export interface HubWheelsOptions {
   /** A CPython of the version the wheels are for: pip runs in it to download them (its own, `pip`, or a venv's). */
   readonly python: string;
   /**
-   * A pip command for `python` when it has no pip of its own: another Python's, running in it with
-   * `--python` (hubPython.ts pipCommand). Without one, a venv of `python` brings its own pip.
+   * A pip command that runs in `python` (hubPython.ts pipCommand: its own pip or another Python's,
+   * with `--python`). Without one, `python`'s own pip, else a venv's of it.
    */
   readonly pip?: readonly string[];
   readonly pythonMinor: string;
@@ -80,7 +80,7 @@ function pipReason(output: string): string {
 
 /**
  * `python -c` this: prints the version of the Python's own pip, or fails where it has none (Debian's
- * python3). Asked of the installed packages' metadata rather than of `pip --version`, which loads
+ * python3 without python3-pip). Asked of the installed packages' metadata rather than of `pip --version`, which loads
  * pip's CLI (~0.5 CPU-s); a pip installed but broken is then found out by the pip run itself.
  */
 export const PIP_VERSION_SCRIPT = "import importlib.metadata; print(importlib.metadata.version('pip'))";
@@ -89,13 +89,14 @@ export const PIP_VERSION_SCRIPT = "import importlib.metadata; print(importlib.me
 const hasPip = new Map<string, Promise<boolean>>();
 
 /**
- * pip, run in the given Python: its own, else the one given (options.pip), else a venv's of it
- * (Debian's python3 has no pip of its own; a venv brings one, with python3-venv installed).
+ * pip, run in the given Python: the command given (options.pip, which pipCommand found able to),
+ * else its own, else a venv's of it (Debian's python3 without python3-pip has none; a venv brings
+ * one, with python3-venv installed).
  */
 async function downloadingPip(python: string, pip: readonly string[] | undefined, scratch: string): Promise<string[]> {
+  if (pip) return [...pip];
   if (!hasPip.has(python)) hasPip.set(python, run(python, ["-c", PIP_VERSION_SCRIPT]).then(() => true, () => false));
   if (await hasPip.get(python)!) return [python, "-m", "pip"];
-  if (pip) return [...pip];
   await run(python, ["-m", "venv", path.join(scratch, "pip")]);
   return [path.join(scratch, "pip", "bin", "python"), "-m", "pip"];
 }

@@ -126,6 +126,16 @@ describe("the hub's Python from a package index", () => {
 
   beforeAll(() => fs.writeFileSync(requirements, `# a subset of tests/realhub/requirements/4.2.0.txt\n${pinned.join("\n")}\n`));
 
+  withPython("runs pip in the Python it is for: directly in one with a pip of its own, else through another's with --python", () => {
+    // pip --python starts pip again in the target even when that is pip's own Python (pip/_internal/cli/main_parser.py).
+    const venvPython = path.join(scratch, "venv", "bin", "python");
+    const viaAnother = pipCommand(venvPython);
+    if (viaAnother) expect(viaAnother.slice(1)).toEqual(["-m", "pip", "--python", venvPython]);
+    const own = pipCommand(python!);
+    if (own && own[0] === python) expect(own).toEqual([python, "-m", "pip"]);
+    else if (own) expect(own.slice(1)).toEqual(["-m", "pip", "--python", python]);
+  });
+
   withPython("downloads exactly the pinned wheels through the index into the cache", async () => {
     const index = await track(serveSimpleIndex(wheels));
     const options = { python: python!, pip: pipCommand(python!), pythonMinor: PYTHON_MINOR, requirements, cacheDir: freshCache(), env: { ...process.env, PIP_INDEX_URL: `${index.url}/simple/` } };
