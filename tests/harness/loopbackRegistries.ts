@@ -9,7 +9,7 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as http from "http";
-import type { AddressInfo } from "net";
+import * as net from "net";
 import * as path from "path";
 import * as jsYaml from "js-yaml";
 
@@ -26,7 +26,7 @@ async function listen(handler: (request: http.IncomingMessage, response: http.Se
     handler(request, response);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  const { port } = server.address() as net.AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
@@ -112,9 +112,26 @@ export async function serveSimpleIndex(wheelsDir: string, options: SimpleIndexOp
   });
 }
 
-/** A loopback URL nothing listens on: a port the OS gave and took back. */
+/**
+ * A loopback URL nothing listens on, and nothing will while a test uses it: a privileged port found
+ * refusing connections. A port the OS gave for a listen and took back did not stay closed: it is
+ * in the range the OS hands out to every other listen on port 0 (a fake API, a hub, a proxy, in a
+ * file beside it), and once a cached npm test's pip found a server answering on the port a moment
+ * after the file had closed it (the line then said "pip download … failed", not "cannot reach").
+ * No port below 1024 is ever handed out, and only a privileged process can listen on one. Not 9 or
+ * 1: fetch refuses those itself ("bad port", the Fetch standard's port blocking).
+ */
 export async function closedLoopbackUrl(): Promise<string> {
-  const server = await listen(() => undefined);
-  await server.close();
-  return server.url;
+  for (const port of [4, 6, 8, 10, 12, 14, 16, 18]) {
+    const refused = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host: "127.0.0.1", port });
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(false);
+      });
+      socket.once("error", (error: NodeJS.ErrnoException) => resolve(error.code === "ECONNREFUSED"));
+    });
+    if (refused) return `http://127.0.0.1:${port}`;
+  }
+  throw new Error("every candidate privileged loopback port (4, 6, 8, …) accepts connections: nothing here refuses one");
 }
