@@ -48,6 +48,8 @@ import tempfile
 import threading
 import traceback
 
+from loopback_server import refusing_port
+
 HERE = pathlib.Path(__file__).resolve()
 
 KINDS = {
@@ -72,10 +74,7 @@ class FakeCluster:
         self.listener = socket.socket()
         self.listener.bind(("127.0.0.1", 0))
         self.listener.listen(64)
-        with socket.socket() as closed:
-            closed.bind(("127.0.0.1", 0))
-            closed_port = closed.getsockname()[1]
-        self.write({"calls": [], **world, "ports": {"open": self.listener.getsockname()[1], "closed": closed_port}})
+        self.write({"calls": [], **world, "ports": {"open": self.listener.getsockname()[1], "closed": refusing_port()}})
         self.server = CommandServer()
         for command in ("kubectl", "docker"):
             path = self.bin / command

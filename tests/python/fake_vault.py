@@ -43,13 +43,12 @@ import datetime
 import fnmatch
 import json
 import re
-import socket
 import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from loopback_server import LoopbackServer
+from loopback_server import LoopbackServer, refusing_port
 
 HUB_TOKEN = "hvs.CAESIhub-token-for-tests-000000000"
 SERVICE_ACCOUNT_JWT = "eyJhbGciOiJSUzI1NiJ9.service-account.signature"
@@ -515,10 +514,7 @@ class FakeVault(LoopbackServer):
 
 def closed_port_address():
     """An address nothing listens on: Vault down."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    return f"http://127.0.0.1:{refusing_port()}"
 
 
 def hook_config(address, on_failure="refuse", timeout=2, ca_file=None, ttl=3600, wrap_ttl=600):

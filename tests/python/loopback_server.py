@@ -1,9 +1,29 @@
 """An HTTP server on 127.0.0.1 in a background thread, as a context manager: what the local fakes
 of upstream services (fake_vault.py, fake_hub.py) run on."""
+import errno
 import os
 import selectors
+import socket
 import threading
 from http.server import ThreadingHTTPServer
+
+
+# Privileged ports that fetch does not block (Node's tests use the same, tests/harness/loopbackRegistries.ts).
+_REFUSING_CANDIDATES = (4, 6, 8, 10, 12, 14, 16, 18)
+
+
+def refusing_port(host="127.0.0.1"):
+    """A port on `host` that nothing listens on, and nothing will while a test uses it: a privileged
+    one found refusing connections. A port the OS gave to a bind to port 0 and took back does not
+    stay closed: every other listen on port 0 (a fake's, a hub's, in a module running beside this
+    one) draws from the same range, and a cached npm test once found a server answering on such a
+    port. Below 1024 no port is handed out, and only a privileged process can listen on one."""
+    for port in _REFUSING_CANDIDATES:
+        with socket.socket() as probe:
+            probe.settimeout(2)
+            if probe.connect_ex((host, port)) == errno.ECONNREFUSED:
+                return port
+    raise RuntimeError(f"every candidate privileged port on {host} {_REFUSING_CANDIDATES} accepts connections: nothing here refuses one")
 
 
 class Serving:

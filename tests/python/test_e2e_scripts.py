@@ -18,6 +18,7 @@ import urllib.request
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from fake_cluster import FakeCluster, claim, namespace, pod, volume  # noqa: E402
 from fake_hub import SERVICE_TOKEN, FakeHub  # noqa: E402
+from loopback_server import refusing_port  # noqa: E402
 from project_module import ROOT  # noqa: E402
 
 SCRIPTS = ROOT / ".github" / "scripts" / "e2e"
@@ -267,7 +268,7 @@ class SshCheckScript(unittest.TestCase):
         self.assertIn("logged in", run.stderr)
 
     def test_refused_fails_for_a_dead_port(self):
-        run = self.check("refused", f"{self.user}@127.0.0.1 -p {free_port()}", self.tmp / "unknown_key", self.fingerprint)
+        run = self.check("refused", f"{self.user}@127.0.0.1 -p {refusing_port()}", self.tmp / "unknown_key", self.fingerprint)
         self.assertEqual(run.returncode, 1)
         self.assertIn("presents host key 'none'", run.stderr)
 
