@@ -85,9 +85,9 @@ function nodeCompileCache(): NodeJS.ProcessEnv {
 
 /**
  * The hub venvs not made yet (a fresh clone), made side by side, each by a process of its own
- * (hubPythonCli.ts). Making one is a pip install on one core, then a compile on every core: one
- * after the other, a core sat idle while the second's pip ran (4 s of a fresh clone's run). What
- * goes wrong here is said by the one the caller makes again, in process.
+ * (hubPythonCli.ts). Making one is a pip install and then a compile, each on one core: one after
+ * the other, a core sat idle (4 s of a fresh clone's run). What goes wrong here is said by the one
+ * the caller makes again, in process.
  */
 async function makeMissingVenvs(versions: readonly string[]): Promise<void> {
   const missing = versions.filter((version) => {
