@@ -6,6 +6,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { PROJECT_ROOT } from "./stackConfig";
+import { testInputCacheDir } from "./testInputCache";
 
 export const CHART_CHECK = process.env.Z2JH_CHECK ?? path.join(PROJECT_ROOT, "..", "shared", "tools", "check-z2jh-values");
 
@@ -19,24 +20,79 @@ export function chartCheckAvailable(): boolean {
   return false;
 }
 
+interface Verdict {
+  readonly ok: boolean;
+  readonly output: string;
+}
+
 /**
  * The verdicts so far in this process, by chart version and values: the check reads nothing else
  * (the chart's defaults and schema of that version), and each run costs ~0.7 CPU-s.
  */
-const verdicts = new Map<string, { ok: boolean; output: string }>();
+const verdicts = new Map<string, Verdict>();
 
 /** Exit status and output of the check for one values file. */
-export function checkChartValues(valuesFile: string, chartVersion: string): { ok: boolean; output: string } {
+export function checkChartValues(valuesFile: string, chartVersion: string): Verdict {
   const key = `${chartVersion}\0${crypto.createHash("sha256").update(fs.readFileSync(valuesFile)).digest("hex")}`;
   let verdict = verdicts.get(key);
   if (!verdict) {
-    verdict = runCheck(valuesFile, chartVersion);
+    const kept = keptVerdictFile(valuesFile, chartVersion);
+    verdict = kept ? readKeptVerdict(kept) : undefined;
+    if (!verdict) {
+      verdict = runCheck(valuesFile, chartVersion);
+      if (kept) keepVerdict(kept, verdict);
+    }
     verdicts.set(key, verdict);
   }
   return { ...verdict };
 }
 
-function runCheck(valuesFile: string, chartVersion: string): { ok: boolean; output: string } {
+/**
+ * Where an earlier run's verdict on exactly these inputs is kept, with the test inputs (`npm ci`
+ * empties them): keyed by all that the check reads, which is its own code, the values, the files
+ * of the chart version beside it (its defaults and schema) and the node that runs it; the yaml
+ * and ajv it loads are the project's, which only `npm ci` changes. Every cached npm test ran the
+ * check five times again (~3.5 CPU-s) for the verdicts the run before had. Undefined where the
+ * check has no files for that version: it says so itself, each time.
+ */
+function keptVerdictFile(valuesFile: string, chartVersion: string): string | undefined {
+  const versionDir = path.join(path.dirname(CHART_CHECK), "..", "z2jh", chartVersion);
+  const digest = crypto.createHash("sha256").update(`${process.version}\0${chartVersion}`);
+  const add = (what: string, file: string) => digest.update(`\0${what}\0`).update(fs.readFileSync(file));
+  try {
+    add("check", CHART_CHECK);
+    add("values", valuesFile);
+    for (const name of fs.readdirSync(versionDir).sort()) {
+      const file = path.join(versionDir, name);
+      if (fs.statSync(file).isFile()) add(name, file);
+    }
+  } catch {
+    return undefined;
+  }
+  return path.join(testInputCacheDir(), "chart-check", `${digest.digest("hex")}.json`);
+}
+
+function readKeptVerdict(file: string): Verdict | undefined {
+  try {
+    const kept = JSON.parse(fs.readFileSync(file, "utf8")) as Verdict;
+    return typeof kept.ok === "boolean" && typeof kept.output === "string" ? kept : undefined;
+  } catch {
+    return undefined; // not checked with these inputs before
+  }
+}
+
+function keepVerdict(file: string, verdict: Verdict): void {
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const partial = `${file}.${process.pid}`;
+    fs.writeFileSync(partial, JSON.stringify(verdict));
+    fs.renameSync(partial, file); // another worker may read it meanwhile
+  } catch {
+    // A verdict that cannot be kept costs time, not correctness.
+  }
+}
+
+function runCheck(valuesFile: string, chartVersion: string): Verdict {
   try {
     const output = execFileSync(process.execPath, [CHART_CHECK, valuesFile, chartVersion], {
       cwd: PROJECT_ROOT, // the check resolves its ajv and yaml from the project's node_modules
