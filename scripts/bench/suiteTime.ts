@@ -10,7 +10,7 @@
 // from start to end, so its wall time is its CPU work over the machine's speed. That speed varies
 // on a shared VM, so a short fixed JavaScript loop is timed before and after and printed beside,
 // and so is what a page fault costs (a third of the suite's CPU is the kernel's, and on the team's
-// VM the same commit's fresh run took from 219 to 256 CPU-s while the loop's time stayed the same):
+// VM the same code's fresh run took from 202 to 256 CPU-s while the loop's time stayed within 8 %):
 // each run's line says how much of its CPU was the kernel's.
 // Exits 1 when a run fails or a target is missed; a failed run's clone and logs are kept. Run it
 // on an otherwise idle machine.
