@@ -18,7 +18,7 @@
 //
 // It runs on one thread (--singleThreaded): npm test starts it beside the hub venvs' builds, with
 // both cores busy, where tsc's parallel checkers only add the cost of their coordination. A first
-// check took 3.5 CPU-s so against 5.3 on its default threads, and no longer even on an idle
+// check took 3.5 CPU-s against 5.3 on its default threads, and no longer even on an idle
 // machine (about 2.8 s either way, three runs each on this 2-core VM).
 import { spawnSync } from "child_process";
 import * as crypto from "crypto";
