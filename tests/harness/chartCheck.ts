@@ -26,34 +26,25 @@ interface Verdict {
 }
 
 /**
- * The verdicts so far in this process, by chart version and values: the check reads nothing else
- * (the chart's defaults and schema of that version), and each run costs ~0.7 CPU-s.
+ * Exit status and output of the check for one values file: the verdict an earlier check of exactly
+ * these inputs gave, in this process or an earlier run (each check costs ~0.7 CPU-s, and every
+ * cached npm test ran it five times again for the verdicts the run before had), else the check's.
  */
-const verdicts = new Map<string, Verdict>();
-
-/** Exit status and output of the check for one values file. */
 export function checkChartValues(valuesFile: string, chartVersion: string): Verdict {
-  const key = `${chartVersion}\0${crypto.createHash("sha256").update(fs.readFileSync(valuesFile)).digest("hex")}`;
-  let verdict = verdicts.get(key);
-  if (!verdict) {
-    const kept = keptVerdictFile(valuesFile, chartVersion);
-    verdict = kept ? readKeptVerdict(kept) : undefined;
-    if (!verdict) {
-      verdict = runCheck(valuesFile, chartVersion);
-      if (kept) keepVerdict(kept, verdict);
-    }
-    verdicts.set(key, verdict);
-  }
-  return { ...verdict };
+  const kept = keptVerdictFile(valuesFile, chartVersion);
+  const earlier = kept ? readKeptVerdict(kept) : undefined;
+  if (earlier) return earlier;
+  const verdict = runCheck(valuesFile, chartVersion);
+  if (kept) keepVerdict(kept, verdict);
+  return verdict;
 }
 
 /**
- * Where an earlier run's verdict on exactly these inputs is kept, with the test inputs (`npm ci`
- * empties them): keyed by all that the check reads, which is its own code, the values, the files
- * of the chart version beside it (its defaults and schema) and the node that runs it; the yaml
- * and ajv it loads are the project's, which only `npm ci` changes. Every cached npm test ran the
- * check five times again (~3.5 CPU-s) for the verdicts the run before had. Undefined where the
- * check has no files for that version: it says so itself, each time.
+ * Where the verdict on exactly these inputs is kept, with the test inputs (`npm ci` empties them):
+ * keyed by all that the check reads, which is its own code, the values, the files of the chart
+ * version beside it (its defaults and schema) and the node that runs it; the yaml and ajv it loads
+ * are the project's, which only `npm ci` changes. Undefined where the check has no files for that
+ * version: it says so itself, each time.
  */
 function keptVerdictFile(valuesFile: string, chartVersion: string): string | undefined {
   const versionDir = path.join(path.dirname(CHART_CHECK), "..", "z2jh", chartVersion);
